@@ -1,0 +1,20 @@
+// Every subcommand registers itself here: setup_<name>(app) adds a CLI11 subcommand bound to its
+// options struct and returns the function main runs when that subcommand was given.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace scalelab::app {
+
+using RunFn = std::function<void()>;
+
+struct Command {
+  CLI::App* app = nullptr;
+  RunFn run;
+};
+
+Command setup_account(CLI::App& app);
+
+}  // namespace scalelab::app

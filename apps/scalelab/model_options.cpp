@@ -1,0 +1,74 @@
+// Binds ModelShape fields to flags and merges preset, config file and flags.
+#include "model_options.h"
+
+#include "common/error.h"
+#include "common/json.h"
+
+namespace scalelab::app {
+
+using accounting::ModelShape;
+
+void add_model_options(CLI::App& app, ModelOptions& o) {
+  std::string presets;
+  for (const auto& p : accounting::model_presets())
+    presets += (presets.empty() ? "" : ", ") + p.name;
+  app.add_option("--preset", o.preset, "Start from a named model shape: " + presets);
+  app.add_option("--config", o.config,
+                 "Model shape JSON file (fields as in `--json` output 'shape')");
+  auto field = [&](const char* flag, int64_t ModelShape::*member, const char* help) {
+    CLI::Option* opt = app.add_option(flag, o.flags.*member, help)->capture_default_str();
+    o.setters.emplace_back(opt, [&o, member](ModelShape& s) { s.*member = o.flags.*member; });
+  };
+  field("--vocab-size", &ModelShape::vocab_size, "Vocabulary size");
+  field("--context-length", &ModelShape::context_length, "Context length T (tokens)");
+  field("--d-model", &ModelShape::d_model, "Model width d_model");
+  field("--n-layers", &ModelShape::n_layers, "Number of transformer blocks");
+  field("--n-heads", &ModelShape::n_heads, "Attention heads (must divide d_model)");
+  field("--n-kv-heads", &ModelShape::n_kv_heads, "Key/value heads for GQA (0 = n_heads)");
+  field("--d-ff", &ModelShape::d_ff,
+        "FFN width (0 = 8/3·d_model rounded up to 64 for SwiGLU, 4·d_model for GELU)");
+  CLI::Option* ffn = app.add_option("--ffn", o.ffn, "FFN kind")
+                         ->check(CLI::IsMember({"swiglu", "gelu_mlp"}))
+                         ->capture_default_str();
+  o.setters.emplace_back(ffn, [&o](ModelShape& s) { s.ffn = accounting::parse_ffn_kind(o.ffn); });
+  CLI::Option* tied = app.add_option("--tied-embeddings", o.flags.tied_embeddings,
+                                     "Share the embedding matrix with the LM head (true/false)")
+                          ->capture_default_str();
+  o.setters.emplace_back(tied,
+                         [&o](ModelShape& s) { s.tied_embeddings = o.flags.tied_embeddings; });
+  CLI::Option* rope =
+      app.add_option("--rope", o.flags.rope, "Rotary position embeddings (true/false)")
+          ->capture_default_str();
+  o.setters.emplace_back(rope, [&o](ModelShape& s) { s.rope = o.flags.rope; });
+}
+
+ModelShape resolve_model(const ModelOptions& o, std::string* label) {
+  ModelShape s;
+  std::string where = "defaults";
+  if (!o.preset.empty()) {
+    s = accounting::find_model_preset(o.preset).shape;
+    where = o.preset + " (preset)";
+  }
+  if (!o.config.empty()) {
+    // A config file overrides the preset field by field: read it over the current shape.
+    json::Json j = json::read_file(o.config);
+    json::Json base = accounting::to_json(s);
+    SCALELAB_CHECK(j.is_object(), "{}: expected a JSON object with model-shape fields", o.config);
+    for (const auto& [k, v] : j.items()) base[k] = v;
+    s = accounting::model_shape_from_json(base, o.config);
+    where = o.preset.empty() ? o.config : where + " + " + o.config;
+  }
+  bool any_flag = false;
+  for (const auto& [opt, set] : o.setters) {
+    if (opt->count() > 0) {
+      set(s);
+      any_flag = true;
+    }
+  }
+  if (any_flag) where += " + flags";
+  s.validate("model");
+  if (label != nullptr) *label = where;
+  return s;
+}
+
+}  // namespace scalelab::app

@@ -1,0 +1,28 @@
+// Model-shape options shared by every subcommand that takes a model: --preset, --config model.json
+// and per-field flags. Precedence: defaults < preset < config < flags.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "accounting/model_shape.h"
+
+namespace scalelab::app {
+
+struct ModelOptions {
+  std::string preset;
+  std::string config;
+  accounting::ModelShape flags;  // bound to the per-field flags; defaults shown in --help
+  std::string ffn{accounting::to_string(accounting::ModelShape{}.ffn)};
+  std::vector<std::pair<CLI::Option*, std::function<void(accounting::ModelShape&)>>> setters;
+};
+
+void add_model_options(CLI::App& app, ModelOptions& options);
+// Resolves and validates the shape; label says where it came from ("gpt2-small (preset)").
+accounting::ModelShape resolve_model(const ModelOptions& options, std::string* label);
+
+}  // namespace scalelab::app

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every Debian package scalelab builds, tests and benchmarks with (Debian 12, as root).
+# Idempotent: packages already present are left alone; safe to run again.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build git pkg-config clang-format clang-tidy
+  # libraries
+  libtorch-dev          # LibTorch 1.13 (CPU) for src/model and src/train
+  libeigen3-dev         # linear algebra for the scaling fits
+  liblbfgspp-dev        # L-BFGS for the parametric fit
+  nlohmann-json3-dev    # JSON config and outputs
+  libcli11-dev          # command line
+  libfmt-dev libspdlog-dev
+  libsqlite3-dev        # run database
+  libpcre2-dev          # cross-check pre-tokenizer (PCRE2 JIT)
+  libicu-dev            # Unicode categories for the pre-tokenizer tables
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # plots and report checks
+  gnuplot-nox
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "error: install-deps.sh must run as root (it calls apt-get)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,110 @@
+#include "accounting/memory.h"
+
+#include <gtest/gtest.h>
+
+namespace scalelab::accounting {
+namespace {
+
+// V=10, T=4, d=8, L=1, H=2, f=16, SwiGLU: N = 824 (80 emb + 24 norms + 256 attn + 384 FFN + 80
+// head), N_matmul = 720. Values below are computed by hand from the formulas in memory.cpp's
+// header.
+ModelShape tiny() {
+  ModelShape s;
+  s.vocab_size = 10;
+  s.context_length = 4;
+  s.d_model = 8;
+  s.n_layers = 1;
+  s.n_heads = 2;
+  s.d_ff = 16;
+  return s;
+}
+
+TEST(Memory, HandComputedFp32) {
+  MemoryOptions o;
+  o.precision = Precision::kFp32;
+  MemoryBreakdown m = estimate_memory(tiny(), o);
+  EXPECT_DOUBLE_EQ(m.weights, 3296);
+  EXPECT_DOUBLE_EQ(m.gradients, 3296);
+  EXPECT_DOUBLE_EQ(m.optimizer, 6592);
+  EXPECT_DOUBLE_EQ(m.working_copy, 0);
+  // per token: norms 2·(32+4)=72, QKV in 32, Q,K 64, V 32, O in 32, FFN in 32, SwiGLU 4·4·16=256 →
+  // 520; fused core 4·H = 8 → 528 · T=4 = 2112; plain core 4·H·T = 32 → 552 · 4 = 2208.
+  EXPECT_DOUBLE_EQ(m.activations_per_layer_per_seq_flash, 2112);
+  EXPECT_DOUBLE_EQ(m.activations_per_layer_per_seq_plain, 2208);
+  // + final norm and LM head input: 4·(32 + 4 + 32) = 272.
+  EXPECT_DOUBLE_EQ(m.activations, 2112 + 272);
+  EXPECT_DOUBLE_EQ(m.logits, 4 * 8 * 10);
+  EXPECT_DOUBLE_EQ(m.total(), 13184 + 2384 + 320);
+}
+
+TEST(Memory, Bf16MixedAndPure) {
+  MemoryOptions o;
+  o.precision = Precision::kBf16Mixed;
+  MemoryBreakdown m = estimate_memory(tiny(), o);
+  EXPECT_DOUBLE_EQ(m.weights, 4 * 824);
+  EXPECT_DOUBLE_EQ(m.working_copy, 2 * 720);
+  EXPECT_DOUBLE_EQ(m.gradients, 4 * 824);
+  EXPECT_DOUBLE_EQ(m.optimizer, 8 * 824);
+  // e=2, r=4: 72 + 2·(8+16+8+8+8+64) = 72 + 224 = 296; + 8 fused → 304 · 4 = 1216.
+  EXPECT_DOUBLE_EQ(m.activations_per_layer_per_seq_flash, 1216);
+  EXPECT_DOUBLE_EQ(m.logits, 4 * (8 * 10 + 2 * 10));
+  o.precision = Precision::kBf16;
+  MemoryBreakdown p = estimate_memory(tiny(), o);
+  EXPECT_DOUBLE_EQ(p.static_total(), 8 * 824);
+  EXPECT_LT(p.activations, m.activations);
+}
+
+TEST(Memory, BatchScalesActivationsNotStatic) {
+  MemoryOptions o;
+  MemoryBreakdown one = estimate_memory(find_model_preset("gpt2-small").shape, o);
+  o.batch_size = 8;
+  MemoryBreakdown eight = estimate_memory(find_model_preset("gpt2-small").shape, o);
+  EXPECT_DOUBLE_EQ(eight.static_total(), one.static_total());
+  EXPECT_DOUBLE_EQ(eight.activations, 8 * one.activations);
+  EXPECT_DOUBLE_EQ(eight.per_sequence(), one.per_sequence());
+}
+
+TEST(Memory, FlashAndRecomputeSaveMemoryOnRealShapes) {
+  ModelShape s = find_model_preset("gpt2-medium").shape;
+  MemoryOptions o;
+  o.flash_attention = false;
+  double plain = estimate_memory(s, o).activations;
+  o.flash_attention = true;
+  double flash = estimate_memory(s, o).activations;
+  o.recompute = true;
+  double rec = estimate_memory(s, o).activations;
+  EXPECT_GT(plain, flash);
+  EXPECT_GT(flash, 4 * rec);
+}
+
+TEST(Memory, KvCacheAndMaxBatch) {
+  // 2 · L · kv_dim · bytes
+  EXPECT_DOUBLE_EQ(kv_cache_bytes_per_token(find_model_preset("llama-7b").shape, 2),
+                   2.0 * 32 * 4096 * 2);
+  ModelShape g = find_model_preset("gpt2-small").shape;
+  g.n_kv_heads = 3;
+  EXPECT_DOUBLE_EQ(kv_cache_bytes_per_token(g, 2), 2.0 * 12 * 192 * 2);
+
+  MemoryOptions o;
+  o.precision = Precision::kFp32;
+  MemoryBreakdown one = estimate_memory(tiny(), o);
+  double cap = one.static_total() + 10 * one.per_sequence() + 5;
+  EXPECT_EQ(max_batch_size(tiny(), o, cap, 0), 10);
+  EXPECT_EQ(max_batch_size(tiny(), o, cap, 10), 9);
+  EXPECT_EQ(max_batch_size(tiny(), o, 100, 0), 0);  // static state alone does not fit
+}
+
+TEST(Memory, BadOptionsNameTheField) {
+  MemoryOptions o;
+  o.batch_size = 0;
+  try {
+    estimate_memory(tiny(), o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "batch_size: must be positive (got 0)");
+  }
+  EXPECT_THROW(parse_precision("fp16-mixed"), Error);
+}
+
+}  // namespace
+}  // namespace scalelab::accounting

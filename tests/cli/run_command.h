@@ -1,0 +1,22 @@
+// Runs the scalelab binary (or any shell command) for CLI tests: exit code, stdout, stderr.
+#pragma once
+
+#include <string>
+
+namespace scalelab::testing {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+  // The stderr lines, trailing newline stripped; a one-line error has exactly one.
+  int err_lines() const;
+};
+
+// Runs `SCALELAB_BINARY args` through /bin/sh (args are shell words, quote as needed).
+CommandResult run_scalelab(const std::string& args);
+CommandResult run_shell(const std::string& command);
+// A fresh empty directory under the system temp dir, unique per test.
+std::string temp_dir(const std::string& name);
+
+}  // namespace scalelab::testing

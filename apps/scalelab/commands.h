@@ -16,5 +16,12 @@ struct Command {
 };
 
 Command setup_account(CLI::App& app);
+Command setup_runs(CLI::App& app);
+Command setup_fit(CLI::App& app);
+Command setup_allocate(CLI::App& app);
+Command setup_predict(CLI::App& app);
+Command setup_isoflop(CLI::App& app);
+Command setup_simulate(CLI::App& app);
+Command setup_step(CLI::App& app);
 
 }  // namespace scalelab::app

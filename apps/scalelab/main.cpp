@@ -28,9 +28,17 @@ int main(int argc, char** argv) {
                  "trace|debug|info|warn|error|off (env SCALELAB_LOG_LEVEL)")
       ->capture_default_str();
   app.require_subcommand(1);
+  app.fallthrough();  // global options (--log-level) may follow the subcommand
 
   std::vector<app::Command> commands;
   commands.push_back(app::setup_account(app));
+  commands.push_back(app::setup_runs(app));
+  commands.push_back(app::setup_fit(app));
+  commands.push_back(app::setup_allocate(app));
+  commands.push_back(app::setup_predict(app));
+  commands.push_back(app::setup_isoflop(app));
+  commands.push_back(app::setup_simulate(app));
+  commands.push_back(app::setup_step(app));
 
   try {
     log::init_from_env();

@@ -1,0 +1,276 @@
+// `scalelab fit`: fit L(N, D) = E + A/N^α + B/D^β to recorded runs (approach 3) from a start grid,
+// with bootstrap intervals, an optional held-out check, identifiability warnings, and
+// --compare-losses. Writes the fitted law (and everything reported) to --out only after every step
+// succeeded.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <iostream>
+#include <memory>
+
+#include "commands.h"
+#include "common/error.h"
+#include "common/file_util.h"
+#include "common/format.h"
+#include "common/log.h"
+#include "common/progress.h"
+#include "run_source.h"
+#include "scaling/analysis.h"
+#include "scaling/bootstrap.h"
+#include "scaling/fit.h"
+
+namespace scalelab::app {
+
+namespace {
+
+using namespace scaling;
+
+struct FitCliOptions {
+  RunSource source;
+  FitOptions fit;
+  std::string loss{to_string(FitOptions{}.loss)};
+  std::string precision{to_string(FitOptions{}.precision)};
+  std::string grid;  // JSON file
+  BootstrapOptions boot;
+  std::vector<double> budgets{1e21, 1e22, 1e23, 1e24};
+  std::string holdout;
+  bool compare = false;
+  std::string out = "scaling_law.json";
+  bool json = false;
+  bool quiet = false;
+};
+
+std::string law_string(const ScalingLaw& l) {
+  return fmt::format("L(N, D) = {:.4g} + {:.4g} / N^{:.4g} + {:.4g} / D^{:.4g}", l.E, l.A, l.alpha,
+                     l.B, l.beta);
+}
+
+void run_fit(const FitCliOptions& o) {
+  std::string label;
+  std::vector<Run> runs = load_runs(o.source, &label);
+  FitOptions opt = o.fit;
+  opt.loss = parse_loss_function(o.loss);
+  opt.precision = parse_precision(o.precision);
+  if (!o.grid.empty()) opt.grid = param_grid_from_json(json::read_file(o.grid), o.grid);
+  check_positive(o.budgets, "--budgets");
+  FitData data = to_fit_data(runs);
+  data.validate();
+  opt.validate();
+  BootstrapOptions boot = o.boot;
+  boot.budgets = o.budgets;
+  if (boot.samples > 0) boot.validate();
+  HoldoutSpec holdout;
+  if (!o.holdout.empty()) holdout = parse_holdout(o.holdout);
+
+  const bool show_progress = !o.quiet && log::enabled(log::Level::kInfo);
+  std::unique_ptr<ProgressBar> bar;
+  if (show_progress)
+    bar = std::make_unique<ProgressBar>("fit", static_cast<int64_t>(opt.grid.size()),
+                                        ProgressOptions{.unit = "starts"});
+  FitResult fit = fit_scaling_law(data, opt, bar.get());
+  if (bar) bar->close();
+  std::vector<std::string> warnings = data_warnings(runs);
+  warnings.insert(warnings.end(), fit.warnings.begin(), fit.warnings.end());
+  SCALELAB_CHECK(
+      fit.law.alpha > 0 && fit.law.beta > 0,
+      "the best fit has alpha = {:.4g}, beta = {:.4g}: not a valid scaling law (the runs do not "
+      "identify it; widen the compute range)",
+      fit.law.alpha, fit.law.beta);
+
+  std::optional<BootstrapResult> bs;
+  if (boot.samples > 0) {
+    std::unique_ptr<ProgressBar> bb;
+    if (show_progress)
+      bb =
+          std::make_unique<ProgressBar>("bootstrap", boot.samples, ProgressOptions{.unit = "fits"});
+    bs = bootstrap_fit(data, opt, fit.law, boot, bb.get());
+  }
+  std::optional<HoldoutResult> ho;
+  if (!o.holdout.empty()) ho = holdout_check(runs, holdout, opt);
+  std::vector<LossComparison> cmp;
+  if (o.compare) cmp = compare_losses(data, opt, o.budgets);
+
+  // Everything computed: now write and print.
+  json::Json j;
+  j["source"] = label;
+  j["law"] = to_json(fit.law);
+  j["fit"] = to_json(fit);
+  j["grid"] = to_json(opt.grid);
+  j["precision"] = std::string(to_string(opt.precision));
+  json::Json alloc = json::Json::array();
+  for (double C : o.budgets) {
+    Allocation a = fit.law.allocate(C);
+    alloc.push_back({{"C", C},
+                     {"N_opt", a.N},
+                     {"D_opt", a.D},
+                     {"tokens_per_param", a.tokens_per_param()},
+                     {"loss", a.loss}});
+  }
+  j["allocations"] = alloc;
+  if (bs) j["bootstrap"] = to_json(*bs);
+  if (ho) j["holdout"] = to_json(*ho);
+  if (!cmp.empty()) {
+    json::Json c = json::Json::array();
+    for (const auto& x : cmp)
+      c.push_back({{"loss", std::string(to_string(x.loss))},
+                   {"law", to_json(x.fit.law)},
+                   {"objective", x.fit.objective},
+                   {"N_opt", x.N_opt}});
+    j["compare_losses"] = c;
+  }
+  j["warnings"] = warnings;
+  if (!o.out.empty()) json::write_file(o.out, j);
+
+  for (const auto& w : warnings) SCALELAB_LOG_WARN("{}", w);
+  if (o.json) {
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  std::string out;
+  out +=
+      fmt::format("scalelab fit: {} runs from {}; loss {}{}; {} starts; {}\n", fit.n_runs, label,
+                  to_string(fit.loss), fit.delta > 0 ? fmt::format(" (delta {:g})", fit.delta) : "",
+                  format_int(static_cast<int64_t>(fit.starts)), to_string(opt.precision));
+  out += law_string(fit.law) + "\n\n";
+  std::vector<std::string> hdr{"parameter", "estimate"};
+  if (bs) {
+    hdr.push_back(fmt::format("{:.0f}% interval", 100 * bs->confidence));
+    hdr.push_back("median");
+  }
+  TextTable pt(hdr);
+  auto prow = [&](const char* name, double v) {
+    std::vector<std::string> row{name, fmt::format("{:.6g}", v)};
+    if (bs) {
+      const Interval& iv = bs->params.at(name);
+      row.push_back(fmt::format("[{:.4g}, {:.4g}]", iv.lo, iv.hi));
+      row.push_back(fmt::format("{:.4g}", iv.median));
+    }
+    pt.add_row(row);
+  };
+  prow("E", fit.law.E);
+  prow("A", fit.law.A);
+  prow("B", fit.law.B);
+  prow("alpha", fit.law.alpha);
+  prow("beta", fit.law.beta);
+  prow("a", fit.law.a());
+  prow("b", fit.law.b());
+  out += pt.str();
+  out += "  a = beta/(alpha+beta): N_opt ∝ C^a;  b = alpha/(alpha+beta): D_opt ∝ C^b\n";
+  if (bs)
+    out += fmt::format(
+        "  intervals: percentile bootstrap over runs, {} samples ({} excluded), seed {}\n",
+        bs->samples, bs->failed, o.boot.seed);
+  out += fmt::format(
+      "fit quality: RMSE of log loss {:.4g}, max |error| {:.4g}, R² {:.4f}, objective {:.6g}\n",
+      fit.rmse_log, fit.max_abs_err_log, fit.r2, fit.objective);
+  out += fmt::format(
+      "starts: {} converged ({} stopped early in a known basin), {} failed; {} within {:g} of the "
+      "best objective; {:.2f} s\n\n",
+      fit.starts_converged, fit.starts_pruned, fit.starts_failed, fit.starts_near_best,
+      opt.near_best_rtol, fit.seconds);
+
+  std::vector<std::string> ah{"C (FLOPs)", "N_opt", "D_opt", "D/N", "loss"};
+  if (bs) {
+    ah.push_back("N_opt interval");
+    ah.push_back("D_opt interval");
+  }
+  TextTable at(ah);
+  for (size_t k = 0; k < o.budgets.size(); ++k) {
+    Allocation a = fit.law.allocate(o.budgets[k]);
+    std::vector<std::string> row{format_sci(a.C, 3), format_si(a.N), format_si(a.D),
+                                 fmt::format("{:.1f}", a.D / a.N), fmt::format("{:.4f}", a.loss)};
+    if (bs) {
+      const auto& b = bs->budgets[k];
+      row.push_back(fmt::format("[{}, {}]", format_si(b.N_opt.lo), format_si(b.N_opt.hi)));
+      row.push_back(fmt::format("[{}, {}]", format_si(b.D_opt.lo), format_si(b.D_opt.hi)));
+    }
+    at.add_row(row);
+  }
+  out += "compute-optimal allocation (C = 6ND):\n" + at.str();
+
+  if (ho) {
+    out += fmt::format("\nheld-out check: fit on {} runs, predict {} held-out runs (C >= {:.3g})\n",
+                       ho->fit.n_runs, ho->rows.size(), ho->threshold_C);
+    TextTable ht({"id", "N", "D", "C", "actual", "predicted", "error"});
+    for (const auto& r : ho->rows)
+      ht.add_row({std::to_string(r.id), format_si(r.N), format_si(r.D), format_sci(r.C, 3),
+                  fmt::format("{:.4f}", r.actual), fmt::format("{:.4f}", r.predicted),
+                  fmt::format("{:+.2f}%", 100 * r.rel_error)});
+    out +=
+        ht.str() + fmt::format("  mean |relative error| {:.2f}%\n", 100 * ho->mean_abs_rel_error);
+  }
+  if (!cmp.empty()) {
+    std::vector<std::string> ch{"loss function", "E", "A", "B", "alpha", "beta"};
+    for (double C : o.budgets) ch.push_back(fmt::format("N_opt({:.0e})", C));
+    TextTable ct(ch);
+    for (const auto& c : cmp) {
+      std::vector<std::string> row{
+          std::string(to_string(c.loss)),         fmt::format("{:.4g}", c.fit.law.E),
+          fmt::format("{:.4g}", c.fit.law.A),     fmt::format("{:.4g}", c.fit.law.B),
+          fmt::format("{:.4g}", c.fit.law.alpha), fmt::format("{:.4g}", c.fit.law.beta)};
+      for (double n : c.N_opt) row.push_back(std::isnan(n) ? "-" : format_si(n));
+      ct.add_row(row);
+    }
+    double lo = INFINITY, hi = 0;
+    for (const auto& c : cmp)
+      if (!c.N_opt.empty() && std::isfinite(c.N_opt.back())) {
+        lo = std::min(lo, c.N_opt.back());
+        hi = std::max(hi, c.N_opt.back());
+      }
+    out += "\nsensitivity to the loss function:\n" + ct.str();
+    if (hi > 0)
+      out += fmt::format("  N_opt at C = {:.0e} moves by {:.2f}× across loss functions\n",
+                         o.budgets.back(), hi / lo);
+  }
+  if (!warnings.empty()) {
+    out += "\nwarnings:\n";
+    for (const auto& w : warnings) out += "  - " + w + "\n";
+  }
+  if (!o.out.empty()) out += fmt::format("\nsaved {}\n", o.out);
+  std::cout << out;
+}
+
+}  // namespace
+
+Command setup_fit(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "fit", "Fit the parametric scaling law L(N, D) to recorded runs (approach 3)");
+  auto o = std::make_shared<FitCliOptions>();
+  add_run_source(*sub, o->source);
+  sub->add_option("--loss", o->loss,
+                  "log-huber (the paper) | huber | mse | mae | asymmetric-mae (the package)")
+      ->check(CLI::IsMember({"log-huber", "huber", "mse", "mae", "asymmetric-mae"}))
+      ->capture_default_str();
+  sub->add_option("--delta", o->fit.delta, "Huber delta (0 = 1e-3 for log-huber, 1.0 for huber)")
+      ->capture_default_str();
+  sub->add_option("--asymmetric-weight", o->fit.asymmetric_weight,
+                  "asymmetric-mae: weight of over-prediction")
+      ->capture_default_str();
+  sub->add_option("--grid", o->grid, "Start grid JSON (default: the paper's 4,500 starts)");
+  sub->add_option("--precision", o->precision, "double | long-double")
+      ->check(CLI::IsMember({"double", "long-double"}))
+      ->capture_default_str();
+  sub->add_option("--threads", o->fit.threads, "Threads (0 = all cores)")->capture_default_str();
+  sub->add_option("--max-iterations", o->fit.max_iterations, "L-BFGS iterations per start")
+      ->capture_default_str();
+  sub->add_option("--prune-radius", o->fit.prune_radius,
+                  "Stop a start on reaching a converged start's path (scaled units; 0 = run every "
+                  "start to the end)")
+      ->capture_default_str();
+  sub->add_option("--bootstrap", o->boot.samples, "Bootstrap samples for intervals (0 = none)")
+      ->capture_default_str();
+  sub->add_option("--seed", o->boot.seed, "Bootstrap seed")->capture_default_str();
+  sub->add_option("--confidence", o->boot.confidence, "Interval level")->capture_default_str();
+  sub->add_option("--budgets", o->budgets, "Budgets (FLOPs) to allocate, comma-separated")
+      ->delimiter(',')
+      ->capture_default_str();
+  sub->add_option("--holdout", o->holdout, "Held-out check: 'largest-budget' or a C threshold");
+  sub->add_flag("--compare-losses", o->compare, "Refit with every loss function and compare N_opt");
+  sub->add_option("--out", o->out, "Write the fit (law and report) as JSON here ('' = don't)")
+      ->capture_default_str();
+  sub->add_flag("--json", o->json, "Print JSON");
+  sub->add_flag("--quiet", o->quiet, "No progress bars");
+  return {sub, [o] { run_fit(*o); }};
+}
+
+}  // namespace scalelab::app

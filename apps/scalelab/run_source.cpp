@@ -1,0 +1,37 @@
+#include "run_source.h"
+
+#include <cmath>
+#include <filesystem>
+
+#include "common/csv.h"
+#include "common/error.h"
+#include "scaling/run_db.h"
+
+namespace scalelab::app {
+
+void add_run_source(CLI::App& app, RunSource& s) {
+  app.add_option("--db", s.db, "Run database (SQLite)")->capture_default_str();
+  app.add_option("--csv", s.csv,
+                 "Read runs from a chinchilla-format CSV (C,N,D,loss) instead of --db");
+}
+
+std::vector<scaling::Run> load_runs(const RunSource& s, std::string* label) {
+  if (!s.csv.empty()) {
+    if (label != nullptr) *label = s.csv;
+    return scaling::runs_from_csv(csv::read_file(s.csv), s.csv);
+  }
+  SCALELAB_CHECK(
+      std::filesystem::exists(s.db),
+      "{}: no such run database (create one with `scalelab runs import` or `scalelab runs add`)",
+      s.db);
+  if (label != nullptr) *label = s.db;
+  scaling::RunDb db(s.db);
+  return db.list();
+}
+
+void check_positive(const std::vector<double>& values, const char* option) {
+  for (double v : values)
+    SCALELAB_CHECK(std::isfinite(v) && v > 0, "{}: must be positive numbers (got {})", option, v);
+}
+
+}  // namespace scalelab::app

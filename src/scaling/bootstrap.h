@@ -1,0 +1,50 @@
+// Bootstrap confidence intervals for the parametric fit: resample runs with replacement, refit each
+// sample from the full-data optimum (warm start, one L-BFGS run), take percentile intervals of E,
+// A, B, α, β, a = β/(α+β), b = α/(α+β), and of N_opt, D_opt, L_opt at the requested budgets.
+// Deterministic for a seed whatever the thread count: sample i draws from its own generator.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/progress.h"
+#include "scaling/fit.h"
+
+namespace scalelab::scaling {
+
+struct BootstrapOptions {
+  int samples = 200;
+  uint64_t seed = 0;
+  double confidence = 0.95;     // central percentile interval
+  std::vector<double> budgets;  // C values for N_opt / D_opt / L_opt intervals
+  void validate() const;
+};
+
+struct Interval {
+  double lo = 0, median = 0, hi = 0;
+};
+
+struct BootstrapResult {
+  int samples = 0;
+  int failed = 0;  // samples whose refit gave invalid parameters (excluded)
+  double confidence = 0.95;
+  std::map<std::string, Interval> params;  // E, A, B, alpha, beta, a, b
+  struct BudgetIntervals {
+    double C = 0;
+    Interval N_opt, D_opt, L_opt;
+  };
+  std::vector<BudgetIntervals> budgets;
+};
+
+BootstrapResult bootstrap_fit(const FitData& data, const FitOptions& options,
+                              const ScalingLaw& optimum, const BootstrapOptions& boot,
+                              ProgressBar* progress = nullptr);
+
+// Percentile of sorted values with linear interpolation (q in [0, 1]).
+double percentile(const std::vector<double>& sorted, double q);
+
+json::Json to_json(const BootstrapResult& r);
+
+}  // namespace scalelab::scaling

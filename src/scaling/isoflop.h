@@ -1,0 +1,85 @@
+// IsoFLOP analysis (Hoffmann et al. 2022 approach 2) and the training-curve envelope (approach 1).
+// Approach 2: group runs by budget (a budget label, or C within a tolerance in log C), fit a
+// parabola of loss against log N per budget, take its vertex as N_opt(C) (D_opt = C/(6·N_opt)),
+// then fit the power laws N_opt = k·C^a and D_opt = k'·C^b across budgets by least squares in
+// log-log space. Approach 1: from loss curves, the minimum loss reached at each FLOP level across
+// runs gives (N, D) at the frontier; the same power laws are fitted to it.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "scaling/run.h"
+#include "scaling/run_db.h"
+
+namespace scalelab::scaling {
+
+// y = coefficient · C^exponent, fitted as ln y = exponent · ln C + ln coefficient.
+struct PowerLaw {
+  double exponent = 0, coefficient = 0;
+  double r2 = 0;
+  size_t points = 0;
+  double predict(double C) const;
+};
+PowerLaw fit_power_law(const std::vector<double>& C, const std::vector<double>& y);
+
+struct BudgetGroup {
+  std::string label;         // the budget label, or the C of the group formatted
+  double C = 0;              // label value if numeric, else geometric mean of the runs' C
+  std::vector<size_t> runs;  // indices into the input runs
+};
+
+// Groups done runs: by label when every run has one, else by C (a run joins a group when
+// |ln C − ln C_first| <= tolerance; runs sorted by C).
+std::vector<BudgetGroup> group_by_budget(const std::vector<Run>& runs, double tolerance);
+
+struct BudgetFit {
+  BudgetGroup group;
+  std::vector<double> N, loss;    // the group's runs
+  double p0 = 0, p1 = 0, p2 = 0;  // loss ≈ p0 + p1·x + p2·x², x = ln N
+  bool convex = false;            // p2 > 0 (a minimum exists)
+  bool vertex_inside = false;     // the vertex lies within [min N, max N]
+  double N_opt = 0, D_opt = 0, loss_opt = 0;
+  double rmse = 0;  // parabola residual RMSE
+  std::string warning;
+};
+
+struct IsoflopOptions {
+  double tolerance = 0.05;      // in ln C (≈ 5% relative)
+  size_t min_runs = 3;          // per budget
+  bool skip_small = false;      // drop budgets with fewer runs (warning) instead of failing
+  std::vector<double> targets;  // budgets to extrapolate to
+};
+
+struct IsoflopResult {
+  std::vector<BudgetFit> budgets;
+  PowerLaw n_opt, d_opt;  // over convex budgets
+  struct Target {
+    double C = 0, N = 0, D = 0;
+  };
+  std::vector<Target> targets;
+  std::vector<std::string> warnings;
+};
+
+IsoflopResult isoflop_analysis(const std::vector<Run>& runs, const IsoflopOptions& options);
+
+struct EnvelopeResult {
+  struct Point {
+    double flops = 0, loss = 0, N = 0, D = 0;
+    int64_t run_id = 0;
+  };
+  std::vector<Point> frontier;
+  PowerLaw n_opt, d_opt;
+  std::vector<std::string> warnings;
+};
+// levels: number of log-spaced FLOP levels over the range covered by at least two runs.
+EnvelopeResult envelope_analysis(const std::vector<Run>& runs,
+                                 const std::map<int64_t, std::vector<CurvePoint>>& curves,
+                                 int levels = 50);
+
+json::Json to_json(const PowerLaw& p);
+json::Json to_json(const IsoflopResult& r);
+json::Json to_json(const EnvelopeResult& r);
+
+}  // namespace scalelab::scaling

@@ -1,0 +1,161 @@
+// Run helpers and the chinchilla CSV mapping.
+#include "scaling/run.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "common/error.h"
+
+namespace scalelab::scaling {
+
+std::string_view to_string(RunStatus s) {
+  switch (s) {
+    case RunStatus::kPlanned:
+      return "planned";
+    case RunStatus::kRunning:
+      return "running";
+    case RunStatus::kDone:
+      return "done";
+    case RunStatus::kFailed:
+      return "failed";
+  }
+  return "?";
+}
+
+RunStatus parse_run_status(std::string_view s) {
+  for (RunStatus r :
+       {RunStatus::kPlanned, RunStatus::kRunning, RunStatus::kDone, RunStatus::kFailed})
+    if (s == to_string(r)) return r;
+  SCALELAB_FAIL("unknown run status '{}' (expected planned, running, done or failed)", s);
+}
+
+std::string_view to_string(FlopSource s) {
+  switch (s) {
+    case FlopSource::kSixND:
+      return "6ND";
+    case FlopSource::kGiven:
+      return "given";
+    case FlopSource::kExact:
+      return "exact";
+  }
+  return "?";
+}
+
+FlopSource parse_flop_source(std::string_view s) {
+  for (FlopSource f : {FlopSource::kSixND, FlopSource::kGiven, FlopSource::kExact})
+    if (s == to_string(f)) return f;
+  SCALELAB_FAIL("unknown FLOP source '{}' (expected 6ND, given or exact)", s);
+}
+
+void Run::normalise(std::string_view where) {
+  auto positive = [&](const char* name, double v) {
+    SCALELAB_CHECK(std::isfinite(v) && v > 0, "{}: {} must be a finite positive number (got {})",
+                   where, name, v);
+  };
+  positive("N", N);
+  positive("D", D);
+  if (C == 0) {
+    C = 6.0 * N * D;
+    c_source = FlopSource::kSixND;
+  }
+  positive("C", C);
+  if (status == RunStatus::kDone)
+    positive("loss", loss);
+  else
+    SCALELAB_CHECK(std::isnan(loss) || (std::isfinite(loss) && loss > 0),
+                   "{}: loss must be positive (got {})", where, loss);
+}
+
+FitData to_fit_data(const std::vector<Run>& runs) {
+  FitData d;
+  for (const auto& r : runs) {
+    if (r.status != RunStatus::kDone) continue;
+    d.N.push_back(r.N);
+    d.D.push_back(r.D);
+    d.loss.push_back(r.loss);
+  }
+  return d;
+}
+
+std::string format_number(double v) { return fmt::format("{}", v); }
+
+double parse_number(std::string_view text, std::string_view where, std::string_view field) {
+  std::string_view t = text;
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  SCALELAB_CHECK(!t.empty() && ec == std::errc() && ptr == t.data() + t.size(),
+                 "{}: {}: '{}' is not a number", where, field, text);
+  return v;
+}
+
+std::vector<Run> runs_from_csv(const csv::Table& t, std::string_view source) {
+  const int cN = t.column("N"), cD = t.column("D"), cL = t.column("loss"), cC = t.column("C"),
+            cB = t.column("budget");
+  SCALELAB_CHECK(cN >= 0 && cD >= 0 && cL >= 0,
+                 "{}: header must have columns N, D and loss (found: {})", source,
+                 fmt::format("{}", fmt::join(t.header, ", ")));
+  std::vector<Run> runs;
+  runs.reserve(t.rows.size());
+  for (size_t i = 0; i < t.rows.size(); ++i) {
+    const auto& row = t.rows[i];
+    std::string where = fmt::format("{}:{}", source, t.line_of_row[i]);
+    Run r;
+    r.N = parse_number(row[static_cast<size_t>(cN)], where, "N");
+    r.D = parse_number(row[static_cast<size_t>(cD)], where, "D");
+    r.loss = parse_number(row[static_cast<size_t>(cL)], where, "loss");
+    if (cC >= 0 && !row[static_cast<size_t>(cC)].empty()) {
+      r.C = parse_number(row[static_cast<size_t>(cC)], where, "C");
+      r.c_source = FlopSource::kGiven;
+      SCALELAB_CHECK(std::isfinite(r.C) && r.C > 0,
+                     "{}: C must be a finite positive number (got {})", where, r.C);
+    }
+    if (cB >= 0) r.budget = row[static_cast<size_t>(cB)];
+    for (size_t c = 0; c < t.header.size(); ++c) {
+      if (static_cast<int>(c) == cN || static_cast<int>(c) == cD || static_cast<int>(c) == cL ||
+          static_cast<int>(c) == cC || static_cast<int>(c) == cB)
+        continue;
+      r.extra[t.header[c]] = row[c];
+    }
+    r.normalise(where);
+    runs.push_back(std::move(r));
+  }
+  return runs;
+}
+
+csv::Table runs_to_csv(const std::vector<Run>& runs) {
+  csv::Table t;
+  t.header = {"C", "N", "D", "loss"};
+  bool any_budget = false;
+  std::vector<std::string> extra_cols;
+  for (const auto& r : runs) {
+    any_budget |= !r.budget.empty();
+    for (const auto& [k, v] : r.extra.items()) {
+      (void)v;
+      if (std::find(extra_cols.begin(), extra_cols.end(), k) == extra_cols.end())
+        extra_cols.push_back(k);
+    }
+  }
+  if (any_budget) t.header.push_back("budget");
+  t.header.insert(t.header.end(), extra_cols.begin(), extra_cols.end());
+  for (const auto& r : runs) {
+    std::vector<std::string> row{format_number(r.C), format_number(r.N), format_number(r.D),
+                                 std::isnan(r.loss) ? "" : format_number(r.loss)};
+    if (any_budget) row.push_back(r.budget);
+    for (const auto& k : extra_cols) {
+      if (!r.extra.contains(k)) {
+        row.emplace_back();
+      } else {
+        const auto& v = r.extra.at(k);
+        row.push_back(v.is_string() ? v.get<std::string>() : v.dump());
+      }
+    }
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
+}  // namespace scalelab::scaling

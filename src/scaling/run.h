@@ -1,0 +1,59 @@
+// A training run as the scaling engine sees it: N parameters, D tokens, C FLOPs, final loss, plus
+// bookkeeping (status, budget label, config and extra metrics as JSON). Also the `chinchilla`
+// package's CSV format (columns C, N, D, loss; extra columns kept verbatim).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/csv.h"
+#include "common/json.h"
+#include "scaling/fit.h"
+
+namespace scalelab::scaling {
+
+enum class RunStatus { kPlanned, kRunning, kDone, kFailed };
+std::string_view to_string(RunStatus s);
+RunStatus parse_run_status(std::string_view s);  // planned|running|done|failed
+
+enum class FlopSource {
+  kSixND,
+  kGiven,
+  kExact
+};  // C = 6·N·D, given by the user, or exact accounting
+std::string_view to_string(FlopSource s);
+FlopSource parse_flop_source(std::string_view s);
+
+struct Run {
+  int64_t id = 0;       // assigned by the database
+  std::string created;  // ISO 8601 UTC, assigned by the database
+  RunStatus status = RunStatus::kDone;
+  double N = 0, D = 0, C = 0;  // C = 0 on input means 6·N·D
+  FlopSource c_source = FlopSource::kSixND;
+  double loss = 0;     // NaN while not done
+  std::string budget;  // label grouping IsoFLOP runs ("1e18"), may be empty
+  json::Json config = json::Json::object();
+  json::Json extra = json::Json::object();  // extra metrics; CSV extra columns land here as strings
+  // Fills C (6ND) when zero and checks values; `where` names the row in errors.
+  void normalise(std::string_view where);
+};
+
+// Runs with status done → FitData (weights empty).
+FitData to_fit_data(const std::vector<Run>& runs);
+
+// chinchilla CSV: header must contain N, D and loss; C optional (6ND when absent or empty). A
+// `budget` column becomes the budget label; every other column is kept in `extra` as text, in
+// order.
+std::vector<Run> runs_from_csv(const csv::Table& t, std::string_view source);
+// Writes C, N, D, loss, then the extra columns (union over runs, first-seen order). Numbers use the
+// shortest decimal that round-trips (so import → export → import is exact).
+csv::Table runs_to_csv(const std::vector<Run>& runs);
+
+// Shortest round-trip decimal ("73824672", "1.3972367362937152e+18").
+std::string format_number(double v);
+// Strict number parse; throws "<where>: <field>: '<text>' is not a number".
+double parse_number(std::string_view text, std::string_view where, std::string_view field);
+
+}  // namespace scalelab::scaling

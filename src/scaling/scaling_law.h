@@ -1,0 +1,55 @@
+// The Chinchilla parametric loss L(N, D) = E + A/N^α + B/D^β (Hoffmann et al. 2022, eq. 2) and
+// what follows from it in closed form: the compute-optimal allocation of a FLOP budget C = 6ND
+// (Hoffmann et al. 2022 App. D.2), the loss there, D adjusted to a given N, and IsoFLOP profiles.
+// No fitting here (fit.h), no I/O beyond JSON.
+#pragma once
+
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "common/json.h"
+
+namespace scalelab::scaling {
+
+struct Allocation {
+  double C = 0;     // FLOPs
+  double N = 0;     // parameters
+  double D = 0;     // tokens
+  double loss = 0;  // L(N, D)
+  double tokens_per_param() const { return D / N; }
+};
+
+struct ScalingLaw {
+  double E = 0, A = 0, B = 0, alpha = 0, beta = 0;
+
+  // Throws naming the parameter unless all are finite and E ≥ 0, A, B, α, β > 0.
+  void validate() const;
+
+  double predict_loss(double N, double D) const;
+  std::vector<double> predict_loss(std::span<const double> N, std::span<const double> D) const;
+
+  // a = β/(α+β) and b = α/(α+β): N_opt ∝ C^a, D_opt ∝ C^b.
+  double a() const { return beta / (alpha + beta); }
+  double b() const { return alpha / (alpha + beta); }
+  // G = (αA / (βB))^(1/(α+β))
+  double G() const;
+  // N_opt = G·(C/6)^a, D_opt = (C/6)^b / G, minimising L subject to 6ND = C.
+  Allocation allocate(double C) const;
+  // The compute-optimal D for a model of N parameters: D = G^{-(1+b/a)} · N^{b/a}.
+  double adjust_D_to_N(double N) const;
+  // L(N | C) = L(N, C/(6N)): the IsoFLOP profile the allocation minimises.
+  double isoflop_loss(double N, double C) const { return predict_loss(N, C / (6.0 * N)); }
+
+  bool operator==(const ScalingLaw&) const = default;
+};
+
+json::Json to_json(const ScalingLaw& law);
+// Accepts {"E":…, "A":…, "B":…, "alpha":…, "beta":…} alone or as the "law" field of a fit result.
+ScalingLaw scaling_law_from_json(const json::Json& j, std::string_view context);
+ScalingLaw read_scaling_law(const std::string& path);
+
+// The parameters Hoffmann et al. 2022 report for approach 3 (their eq. 4).
+inline constexpr ScalingLaw kHoffmann2022{1.69, 406.4, 410.7, 0.34, 0.28};
+
+}  // namespace scalelab::scaling

@@ -1,0 +1,146 @@
+// End-to-end tests of the scaling commands through the real binary: runs import/list/export, fit →
+// allocate/predict, isoflop, simulate, step, and the one-line errors for every bad input the issue
+// lists.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/file_util.h"
+#include "common/json.h"
+#include "run_command.h"
+
+namespace scalelab::testing {
+namespace {
+
+const std::string kPaper =
+    std::string(SCALELAB_SOURCE_DIR) + "/bench/data/chinchilla_paper_runs.csv";
+
+void expect_one_line_error(const CommandResult& r, const std::string& needle) {
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.err_lines(), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << "expected '" << needle << "' in: " << r.err;
+}
+
+TEST(CliScaling, ImportListExportRoundTrip) {
+  std::string d = temp_dir("cli_runs");
+  CommandResult i = run_scalelab("runs import " + kPaper + " --db " + d + "/runs.db");
+  ASSERT_EQ(i.exit_code, 0) << i.err;
+  EXPECT_NE(i.out.find("imported 234 runs"), std::string::npos);
+  CommandResult l = run_scalelab("runs list --json --db " + d + "/runs.db");
+  ASSERT_EQ(l.exit_code, 0) << l.err;
+  EXPECT_EQ(json::parse(l.out, "stdout").size(), 234u);
+  CommandResult e = run_scalelab("runs export --db " + d + "/runs.db --out " + d + "/out.csv");
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_EQ(read_text_file(d + "/out.csv"), read_text_file(kPaper));
+  CommandResult a = run_scalelab(
+      "runs add --db " + d + "/runs.db --N 1e8 --D 2e9 --loss 3.3 --budget 1.2e18 --extra lr=3e-4");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_NE(a.out.find("added run 235"), std::string::npos);
+}
+
+TEST(CliScaling, FitWritesLawThatAllocateAndPredictReuse) {
+  std::string d = temp_dir("cli_fit");
+  CommandResult f = run_scalelab("fit --csv " + kPaper +
+                                 " --bootstrap 20 --holdout largest-budget --quiet --out " + d +
+                                 "/law.json --budgets 5.76e23");
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  EXPECT_NE(f.out.find("95% interval"), std::string::npos) << f.out;
+  EXPECT_NE(f.out.find("held-out check"), std::string::npos) << f.out;
+  json::Json j = json::read_file(d + "/law.json");
+  double alpha = j["law"]["alpha"].get<double>();
+  EXPECT_NEAR(alpha, 0.3426, 0.001);
+  CommandResult a = run_scalelab("allocate --C 5.76e23 --params " + d + "/law.json --json");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  double n = json::parse(a.out, "stdout")["allocations"][0]["N_opt"].get<double>();
+  EXPECT_GT(n, 5e10);  // ~65B: Chinchilla's 70B at its budget
+  EXPECT_LT(n, 8e10);
+  CommandResult p = run_scalelab("predict --N 7e10 --D 1.4e12 --params " + d + "/law.json --json");
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_NEAR(json::parse(p.out, "stdout")["predictions"][0]["loss"].get<double>(), 1.958, 0.01);
+  CommandResult h = run_scalelab("allocate --C 1e21 --hoffmann");
+  EXPECT_EQ(h.exit_code, 0) << h.err;
+}
+
+TEST(CliScaling, SimulateIsoflopAndStep) {
+  std::string d = temp_dir("cli_sim");
+  CommandResult s =
+      run_scalelab("simulate --out " + d + "/sim.csv --runs 60 --noise none --c-range 1e17,1e21");
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  CommandResult f =
+      run_scalelab("fit --csv " + d + "/sim.csv --bootstrap 0 --out '' --json --quiet");
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  EXPECT_NEAR(json::parse(f.out, "stdout")["law"]["alpha"].get<double>(), 0.33917084, 0.0017);
+
+  // A hand-made IsoFLOP sweep: 3 budgets × 5 models on the Hoffmann law.
+  std::ofstream csvf(d + "/iso.csv");
+  csvf << "N,D,loss,budget\n";
+  for (double C : {1e18, 1e19, 1e20}) {
+    double n0 = 1.3 * std::pow(C / 6, 0.4516);
+    for (int k = -2; k <= 2; ++k) {
+      double N = n0 * std::pow(10.0, 0.3 * k), D = C / (6 * N);
+      csvf << N << "," << D << "," << 1.69 + 406.4 / std::pow(N, 0.34) + 410.7 / std::pow(D, 0.28)
+           << "," << C << "\n";
+    }
+  }
+  csvf.close();
+  CommandResult i = run_scalelab("isoflop --csv " + d + "/iso.csv --targets 1e22 --json");
+  ASSERT_EQ(i.exit_code, 0) << i.err;
+  json::Json ij = json::parse(i.out, "stdout");
+  EXPECT_EQ(ij["budgets"].size(), 3u);
+  EXPECT_NEAR(ij["N_opt"]["exponent"].get<double>(), 0.28 / 0.62, 0.02);
+
+  CommandResult st =
+      run_scalelab("step --db " + d + "/s.db --num-seeding-steps 3 --scaling-factor 10 --record");
+  ASSERT_EQ(st.exit_code, 0) << st.err;
+  EXPECT_NE(st.out.find("next run (seed)"), std::string::npos);
+  EXPECT_NE(st.out.find("recorded as planned run 1"), std::string::npos);
+}
+
+TEST(CliScaling, BadInputIsOneLineErrorAndWritesNothing) {
+  std::string d = temp_dir("cli_bad");
+  std::ofstream(d + "/few.csv") << "N,D,loss\n1e8,1e9,3\n2e8,1e9,2.9\n";
+  expect_one_line_error(run_scalelab("fit --csv " + d + "/few.csv --out " + d + "/law.json"),
+                        "need at least 5 runs to fit the scaling law, got 2");
+  EXPECT_FALSE(std::filesystem::exists(d + "/law.json"));
+  std::ofstream(d + "/nan.csv") << "N,D,loss\n1e8,1e9,3\n1e8,2e9,nan\n";
+  expect_one_line_error(run_scalelab("fit --csv " + d + "/nan.csv"),
+                        "nan.csv:3: loss must be a finite positive number");
+  std::ofstream(d + "/neg.csv") << "C,N,D,loss\n1e18,-1e8,1e9,3\n";
+  expect_one_line_error(run_scalelab("runs import " + d + "/neg.csv --db " + d + "/x.db"),
+                        "neg.csv:2: N must be a finite positive number");
+  std::ofstream(d + "/ragged.csv") << "C,N,D,loss\n1e18,1e8,1e9\n";
+  expect_one_line_error(run_scalelab("runs import " + d + "/ragged.csv --db " + d + "/x.db"),
+                        "ragged.csv:2: expected 4 fields, found 3");
+  expect_one_line_error(run_scalelab("fit --csv " + kPaper + " --loss l1"), "--loss");
+  expect_one_line_error(run_scalelab("fit --db " + d + "/nope.db"),
+                        "nope.db: no such run database");
+  expect_one_line_error(
+      run_scalelab("fit --csv " + kPaper + " --max-iterations 1 --bootstrap 0 --quiet --out " + d +
+                   "/law.json"),
+      "the fit failed from every one of 4500 starts: none converged within 1 L-BFGS iterations");
+  EXPECT_FALSE(std::filesystem::exists(d + "/law.json"));
+  expect_one_line_error(run_scalelab("allocate --C 1e21 --params " + d + "/missing.json"),
+                        "missing.json: no fitted law (run `scalelab fit` first");
+  expect_one_line_error(run_scalelab("allocate --C -5 --hoffmann"),
+                        "--C: must be positive numbers (got -5)");
+  expect_one_line_error(run_scalelab("isoflop --csv " + kPaper),
+                        "has 1 runs; an IsoFLOP budget needs at least 3");
+  expect_one_line_error(
+      run_scalelab("fit --csv " + kPaper + " --holdout biggest"),
+      "holdout: expected 'largest-budget' or a positive C threshold, got 'biggest'");
+
+  // A database written by a newer scalelab.
+  ASSERT_EQ(run_scalelab("runs add --db " + d + "/new.db --N 1e8 --D 1e9 --loss 3").exit_code, 0);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((d + "/new.db").c_str(), &db), SQLITE_OK);
+  sqlite3_exec(db, "PRAGMA user_version = 9", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  expect_one_line_error(run_scalelab("runs list --db " + d + "/new.db"),
+                        "run database schema version 9 is newer than this scalelab supports (1)");
+}
+
+}  // namespace
+}  // namespace scalelab::testing

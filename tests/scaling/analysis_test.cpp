@@ -1,0 +1,54 @@
+#include "scaling/analysis.h"
+
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace scalelab::scaling {
+namespace {
+
+using testing::error_of;
+
+TEST(Analysis, HoldoutOfLargestBudgetPredictsNoiseFreeRunsClosely) {
+  auto runs = testing::isoflop_runs(kHoffmann2022, {1e17, 1e18, 1e19, 1e20, 1e21}, 6);
+  FitOptions o;
+  HoldoutResult h = holdout_check(runs, parse_holdout("largest-budget"), o);
+  EXPECT_EQ(h.rows.size(), 6u);
+  EXPECT_EQ(h.fit.n_runs, 24u);
+  EXPECT_LT(h.mean_abs_rel_error, 1e-3);
+  EXPECT_NEAR(h.threshold_C, 1e21, 1e12);
+  HoldoutResult t = holdout_check(runs, parse_holdout("5e19"), o);
+  EXPECT_EQ(t.rows.size(), 12u);
+  EXPECT_EQ(error_of([] { parse_holdout("biggest"); }),
+            "holdout: expected 'largest-budget' or a positive C threshold, got 'biggest'");
+  EXPECT_EQ(error_of([&] { holdout_check(runs, parse_holdout("1e15"), o); }),
+            "holdout: only 0 runs remain to fit on; need at least 5");
+}
+
+TEST(Analysis, DataWarningsFlagANarrowComputeRange) {
+  auto narrow = testing::isoflop_runs(kHoffmann2022, {1e18, 3e18}, 5);
+  auto w = data_warnings(narrow);
+  ASSERT_FALSE(w.empty());
+  EXPECT_NE(w[0].find("decades of compute (under 1.5)"), std::string::npos);
+  auto wide = testing::isoflop_runs(kHoffmann2022, {1e17, 1e19, 1e21}, 5, 1.0);
+  EXPECT_TRUE(data_warnings(wide).empty());
+}
+
+TEST(Analysis, CompareLossesCoversAllFive) {
+  FitData d = testing::grid_data(kHoffmann2022, 6);
+  FitOptions o;
+  o.grid.e = {0, 0.5};
+  o.grid.a = {3, 6};
+  o.grid.b = {3, 6};
+  o.grid.alpha = {0.2, 0.5};
+  o.grid.beta = {0.2, 0.5};
+  auto c = compare_losses(d, o, {1e21});
+  ASSERT_EQ(c.size(), 5u);
+  for (const auto& x : c) {
+    ASSERT_EQ(x.N_opt.size(), 1u);
+    EXPECT_NEAR(x.N_opt[0] / kHoffmann2022.allocate(1e21).N, 1.0, 0.1) << to_string(x.loss);
+  }
+}
+
+}  // namespace
+}  // namespace scalelab::scaling

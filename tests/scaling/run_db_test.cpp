@@ -1,0 +1,145 @@
+#include "scaling/run_db.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+
+#include "common/file_util.h"
+#include "test_util.h"
+
+namespace scalelab::scaling {
+namespace {
+
+using testing::error_of;
+
+std::filesystem::path fresh(const std::string& name) {
+  auto p = std::filesystem::temp_directory_path() /
+           ("scalelab_rundb_" + name + "_" + std::to_string(getpid()));
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p / "runs.db";
+}
+
+scaling::Run make_run(double N, double D, double loss) {
+  scaling::Run r;
+  r.N = N;
+  r.D = D;
+  r.loss = loss;
+  return r;
+}
+
+TEST(RunDb, AddListUpdateAndCurves) {
+  auto path = fresh("basic");
+  RunDb db(path);
+  scaling::Run r = make_run(1e8, 2e9, 3.25);
+  r.budget = "1.2e18";
+  r.config = {{"lr", 3e-4}};
+  r.extra = {{"wall_s", 12.5}};
+  int64_t id = db.add(r);
+  EXPECT_EQ(id, 1);
+  scaling::Run planned = make_run(2e8, 1e9, NAN);
+  planned.status = RunStatus::kPlanned;
+  planned.C = 1.3e18;
+  planned.c_source = FlopSource::kExact;
+  int64_t id2 = db.add(planned);
+  auto all = db.list();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_DOUBLE_EQ(all[0].C, 6 * 1e8 * 2e9);  // default 6ND
+  EXPECT_EQ(all[0].c_source, FlopSource::kSixND);
+  EXPECT_EQ(all[0].config["lr"], 3e-4);
+  EXPECT_EQ(all[0].budget, "1.2e18");
+  EXPECT_FALSE(all[0].created.empty());
+  EXPECT_TRUE(std::isnan(all[1].loss));
+  EXPECT_EQ(all[1].c_source, FlopSource::kExact);
+  EXPECT_EQ(db.count(RunStatus::kPlanned), 1u);
+
+  scaling::Run done = *db.get(id2);
+  done.status = RunStatus::kDone;
+  done.loss = 3.1;
+  db.update(done);
+  EXPECT_EQ(db.count(RunStatus::kDone), 2u);
+  db.set_status(id2, RunStatus::kFailed);
+  EXPECT_EQ(db.get(id2)->status, RunStatus::kFailed);
+  EXPECT_FALSE(db.get(99).has_value());
+  EXPECT_THROW(db.set_status(99, RunStatus::kDone), Error);
+
+  db.add_curve(id, {{10, 1e6, 6e14, 5.0}, {20, 2e6, 1.2e15, 4.2}});
+  db.add_curve(id, {{30, 3e6, 1.8e15, 3.9}});
+  auto c = db.curve(id);
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(c[2].step, 30);
+  EXPECT_EQ(db.curves().at(id).size(), 3u);
+}
+
+TEST(RunDb, InvalidRunInBatchWritesNothing) {
+  auto path = fresh("atomic");
+  RunDb db(path);
+  std::vector<scaling::Run> runs{make_run(1e8, 1e9, 3), make_run(1e8, -1, 3)};
+  EXPECT_EQ(error_of([&] { db.add_all(runs); }),
+            "run 2: D must be a finite positive number (got -1)");
+  EXPECT_EQ(db.count(), 0u);
+  scaling::Run nan_loss = make_run(1e8, 1e9, NAN);
+  EXPECT_EQ(error_of([&] { db.add(nan_loss); }),
+            "run 1: loss must be a finite positive number (got nan)");
+}
+
+TEST(RunDb, NewerSchemaAndNonDatabaseAreRefused) {
+  auto path = fresh("schema");
+  { RunDb db(path); }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "PRAGMA user_version = 7", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+  EXPECT_EQ(error_of([&] { RunDb db(path); }), path.string() +
+                                                   ": run database schema version 7 is newer than "
+                                                   "this scalelab supports (1); upgrade scalelab");
+  auto junk = path.parent_path() / "junk.db";
+  write_text_file_atomic(junk, std::string(4096, 'x'));
+  std::string msg = error_of([&] { RunDb db(junk); });
+  EXPECT_NE(msg.find("junk.db: "), std::string::npos) << msg;
+  EXPECT_NE(msg.find("not a database"), std::string::npos) << msg;
+}
+
+TEST(RunDb, ConcurrentWriterProcessesLoseNothing) {
+  auto path = fresh("concurrent");
+  { RunDb db(path); }  // create the schema once, as a sweep does before forking workers
+  constexpr int kProcs = 4, kRuns = 40;
+  std::vector<pid_t> kids;
+  for (int p = 0; p < kProcs; ++p) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      int rc = 0;
+      try {
+        RunDb db(path);
+        for (int i = 0; i < kRuns; ++i) {
+          int64_t id = db.add(make_run(1e8 * (p + 1), 1e9 + i, 3.0));
+          db.add_curve(id, {{1, 1.0, 1.0, 4.0}});
+        }
+      } catch (...) {
+        rc = 1;
+      }
+      _exit(rc);
+    }
+    kids.push_back(pid);
+  }
+  for (pid_t k : kids) {
+    int status = 0;
+    waitpid(k, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  RunDb db(path);
+  auto runs = db.list();
+  EXPECT_EQ(runs.size(), static_cast<size_t>(kProcs * kRuns));
+  std::set<int64_t> ids;
+  for (const auto& r : runs) ids.insert(r.id);
+  EXPECT_EQ(ids.size(), runs.size());
+  EXPECT_EQ(db.curves().size(), runs.size());
+}
+
+}  // namespace
+}  // namespace scalelab::scaling

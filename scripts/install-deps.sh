@@ -19,6 +19,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # plots and report checks
   gnuplot-nox
+  # benchmarks only: the reference implementations that bench/ compares against
+  python3-numpy python3-scipy
 )
 
 if [ "$(id -u)" -ne 0 ]; then

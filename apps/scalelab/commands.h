@@ -23,5 +23,6 @@ Command setup_predict(CLI::App& app);
 Command setup_isoflop(CLI::App& app);
 Command setup_simulate(CLI::App& app);
 Command setup_step(CLI::App& app);
+Command setup_tokenizer(CLI::App& app);
 
 }  // namespace scalelab::app

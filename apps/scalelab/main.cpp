@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   commands.push_back(app::setup_isoflop(app));
   commands.push_back(app::setup_simulate(app));
   commands.push_back(app::setup_step(app));
+  commands.push_back(app::setup_tokenizer(app));
 
   try {
     log::init_from_env();

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -42,6 +43,14 @@ MmapFile::MmapFile(const std::filesystem::path& path) : path_(path) {
 }
 
 MmapFile::~MmapFile() { reset(); }
+
+void MmapFile::release(size_t offset, size_t len) const {
+  if (data_ == nullptr || len == 0 || offset >= size_) return;
+  const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  size_t begin = (offset + page - 1) / page * page;
+  size_t end = std::min(size_, offset + len) / page * page;
+  if (end > begin) ::madvise(const_cast<uint8_t*>(data_) + begin, end - begin, MADV_DONTNEED);
+}
 
 MmapFile::MmapFile(MmapFile&& other) noexcept
     : path_(std::move(other.path_)),

@@ -27,6 +27,10 @@ class MmapFile {
   std::span<const uint8_t> bytes() const { return {data_, size_}; }
   std::string_view view() const { return {reinterpret_cast<const char*>(data_), size_}; }
   const std::filesystem::path& path() const { return path_; }
+  // Drops the resident pages of [offset, offset + len) (whole pages inside it): streaming readers
+  // call this after a chunk so resident memory stays bounded by the chunks in flight, not the file
+  // size. The mapping stays valid; touching the range again re-reads it from the file.
+  void release(size_t offset, size_t len) const;
 
  private:
   void reset() noexcept;

@@ -1,0 +1,32 @@
+// Shared helpers for tokenizer tests: shared-data paths (skip with a clear message when missing).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "common/error.h"
+
+namespace scalelab::tokenizer::testing {
+
+inline std::string shared(const std::string& rel) {
+  return std::string(SCALELAB_SHARED_DATA_DIR) + "/" + rel;
+}
+
+#define SCALELAB_REQUIRE_SHARED(path)                                                      \
+  do {                                                                                     \
+    if (!std::filesystem::exists(path)) GTEST_SKIP() << "shared data missing: " << (path); \
+  } while (0)
+
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+}  // namespace scalelab::tokenizer::testing

@@ -27,7 +27,7 @@ fit() {  # best wall time of 3 runs, and the parameters
   done
   python3 -c "
 import json,sys; j=json.loads(sys.argv[1]); l=j['law']; f=j['fit']
-print(f\"scalelab   {sys.argv[2]:.3f} s  E {l['E']:.5g} A {l['A']:.5g} B {l['B']:.5g} alpha {l['alpha']:.5g} beta {l['beta']:.5g} objective {f['objective']:.9g}\")" "$out" "$best"
+print(f\"scalelab   {float(sys.argv[2]):.3f} s  E {l['E']:.5g} A {l['A']:.5g} B {l['B']:.5g} alpha {l['alpha']:.5g} beta {l['beta']:.5g} objective {f['objective']:.9g}\")" "$out" "$best"
 }
 echo "== 1. Chinchilla paper runs (234), paper grid (4,500 starts), log-Huber 1e-3, $(nproc) cores"
 fit --csv "$paper"

@@ -8,6 +8,8 @@ packages=(
   build-essential cmake ninja-build git pkg-config clang-format clang-tidy
   # libraries
   libtorch-dev          # LibTorch 1.13 (CPU) for src/model and src/train
+  libopenblas0-openmp   # Debian's LibTorch links libblas.so.3; without OpenBLAS that is the reference
+                        # BLAS, 14x slower per training step on 2 cores (measured, docs/benchmarks.md)
   libeigen3-dev         # linear algebra for the scaling fits
   liblbfgspp-dev        # L-BFGS for the parametric fit
   nlohmann-json3-dev    # JSON config and outputs

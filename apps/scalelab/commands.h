@@ -24,5 +24,10 @@ Command setup_isoflop(CLI::App& app);
 Command setup_simulate(CLI::App& app);
 Command setup_step(CLI::App& app);
 Command setup_tokenizer(CLI::App& app);
+#if SCALELAB_WITH_TORCH
+Command setup_train(CLI::App& app);
+Command setup_generate(CLI::App& app);
+Command setup_eval(CLI::App& app);
+#endif
 
 }  // namespace scalelab::app

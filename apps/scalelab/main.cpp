@@ -40,6 +40,11 @@ int main(int argc, char** argv) {
   commands.push_back(app::setup_simulate(app));
   commands.push_back(app::setup_step(app));
   commands.push_back(app::setup_tokenizer(app));
+#if SCALELAB_WITH_TORCH
+  commands.push_back(app::setup_train(app));
+  commands.push_back(app::setup_generate(app));
+  commands.push_back(app::setup_eval(app));
+#endif
 
   try {
     log::init_from_env();

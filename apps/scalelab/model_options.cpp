@@ -8,12 +8,12 @@ namespace scalelab::app {
 
 using accounting::ModelShape;
 
-void add_model_options(CLI::App& app, ModelOptions& o) {
+void add_model_options(CLI::App& app, ModelOptions& o, const std::string& config_flag) {
   std::string presets;
   for (const auto& p : accounting::model_presets())
     presets += (presets.empty() ? "" : ", ") + p.name;
   app.add_option("--preset", o.preset, "Start from a named model shape: " + presets);
-  app.add_option("--config", o.config,
+  app.add_option(config_flag, o.config,
                  "Model shape JSON file (fields as in `--json` output 'shape')");
   auto field = [&](const char* flag, int64_t ModelShape::*member, const char* help) {
     CLI::Option* opt = app.add_option(flag, o.flags.*member, help)->capture_default_str();

@@ -21,7 +21,10 @@ struct ModelOptions {
   std::vector<std::pair<CLI::Option*, std::function<void(accounting::ModelShape&)>>> setters;
 };
 
-void add_model_options(CLI::App& app, ModelOptions& options);
+// config_flag names the model-shape file option ("--config" for `account`, "--model-config" where
+// --config is taken by the command's own config file).
+void add_model_options(CLI::App& app, ModelOptions& options,
+                       const std::string& config_flag = "--config");
 // Resolves and validates the shape; label says where it came from ("gpt2-small (preset)").
 accounting::ModelShape resolve_model(const ModelOptions& options, std::string* label);
 

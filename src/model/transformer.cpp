@@ -1,0 +1,115 @@
+// Attention, block and language model.
+#include "model/transformer.h"
+
+#include <torch/version.h>
+
+#include "common/error.h"
+
+namespace scalelab::model {
+
+std::string_view to_string(AttentionImpl a) { return a == AttentionImpl::kAuto ? "auto" : "plain"; }
+
+AttentionImpl parse_attention_impl(std::string_view s) {
+  if (s == "auto") return AttentionImpl::kAuto;
+  if (s == "plain") return AttentionImpl::kPlain;
+  SCALELAB_FAIL("attention: expected auto or plain, got '{}'", s);
+}
+
+bool fused_attention_available() { return TORCH_VERSION_MAJOR >= 2; }
+
+CausalSelfAttentionImpl::CausalSelfAttentionImpl(const accounting::ModelShape& in,
+                                                 const ModelOptions& o)
+    : impl_(o.attention) {
+  const accounting::ModelShape s = in.resolved();
+  n_heads_ = s.n_heads;
+  n_kv_heads_ = s.n_kv_heads;
+  head_dim_ = s.head_dim();
+  qkv = register_module("qkv", Linear(s.d_model, s.d_model + 2 * s.kv_dim()));
+  out = register_module("out", Linear(s.d_model, s.d_model));
+  if (s.rope)
+    rope = register_module("rope", RotaryEmbedding(o.rope_theta, head_dim_, s.context_length));
+}
+
+torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x,
+                                               const torch::Tensor& positions) {
+  const int64_t B = x.size(0), T = x.size(1), d = n_heads_ * head_dim_,
+                kv = n_kv_heads_ * head_dim_;
+  auto qkv_out = qkv(x);  // (B, T, d + 2kv)
+  auto q =
+      qkv_out.narrow(-1, 0, d).view({B, T, n_heads_, head_dim_}).transpose(1, 2);  // (B, H, T, hd)
+  auto k = qkv_out.narrow(-1, d, kv)
+               .view({B, T, n_kv_heads_, head_dim_})
+               .transpose(1, 2);  // (B, Hkv, T, hd)
+  auto v = qkv_out.narrow(-1, d + kv, kv).view({B, T, n_kv_heads_, head_dim_}).transpose(1, 2);
+  if (rope) {
+    q = rope(q, positions);
+    k = rope(k, positions);
+  }
+  if (n_kv_heads_ !=
+      n_heads_) {  // grouped-query attention: each K/V head serves n_heads/n_kv_heads heads
+    const int64_t rep = n_heads_ / n_kv_heads_;
+    k = k.repeat_interleave(rep, 1);  // (B, H, T, hd)
+    v = v.repeat_interleave(rep, 1);
+  }
+  torch::Tensor y;
+#if TORCH_VERSION_MAJOR >= 2
+  if (impl_ == AttentionImpl::kAuto) {
+    y = at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/true);  // (B, H, T, hd)
+  }
+#endif
+  if (!y.defined()) {
+    auto mask =
+        torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(x.device())).tril();
+    y = scaled_dot_product_attention(q, k, v, mask);  // (B, H, T, hd)
+  }
+  return out(y.transpose(1, 2).reshape({B, T, d}));  // (B, T, d)
+}
+
+BlockImpl::BlockImpl(const accounting::ModelShape& in, const ModelOptions& o) {
+  const accounting::ModelShape s = in.resolved();
+  ln1 = register_module("ln1", RMSNorm(s.d_model));
+  attn = register_module("attn", CausalSelfAttention(s, o));
+  ln2 = register_module("ln2", RMSNorm(s.d_model));
+  if (s.ffn == accounting::FfnKind::kSwiGlu)
+    swiglu = register_module("ffn", SwiGLU(s.d_model, s.d_ff));
+  else
+    gelu = register_module("ffn", GeluMlp(s.d_model, s.d_ff));
+}
+
+torch::Tensor BlockImpl::forward(const torch::Tensor& x, const torch::Tensor& positions) {
+  auto h = x + attn(ln1(x), positions);
+  auto f = ln2(h);
+  return h + (swiglu ? swiglu(f) : gelu(f));
+}
+
+TransformerLMImpl::TransformerLMImpl(const accounting::ModelShape& in, const ModelOptions& o)
+    : shape_(in.resolved()), options_(o) {
+  shape_.validate();
+  SCALELAB_CHECK(o.rope_theta > 0, "rope_theta: must be positive (got {})", o.rope_theta);
+  embedding = register_module("embedding", Embedding(shape_.vocab_size, shape_.d_model));
+  layers = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < shape_.n_layers; ++i) layers->push_back(Block(shape_, o));
+  ln_final = register_module("ln_final", RMSNorm(shape_.d_model));
+  if (!shape_.tied_embeddings)
+    lm_head = register_module("lm_head", Linear(shape_.d_model, shape_.vocab_size));
+}
+
+torch::Tensor TransformerLMImpl::forward(const torch::Tensor& ids) {
+  const int64_t T = ids.size(1);
+  SCALELAB_CHECK(T <= shape_.context_length, "sequence length {} exceeds the context length {}", T,
+                 shape_.context_length);
+  auto positions =
+      torch::arange(T, torch::TensorOptions().dtype(torch::kLong).device(ids.device()));
+  auto x = embedding(ids);  // (B, T, d)
+  for (const auto& layer : *layers) x = layer->as<Block>()->forward(x, positions);
+  x = ln_final(x);
+  return lm_head ? lm_head(x) : torch::matmul(x, embedding->weight.t());  // (B, T, V)
+}
+
+int64_t TransformerLMImpl::num_parameters() const {
+  int64_t n = 0;
+  for (const auto& p : parameters()) n += p.numel();
+  return n;
+}
+
+}  // namespace scalelab::model

@@ -1,0 +1,91 @@
+#include "train/data.h"
+
+#include <cstring>
+
+#include "common/error.h"
+#include "common/json.h"
+
+namespace scalelab::train {
+
+TokenDataset::TokenDataset(const std::filesystem::path& path, int64_t vocab_size,
+                           int64_t context_length)
+    : context_(context_length) {
+  const std::string side_path = path.string() + ".json";
+  SCALELAB_CHECK(std::filesystem::exists(side_path),
+                 "{}: missing sidecar {} (write token files with `scalelab "
+                 "tokenizer encode`)",
+                 path.string(), side_path);
+  json::Json side = json::read_file(side_path);
+  json::ObjectReader r(side, side_path);
+  std::string dtype, hash, source;
+  int64_t count = 0, vs = 0, bytes = 0;
+  r.require("dtype", dtype);
+  r.require("count", count);
+  r.get("vocab_size", vs);
+  r.get("tokenizer_hash", hash);
+  r.get("source", source);
+  r.get("bytes", bytes);
+  r.finish();
+  SCALELAB_CHECK(dtype == "uint16" || dtype == "uint32",
+                 "{}: dtype must be uint16 or uint32, got '{}'", side_path, dtype);
+  u16_ = dtype == "uint16";
+  file_ = MmapFile(path);
+  const int64_t width = u16_ ? 2 : 4;
+  SCALELAB_CHECK(static_cast<int64_t>(file_.size()) == count * width,
+                 "{}: {} bytes, but the sidecar says {} {} tokens; truncated?", path.string(),
+                 file_.size(), count, dtype);
+  count_ = count;
+  SCALELAB_CHECK(count_ >= context_length + 1, "{}: {} tokens, fewer than context_length + 1 = {}",
+                 path.string(), count_, context_length + 1);
+  // One pass to check every id against the model's vocabulary.
+  int64_t max_id = 0, at = 0;
+  for (int64_t i = 0; i < count_; ++i) {
+    int64_t t = token(i);
+    if (t > max_id) {
+      max_id = t;
+      at = i;
+    }
+  }
+  SCALELAB_CHECK(max_id < vocab_size,
+                 "{}: token {} has id {}, beyond the model's vocabulary (size {})", path.string(),
+                 at, max_id, vocab_size);
+}
+
+int64_t TokenDataset::token(int64_t i) const {
+  if (u16_) {
+    uint16_t v;
+    std::memcpy(&v, file_.data() + 2 * i, 2);
+    return v;
+  }
+  uint32_t v;
+  std::memcpy(&v, file_.data() + 4 * i, 4);
+  return v;
+}
+
+void TokenDataset::fill(int64_t row, int64_t start, int64_t* x, int64_t* y) const {
+  for (int64_t t = 0; t < context_; ++t) {
+    x[row * context_ + t] = token(start + t);
+    y[row * context_ + t] = token(start + t + 1);
+  }
+}
+
+std::pair<torch::Tensor, torch::Tensor> TokenDataset::random_batch(
+    int64_t B, std::mt19937_64& rng, const torch::Device& device) const {
+  auto x = torch::empty({B, context_}, torch::kLong), y = torch::empty({B, context_}, torch::kLong);
+  std::uniform_int_distribution<int64_t> start(0, count_ - context_ - 1);
+  for (int64_t b = 0; b < B; ++b) fill(b, start(rng), x.data_ptr<int64_t>(), y.data_ptr<int64_t>());
+  return {x.to(device, /*non_blocking=*/true), y.to(device, true)};
+}
+
+std::pair<torch::Tensor, torch::Tensor> TokenDataset::sequential_batch(
+    int64_t first, int64_t B, const torch::Device& device) const {
+  const int64_t n = std::min(B, sequential_windows() - first);
+  SCALELAB_CHECK(n > 0, "{}: window {} is past the end ({} windows)", path().string(), first,
+                 sequential_windows());
+  auto x = torch::empty({n, context_}, torch::kLong), y = torch::empty({n, context_}, torch::kLong);
+  for (int64_t b = 0; b < n; ++b)
+    fill(b, (first + b) * context_, x.data_ptr<int64_t>(), y.data_ptr<int64_t>());
+  return {x.to(device), y.to(device)};
+}
+
+}  // namespace scalelab::train

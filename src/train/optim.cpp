@@ -1,0 +1,105 @@
+#include "train/optim.h"
+
+#include <torch/version.h>
+
+#include <cmath>
+
+#include "common/error.h"
+
+namespace scalelab::train {
+
+torch::Tensor cross_entropy(const torch::Tensor& logits, const torch::Tensor& targets) {
+  auto l = logits.to(torch::kFloat32).reshape({-1, logits.size(-1)});  // (N, V)
+  auto t = targets.reshape({-1, 1});                                   // (N, 1)
+  auto mx = std::get<0>(l.max(-1, /*keepdim=*/true));                  // (N, 1)
+  auto lse = (l - mx).exp().sum(-1, true).log() + mx;                  // (N, 1)
+  return (lse - l.gather(-1, t)).mean();
+}
+
+AdamW::AdamW(std::vector<torch::Tensor> params, AdamWOptions o)
+    : params_(std::move(params)), options_(o) {
+  SCALELAB_CHECK(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1,
+                 "adamw betas must be in [0, 1)");
+  SCALELAB_CHECK(o.eps > 0 && o.weight_decay >= 0, "adamw eps must be > 0 and weight decay >= 0");
+  for (const auto& p : params_) {
+    m_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+    v_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+  }
+#if TORCH_VERSION_MAJOR >= 2
+  fused_ = !params_.empty() && params_.front().is_cuda() &&
+           params_.front().scalar_type() == torch::kFloat32;
+  if (fused_) step_tensor_ = torch::zeros({}, params_.front().options());
+#endif
+}
+
+void AdamW::zero_grad() {
+  for (auto& p : params_)
+    if (p.grad().defined())
+      p.mutable_grad() = torch::Tensor();  // set_to_none, as torch.optim defaults
+}
+
+void AdamW::step(double lr) {
+  torch::NoGradGuard ng;
+  ++step_;
+  const auto& o = options_;
+#if TORCH_VERSION_MAJOR >= 2
+  if (fused_) {
+    std::vector<torch::Tensor> ps, gs, ms, vs, steps;
+    for (size_t i = 0; i < params_.size(); ++i) {
+      if (!params_[i].grad().defined()) continue;
+      ps.push_back(params_[i]);
+      gs.push_back(params_[i].grad());
+      ms.push_back(m_[i]);
+      vs.push_back(v_[i]);
+      steps.push_back(step_tensor_);
+    }
+    // As torch.optim.AdamW(fused=True): bump the step first; the kernel only reads state_steps (all
+    // parameters share one step tensor here).
+    step_tensor_.add_(1);
+    at::_fused_adamw_(ps, gs, ms, vs, {}, steps, lr, o.beta1, o.beta2, o.weight_decay, o.eps, false,
+                      false, {}, {});
+    return;
+  }
+#endif
+  const double bc1 = 1.0 - std::pow(o.beta1, static_cast<double>(step_));
+  const double bc2 = 1.0 - std::pow(o.beta2, static_cast<double>(step_));
+  const double step_size = lr / bc1, bc2_sqrt = std::sqrt(bc2);
+  for (size_t i = 0; i < params_.size(); ++i) {
+    auto& p = params_[i];
+    if (!p.grad().defined()) continue;
+    const auto& g = p.grad();
+    p.mul_(1.0 - lr * o.weight_decay);
+    m_[i].mul_(o.beta1).add_(g, 1.0 - o.beta1);
+    v_[i].mul_(o.beta2).addcmul_(g, g, 1.0 - o.beta2);
+    auto denom = (v_[i].sqrt() / bc2_sqrt).add_(o.eps);
+    p.addcdiv_(m_[i], denom, -step_size);
+  }
+}
+
+double CosineSchedule::lr(int64_t t) const {
+  if (t < warmup_steps) return lr_max * static_cast<double>(t) / static_cast<double>(warmup_steps);
+  if (t <= cosine_steps && cosine_steps > warmup_steps) {
+    const double frac =
+        static_cast<double>(t - warmup_steps) / static_cast<double>(cosine_steps - warmup_steps);
+    return lr_min + 0.5 * (1.0 + std::cos(M_PI * frac)) * (lr_max - lr_min);
+  }
+  return lr_min;
+}
+
+torch::Tensor clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm,
+                             double eps) {
+  torch::NoGradGuard ng;
+  std::vector<torch::Tensor> norms;
+  for (const auto& p : params)
+    if (p.grad().defined()) norms.push_back(p.grad().to(torch::kFloat32).pow(2).sum());
+  if (norms.empty()) return torch::zeros({});
+  auto total = torch::stack(norms).sum().sqrt();  // stays on the device: no host sync per step
+  if (max_norm > 0) {
+    auto coef = (max_norm / (total + eps)).clamp_max(1.0);
+    for (const auto& p : params)
+      if (p.grad().defined()) p.grad().mul_(coef.to(p.grad().scalar_type()));
+  }
+  return total;
+}
+
+}  // namespace scalelab::train

@@ -1,0 +1,63 @@
+// The pieces of a training step, as free functions over tensors so each can be tested alone:
+// cross-entropy with a stable log-sum-exp, AdamW (Loshchilov & Hutter 2019; our own, equal to
+// torch.optim.AdamW), the cosine schedule with linear warmup, and global-norm gradient clipping.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace scalelab::train {
+
+// Mean cross-entropy. logits: (..., V) any float dtype (computed in fp32), targets: (...) int64.
+torch::Tensor cross_entropy(const torch::Tensor& logits, const torch::Tensor& targets);
+
+struct AdamWOptions {
+  double beta1 = 0.9, beta2 = 0.95;
+  double eps = 1e-8;
+  double weight_decay = 0.1;
+};
+
+// AdamW with decoupled weight decay and bias correction, torch.optim.AdamW's arithmetic:
+//   p ← p − lr·λ·p;  m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;
+//   p ← p − (lr / (1−β1^t)) · m / (√v / √(1−β2^t) + ε)
+// On CUDA with LibTorch ≥ 2 the multi-tensor fused kernel at::_fused_adamw_ does the same in one
+// launch.
+class AdamW {
+ public:
+  AdamW(std::vector<torch::Tensor> params, AdamWOptions options);
+  void step(double lr);
+  void zero_grad();
+  int64_t steps() const { return step_; }
+  const AdamWOptions& options() const { return options_; }
+  // State for checkpoints: exp_avg and exp_avg_sq per parameter, in parameter order.
+  std::vector<torch::Tensor>& exp_avg() { return m_; }
+  std::vector<torch::Tensor>& exp_avg_sq() { return v_; }
+  void set_steps(int64_t s) { step_ = s; }
+  bool fused() const { return fused_; }
+
+ private:
+  std::vector<torch::Tensor> params_, m_, v_;
+  AdamWOptions options_;
+  int64_t step_ = 0;
+  bool fused_ = false;
+  torch::Tensor step_tensor_;  // fused path: the step count as a tensor
+};
+
+struct CosineSchedule {
+  double lr_max = 3e-4, lr_min = 3e-5;
+  int64_t warmup_steps = 0,
+          cosine_steps = 0;  // linear warmup to lr_max, cosine to lr_min at cosine_steps
+  // CS336 §4.4: t < Tw: t/Tw·lr_max; Tw ≤ t ≤ Tc: lr_min + ½(1 + cos(π(t−Tw)/(Tc−Tw)))(lr_max −
+  // lr_min); t > Tc: lr_min.
+  double lr(int64_t step) const;
+};
+
+// Scales gradients in place so their global L2 norm is at most max_norm: g ← g · min(1,
+// max_norm/(‖g‖+ε)), ε = 1e-6 as in CS336. Returns the norm before clipping as a 0-d tensor on the
+// gradients' device (no host sync; read it only when logging). max_norm <= 0 only measures.
+torch::Tensor clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm,
+                             double eps = 1e-6);
+
+}  // namespace scalelab::train

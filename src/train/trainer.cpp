@@ -1,0 +1,404 @@
+// The training loop (see trainer.h).
+#include "train/trainer.h"
+
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "accounting/flops.h"
+#include "accounting/hardware.h"
+#include "accounting/params.h"
+#include "common/error.h"
+#include "common/file_util.h"
+#include "common/format.h"
+#include "common/log.h"
+#include "common/progress.h"
+#include "model/transformer.h"
+#include "train/checkpoint.h"
+#include "train/data.h"
+#include "train/optim.h"
+
+namespace scalelab::train {
+
+namespace fs = std::filesystem;
+
+void TrainConfig::validate() const {
+  model.validate("model");
+  auto pos = [](const char* f, double v) {
+    SCALELAB_CHECK(std::isfinite(v) && v > 0, "{}: must be positive (got {})", f, v);
+  };
+  SCALELAB_CHECK(!train_data.empty(),
+                 "train_data: required (a token file from `scalelab tokenizer encode`)");
+  SCALELAB_CHECK(!out_dir.empty(), "out_dir: required");
+  pos("batch_size", static_cast<double>(batch_size));
+  pos("grad_accum", static_cast<double>(grad_accum));
+  SCALELAB_CHECK((max_steps > 0) != (max_tokens > 0),
+                 "give exactly one of max_steps and max_tokens (got {} and {})", max_steps,
+                 max_tokens);
+  pos("lr_max", lr_max);
+  SCALELAB_CHECK(lr_min >= 0 && lr_min <= lr_max, "lr_min: must be in [0, lr_max] (got {})",
+                 lr_min);
+  SCALELAB_CHECK(beta1 >= 0 && beta1 < 1, "beta1: must be in [0, 1) (got {})", beta1);
+  SCALELAB_CHECK(beta2 >= 0 && beta2 < 1, "beta2: must be in [0, 1) (got {})", beta2);
+  pos("eps", eps);
+  SCALELAB_CHECK(weight_decay >= 0, "weight_decay: must be >= 0 (got {})", weight_decay);
+  SCALELAB_CHECK(grad_clip >= 0, "grad_clip: must be >= 0 (got {})", grad_clip);
+  pos("log_interval", static_cast<double>(log_interval));
+  SCALELAB_CHECK(eval_interval >= 0 && eval_tokens >= 0 && checkpoint_interval >= 0,
+                 "eval_interval, eval_tokens and checkpoint_interval must be >= 0");
+  SCALELAB_CHECK(warmup_steps >= -1, "warmup_steps: must be >= 0, or -1 for 5% of the steps");
+  SCALELAB_CHECK(stop_at_step >= 0, "stop_at_step: must be >= 0 (got {})", stop_at_step);
+  SCALELAB_CHECK(precision == "fp32" || precision == "bf16-mixed",
+                 "precision: expected fp32 or bf16-mixed, got '{}'", precision);
+  SCALELAB_CHECK(attention == "auto" || attention == "plain",
+                 "attention: expected auto or plain, got '{}'", attention);
+  pos("rope_theta", rope_theta);
+  SCALELAB_CHECK(device == "cpu" || device.rfind("cuda", 0) == 0,
+                 "device: expected cpu, cuda or cuda:N, got '{}'", device);
+}
+
+int64_t TrainConfig::resolved_steps() const {
+  if (max_steps > 0) return max_steps;
+  return static_cast<int64_t>(std::ceil(max_tokens / static_cast<double>(tokens_per_step())));
+}
+
+int64_t TrainConfig::resolved_warmup() const {
+  if (warmup_steps >= 0) return warmup_steps;
+  return std::max<int64_t>(1, resolved_steps() / 20);
+}
+
+json::Json to_json(const TrainConfig& c) {
+  return {{"model", accounting::to_json(c.model)},
+          {"rope_theta", c.rope_theta},
+          {"attention", c.attention},
+          {"train_data", c.train_data},
+          {"val_data", c.val_data},
+          {"tokenizer", c.tokenizer},
+          {"out_dir", c.out_dir},
+          {"batch_size", c.batch_size},
+          {"grad_accum", c.grad_accum},
+          {"max_steps", c.max_steps},
+          {"max_tokens", c.max_tokens},
+          {"lr_max", c.lr_max},
+          {"lr_min", c.lr_min},
+          {"warmup_steps", c.warmup_steps},
+          {"cosine_steps", c.cosine_steps},
+          {"beta1", c.beta1},
+          {"beta2", c.beta2},
+          {"eps", c.eps},
+          {"weight_decay", c.weight_decay},
+          {"grad_clip", c.grad_clip},
+          {"log_interval", c.log_interval},
+          {"eval_interval", c.eval_interval},
+          {"eval_tokens", c.eval_tokens},
+          {"checkpoint_interval", c.checkpoint_interval},
+          {"seed", c.seed},
+          {"device", c.device},
+          {"precision", c.precision},
+          {"peak_tflops", c.peak_tflops},
+          {"resume", c.resume},
+          {"stop_at_step", c.stop_at_step},
+          {"quiet", c.quiet}};
+}
+
+TrainConfig train_config_from_json(const json::Json& j, std::string_view context) {
+  TrainConfig c;
+  json::ObjectReader r(j, std::string(context));
+  if (r.has("model"))
+    c.model = accounting::model_shape_from_json(r.at("model"), std::string(context) + ".model");
+  r.accept("model");
+  r.get("rope_theta", c.rope_theta);
+  r.get("attention", c.attention);
+  r.get("train_data", c.train_data);
+  r.get("val_data", c.val_data);
+  r.get("tokenizer", c.tokenizer);
+  r.get("out_dir", c.out_dir);
+  r.get("batch_size", c.batch_size);
+  r.get("grad_accum", c.grad_accum);
+  r.get("max_steps", c.max_steps);
+  r.get("max_tokens", c.max_tokens);
+  r.get("lr_max", c.lr_max);
+  r.get("lr_min", c.lr_min);
+  r.get("warmup_steps", c.warmup_steps);
+  r.get("cosine_steps", c.cosine_steps);
+  r.get("beta1", c.beta1);
+  r.get("beta2", c.beta2);
+  r.get("eps", c.eps);
+  r.get("weight_decay", c.weight_decay);
+  r.get("grad_clip", c.grad_clip);
+  r.get("log_interval", c.log_interval);
+  r.get("eval_interval", c.eval_interval);
+  r.get("eval_tokens", c.eval_tokens);
+  r.get("checkpoint_interval", c.checkpoint_interval);
+  r.get("seed", c.seed);
+  r.get("device", c.device);
+  r.get("precision", c.precision);
+  r.get("peak_tflops", c.peak_tflops);
+  r.get("resume", c.resume);
+  r.get("stop_at_step", c.stop_at_step);
+  r.get("quiet", c.quiet);
+  r.finish();
+  return c;
+}
+
+json::Json to_json(const TrainResult& r) {
+  return {{"status", r.status},
+          {"steps", r.steps},
+          {"tokens", r.tokens},
+          {"flops", r.flops},
+          {"flops_6nd", r.flops_6nd},
+          {"params", r.params},
+          {"final_train_loss", r.final_train_loss},
+          {"final_val_loss",
+           std::isnan(r.final_val_loss) ? json::Json(nullptr) : json::Json(r.final_val_loss)},
+          {"wall_seconds", r.wall_seconds},
+          {"tokens_per_second", r.tokens_per_second},
+          {"mfu", r.mfu}};
+}
+
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
+
+struct SignalScope {
+  using Handler = void (*)(int);
+  Handler old_int, old_term;
+  SignalScope() {
+    g_stop_signal.store(0);
+    old_int = std::signal(SIGINT, on_stop_signal);
+    old_term = std::signal(SIGTERM, on_stop_signal);
+  }
+  ~SignalScope() {
+    std::signal(SIGINT, old_int);
+    std::signal(SIGTERM, old_term);
+  }
+};
+
+double evaluate(model::TransformerLM& m, const TokenDataset& data, int64_t batch,
+                int64_t max_tokens, const torch::Device& dev, bool bf16) {
+  torch::NoGradGuard ng;
+  m->eval();
+  const int64_t T = data.context_length();
+  int64_t windows = data.sequential_windows();
+  if (max_tokens > 0) windows = std::min(windows, std::max<int64_t>(1, max_tokens / T));
+  torch::Tensor sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(dev));
+  int64_t n = 0;
+  for (int64_t w = 0; w < windows; w += batch) {
+    auto [x, y] = data.sequential_batch(w, std::min(batch, windows - w), dev);
+    torch::Tensor logits;
+#if TORCH_VERSION_MAJOR >= 2
+    if (bf16) {
+      at::autocast::set_autocast_enabled(at::kCUDA, true);
+      logits = m(x);
+      at::autocast::set_autocast_enabled(at::kCUDA, false);
+      at::autocast::clear_cache();
+    } else {
+      logits = m(x);
+    }
+#else
+    (void)bf16;
+    logits = m(x);
+#endif
+    sum += cross_entropy(logits, y).to(torch::kFloat64) * static_cast<double>(x.size(0));
+    n += x.size(0);
+  }
+  m->train();
+  return sum.item<double>() / static_cast<double>(n);
+}
+
+}  // namespace
+
+TrainResult run_training(const TrainConfig& cfg_in) {
+  TrainConfig cfg = cfg_in;
+  cfg.model = cfg.model.resolved();
+  cfg.validate();
+  const auto t_start = std::chrono::steady_clock::now();
+  torch::Device dev(cfg.device);
+  SCALELAB_CHECK(
+      !dev.is_cuda() || torch::cuda::is_available(),
+      "device: CUDA requested ({}) but no GPU is available (or LibTorch was built without CUDA)",
+      cfg.device);
+  const bool bf16 = cfg.precision == "bf16-mixed";
+  SCALELAB_CHECK(!bf16 || (dev.is_cuda() && TORCH_VERSION_MAJOR >= 2),
+                 "precision: bf16-mixed needs a CUDA device and LibTorch >= 2 (use fp32 on CPU)");
+  ensure_writable_directory(cfg.out_dir);
+  const fs::path out(cfg.out_dir), ckpt = out / "checkpoint";
+
+  // Data first: bad files fail before anything is written.
+  TokenDataset train(cfg.train_data, cfg.model.vocab_size, cfg.model.context_length);
+  std::optional<TokenDataset> val;
+  if (!cfg.val_data.empty())
+    val.emplace(cfg.val_data, cfg.model.vocab_size, cfg.model.context_length);
+
+  torch::manual_seed(cfg.seed);
+  model::ModelOptions mo{cfg.rope_theta, model::parse_attention_impl(cfg.attention)};
+  model::TransformerLM m(cfg.model, mo);
+  m->to(dev);
+  AdamW opt(m->parameters(), {cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay});
+  const int64_t steps = cfg.resolved_steps();
+  CosineSchedule sched{cfg.lr_max, cfg.lr_min, cfg.resolved_warmup(),
+                       cfg.cosine_steps > 0 ? cfg.cosine_steps : steps};
+  std::mt19937_64 rng(cfg.seed);
+  int64_t step = 0;
+  double tokens = 0;
+  json::Json cfg_json = to_json(cfg);
+  if (cfg.resume && checkpoint_exists(ckpt)) {
+    CheckpointState st = load_checkpoint(ckpt, m, &opt);
+    step = st.step;
+    tokens = st.tokens;
+    std::istringstream(st.rng) >> rng;
+    SCALELAB_LOG_INFO("resumed from {} at step {}", ckpt.string(), step);
+  }
+  json::write_file(out / "config.json", cfg_json);
+
+  const accounting::FlopCounts flops = accounting::count_flops(cfg.model);
+  const int64_t n_params = accounting::count_params(cfg.model).total;
+  double peak = cfg.peak_tflops;
+  if (peak <= 0 && dev.is_cuda()) {
+    // The GPU machines this project runs on are H100/H200: same dense bf16/fp32 peaks.
+    peak = accounting::find_gpu("h100-sxm")
+               .peak_tflops(bf16 ? accounting::Dtype::kBf16 : accounting::Dtype::kTf32);
+  }
+  const double tokens_per_step = static_cast<double>(cfg.tokens_per_step());
+  std::ofstream metrics(out / "metrics.jsonl", step > 0 ? std::ios::app : std::ios::trunc);
+  SCALELAB_CHECK(metrics.good(), "{}: cannot write metrics.jsonl", out.string());
+
+  std::unique_ptr<ProgressBar> bar;
+  if (!cfg.quiet && log::enabled(log::Level::kInfo))
+    bar = std::make_unique<ProgressBar>("train", steps, ProgressOptions{.unit = "steps"});
+  if (bar) bar->set(step);
+  SignalScope signals;
+  auto save = [&](int64_t at_step) {
+    std::ostringstream rs;
+    rs << rng;
+    save_checkpoint(ckpt, m, &opt, {at_step, tokens, rs.str(), cfg_json});
+  };
+
+  TrainResult res;
+  res.params = n_params;
+  res.final_val_loss = std::numeric_limits<double>::quiet_NaN();
+  torch::Tensor loss_sum =
+      torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat32).device(dev));
+  int64_t loss_count = 0;
+  auto window_t0 = std::chrono::steady_clock::now();
+  double window_tokens = 0, last_loss = NAN;
+  m->train();
+  while (step < steps) {
+    const double lr = sched.lr(step);
+    for (int64_t micro = 0; micro < cfg.grad_accum; ++micro) {
+      auto [x, y] = train.random_batch(cfg.batch_size, rng, dev);
+      torch::Tensor loss;
+#if TORCH_VERSION_MAJOR >= 2
+      if (bf16) at::autocast::set_autocast_enabled(at::kCUDA, true);
+#endif
+      loss = cross_entropy(m(x), y);
+#if TORCH_VERSION_MAJOR >= 2
+      if (bf16) {
+        at::autocast::set_autocast_enabled(at::kCUDA, false);
+        at::autocast::clear_cache();
+      }
+#endif
+      (loss / static_cast<double>(cfg.grad_accum)).backward();
+      loss_sum += loss.detach();
+      ++loss_count;
+    }
+    torch::Tensor gnorm = clip_grad_norm(m->parameters(), cfg.grad_clip);
+    opt.step(lr);
+    opt.zero_grad();
+    ++step;
+    tokens += tokens_per_step;
+    window_tokens += tokens_per_step;
+    if (bar) bar->update(1);
+    const bool log_now = step % cfg.log_interval == 0 || step == steps;
+    const bool eval_now =
+        val && cfg.eval_interval > 0 && step % cfg.eval_interval == 0 && step != steps;
+    const bool ckpt_now =
+        cfg.checkpoint_interval > 0 && step % cfg.checkpoint_interval == 0 && step != steps;
+    const bool stopping = g_stop_signal.load() != 0 ||
+                          (cfg.stop_at_step > 0 && step == cfg.stop_at_step && step != steps);
+    if (log_now || eval_now || ckpt_now || stopping) {
+      last_loss = (loss_sum / static_cast<double>(loss_count)).item<double>();  // the host sync
+      SCALELAB_CHECK(
+          std::isfinite(last_loss),
+          "training diverged: loss is {} at step {} (lower lr_max or raise warmup); the last good "
+          "checkpoint in {} is kept",
+          last_loss, step, ckpt.string());
+      loss_sum.zero_();
+      loss_count = 0;
+    }
+    double val_loss = NAN;
+    if (eval_now) val_loss = evaluate(m, *val, cfg.batch_size, cfg.eval_tokens, dev, bf16);
+    if (log_now || eval_now) {
+      const double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - window_t0).count();
+      const double tps = secs > 0 ? window_tokens / secs : 0;
+      const double mfu = peak > 0 ? tps * flops.palm_per_token / (peak * 1e12) : 0;
+      const double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+      const double gn = gnorm.item<double>();
+      json::Json rec{{"step", step},
+                     {"tokens", tokens},
+                     {"flops", flops.training_per_token * tokens},
+                     {"train_loss", last_loss},
+                     {"lr", lr},
+                     {"grad_norm", gn},
+                     {"tokens_per_second", tps},
+                     {"wall_seconds", elapsed}};
+      if (!std::isnan(val_loss)) rec["val_loss"] = val_loss;
+      metrics << rec.dump() << "\n" << std::flush;
+      if (log_now) {
+        const double eta =
+            tps > 0 ? static_cast<double>(steps - step) * tokens_per_step / tps : NAN;
+        SCALELAB_LOG_INFO(
+            "step {}/{} | loss {:.4f} | lr {:.2e} | grad-norm {:.3f} | {}tok/s | MFU {} | ETA {}",
+            step, steps, last_loss, lr, gn, format_si(tps), peak > 0 ? format_percent(mfu) : "-",
+            ProgressBar::format_duration(eta));
+      }
+      window_t0 = std::chrono::steady_clock::now();
+      window_tokens = 0;
+    }
+    if (ckpt_now) save(step);
+    if (stopping) {
+      save(step);
+      if (bar) bar->close();
+      if (g_stop_signal.load() != 0)
+        SCALELAB_LOG_WARN(
+            "signal {} received: checkpoint saved at step {}; run the same command to resume",
+            g_stop_signal.load(), step);
+      else
+        SCALELAB_LOG_INFO(
+            "stopped at step {} (stop_at_step); checkpoint saved, run again to continue", step);
+      res.status = "interrupted";
+      break;
+    }
+  }
+  if (res.status.empty()) {
+    res.status = "done";
+    if (bar) bar->close();
+    if (val) res.final_val_loss = evaluate(m, *val, cfg.batch_size, cfg.eval_tokens, dev, bf16);
+    save(step);
+  }
+  res.steps = step;
+  res.tokens = tokens;
+  res.flops = flops.training_per_token * tokens;
+  res.flops_6nd = 6.0 * static_cast<double>(n_params) * tokens;
+  res.final_train_loss = last_loss;
+  res.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  res.tokens_per_second = res.wall_seconds > 0 ? tokens / res.wall_seconds : 0;
+  res.mfu = peak > 0 ? res.tokens_per_second * flops.palm_per_token / (peak * 1e12) : 0;
+  json::Json rj = to_json(res);
+  rj["config"] = cfg_json;
+  json::write_file(out / "result.json", rj);
+  return res;
+}
+
+}  // namespace scalelab::train

@@ -1,0 +1,96 @@
+// `scalelab train|generate|eval` through the real binary (LibTorch builds only).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/file_util.h"
+#include "common/json.h"
+#include "run_command.h"
+
+namespace scalelab::testing {
+namespace {
+
+void expect_one_line_error(const CommandResult& r, const std::string& needle) {
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.err_lines(), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << "expected '" << needle << "' in: " << r.err;
+}
+
+struct Fixture {
+  std::string d;
+  Fixture() {
+    d = temp_dir("cli_train");
+    const std::string text = std::string(SCALELAB_SOURCE_DIR) + "/data/tinyshakespeare.txt";
+    EXPECT_EQ(run_scalelab("tokenizer train --quiet --input " + text + " --vocab-size 300 --out " +
+                           d + "/tok")
+                  .exit_code,
+              0);
+    std::ofstream(d + "/small.txt") << read_text_file(text).substr(0, 20000);
+    EXPECT_EQ(run_scalelab("tokenizer encode --quiet --tokenizer " + d + "/tok --input " + d +
+                           "/small.txt --out " + d + "/small.bin")
+                  .exit_code,
+              0);
+  }
+  // Flags given in `extra` replace the defaults (CLI11 rejects a repeated option).
+  std::string train(const std::string& extra) const {
+    std::vector<std::pair<std::string, std::string>> flags{
+        {"--quiet", "true"},         {"--train-data", d + "/small.bin"},
+        {"--tokenizer", d + "/tok"}, {"--vocab-size", "300"},
+        {"--context-length", "32"},  {"--d-model", "32"},
+        {"--n-layers", "1"},         {"--n-heads", "2"},
+        {"--batch-size", "4"},       {"--log-interval", "5"}};
+    std::string cmd = "train " + extra;
+    for (const auto& [k, v] : flags)
+      if (extra.find(k + " ") == std::string::npos) cmd += " " + k + " " + v;
+    return cmd;
+  }
+};
+
+TEST(CliTrain, TrainGenerateEval) {
+  Fixture f;
+  CommandResult t = run_scalelab(f.train("--max-steps 10 --out " + f.d + "/run"));
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("done: 10 steps"), std::string::npos) << t.out;
+  json::Json r = json::read_file(f.d + "/run/result.json");
+  EXPECT_EQ(r["steps"], 10);
+  EXPECT_TRUE(std::filesystem::exists(f.d + "/run/config.json"));
+  CommandResult g = run_scalelab("generate --checkpoint " + f.d +
+                                 "/run --prompt 'To be' --max-new-tokens 5 --seed 3");
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  EXPECT_EQ(g.out.rfind("To be", 0), 0u);
+  CommandResult e =
+      run_scalelab("eval --json --checkpoint " + f.d + "/run --data " + f.d + "/small.bin");
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_GT(json::parse(e.out, "stdout")["loss"].get<double>(), 0);
+}
+
+TEST(CliTrain, BadInputIsOneLineErrorWithoutPartialFiles) {
+  Fixture f;
+  expect_one_line_error(run_scalelab(f.train("--max-steps 5 --out " + f.d + "/r1 --device cuda")),
+                        "CUDA requested (cuda) but no GPU is available");
+  expect_one_line_error(run_scalelab(f.train("--max-steps 5 --out " + f.d + "/r2 --batch-size -3")),
+                        "batch_size: must be positive (got -3)");
+  expect_one_line_error(
+      run_scalelab(f.train("--max-steps 5 --out " + f.d + "/r3 --context-length 100000")),
+      "fewer than context_length + 1 = 100001");
+  EXPECT_FALSE(std::filesystem::exists(f.d + "/r3/config.json"));
+  expect_one_line_error(
+      run_scalelab(f.train("--max-steps 5 --out " + f.d + "/r4 --vocab-size 100")),
+      "beyond the model's vocabulary (size 100)");
+  expect_one_line_error(run_scalelab("generate --checkpoint " + f.d + "/nope --prompt x"),
+                        "nope: no such checkpoint directory");
+  // A truncated checkpoint.
+  ASSERT_EQ(run_scalelab(f.train("--max-steps 3 --out " + f.d + "/r5")).exit_code, 0);
+  std::filesystem::resize_file(f.d + "/r5/checkpoint/model.pt", 100);
+  expect_one_line_error(
+      run_scalelab("eval --checkpoint " + f.d + "/r5 --data " + f.d + "/small.bin"),
+      "cannot load model.pt (truncated, or a different model shape)");
+  std::ofstream(f.d + "/bad.json") << R"({"batch_size": 4, "learning_rate": 1})";
+  expect_one_line_error(run_scalelab("train --config " + f.d + "/bad.json"),
+                        "bad.json.learning_rate: unknown field");
+}
+
+}  // namespace
+}  // namespace scalelab::testing

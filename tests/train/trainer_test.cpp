@@ -1,0 +1,186 @@
+#include "train/trainer.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "common/error.h"
+#include "common/json.h"
+#include "model/transformer.h"
+#include "tokenizer/bpe_trainer.h"
+#include "tokenizer/file_encoder.h"
+#include "tokenizer/vocab_io.h"
+#include "train/checkpoint.h"
+#include "train/data.h"
+#include "train/optim.h"
+
+namespace scalelab::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path fresh(const std::string& name) {
+  auto d =
+      fs::temp_directory_path() / ("scalelab_trainer_" + name + "_" + std::to_string(getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+// A token file with a learnable structure: a repeating pseudo-random sequence over `vocab` ids.
+fs::path token_file(const fs::path& dir, int64_t n, int64_t vocab) {
+  std::vector<uint16_t> ids(static_cast<size_t>(n));
+  uint32_t s = 12345;
+  for (auto& t : ids) {
+    s = s * 1103515245u + 12345u;
+    t = static_cast<uint16_t>((s >> 16) % static_cast<uint32_t>(vocab));
+  }
+  for (size_t i = 200; i < ids.size(); ++i) ids[i] = ids[i % 200];  // period 200: memorisable
+  auto p = dir / "tokens.bin";
+  std::ofstream(p, std::ios::binary)
+      .write(reinterpret_cast<const char*>(ids.data()), static_cast<std::streamsize>(2 * n));
+  json::write_file(p.string() + ".json", {{"dtype", "uint16"}, {"count", n}});
+  return p;
+}
+
+accounting::ModelShape tiny() {
+  accounting::ModelShape s;
+  s.vocab_size = 64;
+  s.context_length = 16;
+  s.d_model = 32;
+  s.n_layers = 2;
+  s.n_heads = 4;
+  return s;
+}
+
+TrainConfig tiny_config(const fs::path& dir) {
+  TrainConfig c;
+  c.model = tiny();
+  c.train_data = token_file(dir, 4000, 64).string();
+  c.out_dir = (dir / "run").string();
+  c.batch_size = 4;
+  c.max_steps = 12;
+  c.lr_max = 3e-3;
+  c.log_interval = 4;
+  c.quiet = true;
+  return c;
+}
+
+TEST(Trainer, OverfitsOneBatch) {
+  torch::manual_seed(0);
+  model::TransformerLM m(tiny());
+  AdamW opt(m->parameters(), {0.9, 0.95, 1e-8, 0.0});
+  auto x = torch::randint(0, 64, {2, 16}, torch::kLong),
+       y = torch::randint(0, 64, {2, 16}, torch::kLong);
+  double first = 0, last = 0;
+  for (int i = 0; i < 300; ++i) {
+    auto loss = cross_entropy(m(x), y);
+    if (i == 0) first = loss.item<double>();
+    loss.backward();
+    clip_grad_norm(m->parameters(), 1.0);
+    opt.step(3e-3);
+    opt.zero_grad();
+    last = loss.item<double>();
+  }
+  EXPECT_NEAR(first, std::log(64.0), 0.5);  // near-uniform at init
+  EXPECT_LT(last, 0.05);                    // 32 targets memorised
+}
+
+TEST(Trainer, ResumeContinuesBitExactly) {
+  torch::set_num_threads(1);  // identical reduction order in both runs
+  auto dir = fresh("resume");
+  TrainConfig a = tiny_config(dir);
+  a.out_dir = (dir / "straight").string();
+  TrainResult ra = run_training(a);
+  EXPECT_EQ(ra.status, "done");
+  EXPECT_EQ(ra.steps, 12);
+
+  TrainConfig b = tiny_config(dir);
+  b.out_dir = (dir / "sliced").string();
+  b.stop_at_step = 5;
+  TrainResult rb1 = run_training(b);
+  EXPECT_EQ(rb1.status, "interrupted");
+  EXPECT_EQ(rb1.steps, 5);
+  b.stop_at_step = 0;
+  TrainResult rb2 = run_training(b);
+  EXPECT_EQ(rb2.status, "done");
+  EXPECT_EQ(rb2.steps, 12);
+
+  model::TransformerLM ma(tiny()), mb(tiny());
+  load_checkpoint(dir / "straight" / "checkpoint", ma, nullptr);
+  load_checkpoint(dir / "sliced" / "checkpoint", mb, nullptr);
+  auto pa = ma->parameters(), pb = mb->parameters();
+  for (size_t i = 0; i < pa.size(); ++i)
+    EXPECT_TRUE(torch::equal(pa[i], pb[i])) << "parameter " << i;
+  EXPECT_DOUBLE_EQ(ra.final_train_loss, rb2.final_train_loss);
+  // Outputs the sweep reads.
+  json::Json res = json::read_file(dir / "straight" / "result.json");
+  EXPECT_EQ(res["status"], "done");
+  EXPECT_DOUBLE_EQ(res["tokens"].get<double>(), 12.0 * 4 * 16);
+  EXPECT_GT(res["flops"].get<double>(), 0);
+  std::ifstream metrics(dir / "straight" / "metrics.jsonl");
+  std::string line;
+  int lines = 0;
+  while (std::getline(metrics, line)) {
+    json::Json rec = json::parse(line, "metrics.jsonl");
+    EXPECT_TRUE(rec.contains("flops") && rec.contains("train_loss") && rec.contains("lr"));
+    ++lines;
+  }
+  EXPECT_EQ(lines, 3);  // steps 4, 8, 12
+}
+
+TEST(Trainer, DivergenceStopsWithAClearErrorAndKeepsTheLastGoodCheckpoint) {
+  auto dir = fresh("nan");
+  TrainConfig c = tiny_config(dir);
+  c.checkpoint_interval = 2;
+  c.lr_max = 1e9;
+  c.warmup_steps = 0;
+  c.grad_clip = 0;
+  c.max_steps = 40;
+  std::string msg = error_of([&] { run_training(c); });
+  EXPECT_NE(msg.find("training diverged: loss is"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("the last good checkpoint"), std::string::npos) << msg;
+  EXPECT_FALSE(fs::exists(fs::path(c.out_dir) / "result.json"));
+}
+
+TEST(Trainer, BadConfigurationsAreOneLineErrors) {
+  auto dir = fresh("bad");
+  TrainConfig c = tiny_config(dir);
+  c.device = "cuda";
+  if (!torch::cuda::is_available()) {
+    EXPECT_NE(
+        error_of([&] { run_training(c); }).find("CUDA requested (cuda) but no GPU is available"),
+        std::string::npos);
+  }
+  c = tiny_config(dir);
+  c.model.context_length = 8000;
+  EXPECT_NE(
+      error_of([&] { run_training(c); }).find("4000 tokens, fewer than context_length + 1 = 8001"),
+      std::string::npos);
+  c = tiny_config(dir);
+  c.batch_size = 0;
+  EXPECT_EQ(error_of([&] { run_training(c); }), "batch_size: must be positive (got 0)");
+  c = tiny_config(dir);
+  c.max_tokens = 1000;
+  EXPECT_EQ(error_of([&] { run_training(c); }),
+            "give exactly one of max_steps and max_tokens (got 12 and 1000)");
+  json::Json j = to_json(tiny_config(dir));
+  j["learning_rate"] = 3;
+  EXPECT_EQ(error_of([&] {
+              train_config_from_json(j, "train.json");
+            }).rfind("train.json.learning_rate: unknown field", 0),
+            0u);
+  EXPECT_EQ(train_config_from_json(to_json(tiny_config(dir)), "x").batch_size, 4);
+}
+
+}  // namespace
+}  // namespace scalelab::train

@@ -1,14 +1,14 @@
 // Memory model. Activation bytes per token per block, saved for backward (e = matmul activation
 // bytes, r = residual-stream bytes; e = r = 4 for fp32, e = 2 and r = 4 for bf16-mixed, e = r = 2
 // for bf16):
-//   attention RMSNorm   input r·d + fp32 rstd 4
+//   attention RMSNorm   input r·d + normalised x r·d (saved for the gain's gradient) + fp32 rstd 4
 //   QKV matmul input    e·d (the normalised input, cast to the matmul dtype)
 //   Q and K after RoPE  e·(d + kv)      V   e·kv
 //   attention core      plain: softmax probabilities e·H·T (per token, one row per head)
-//                       fused: output e·d is saved as the O-projection input anyway, plus fp32
-//                       log-sum-exp 4·H
+//                       fused: its output e·d (the O-projection input below is a separate,
+//                       transposed copy) plus fp32 log-sum-exp 4·H
 //   O-projection input  e·d
-//   FFN RMSNorm         input r·d + 4
+//   FFN RMSNorm         the same, 2·r·d + 4
 //   FFN input           e·d (shared by W1 and W3)
 //   SwiGLU              W1 out, SiLU out, W3 out, product: 4·e·f   (GELU MLP: 3·e·f)
 // Residual adds and RoPE (constant cos/sin) save nothing. The final norm saves r·d + 4 and the LM
@@ -88,27 +88,29 @@ MemoryBreakdown estimate_memory(const ModelShape& in, const MemoryOptions& opt) 
   }
   const double ffn_saved = s.ffn == FfnKind::kSwiGlu ? 4 * f : 3 * f;
   // Per token, per block, everything but the attention core's probabilities / log-sum-exp.
-  const double common = 2 * (r * d + 4)          // two RMSNorm inputs + rstd
+  const double common = 2 * (2 * r * d + 4)      // two RMSNorms: input, normalised x, rstd
                         + e * d                  // QKV input
                         + e * (d + kv) + e * kv  // Q, K (rotated), V
                         + e * d                  // O-projection input
                         + e * d                  // FFN input
                         + e * ffn_saved;
-  const double plain_core = e * H * T;  // softmax probabilities, one T-row per head per token
-  const double flash_core = 4 * H;      // fp32 log-sum-exp per head per token
+  const double plain_core = e * H * T;      // softmax probabilities, one T-row per head per token
+  const double flash_core = e * d + 4 * H;  // SDPA output + fp32 log-sum-exp per head
   m.activations_per_layer_per_seq_plain = T * (common + plain_core);
   m.activations_per_layer_per_seq_flash = T * (common + flash_core);
   m.activations_per_layer_per_seq = opt.flash_attention ? m.activations_per_layer_per_seq_flash
                                                         : m.activations_per_layer_per_seq_plain;
-  const double head_inputs = T * (r * d + 4 + e * d);  // final norm + LM head input
+  const double head_inputs = T * (2 * r * d + 4 + e * d);  // final norm + LM head input
   if (opt.recompute) {
     // Checkpoint each block's input (r·d per token); during backward one block is rematerialised.
     m.activations = B * (L * T * r * d + m.activations_per_layer_per_seq + head_inputs);
   } else {
     m.activations = B * (L * m.activations_per_layer_per_seq + head_inputs);
   }
-  const double head_out = opt.precision == Precision::kFp32 ? 0.0 : e * V;  // bf16 LM-head output
-  m.logits = B * T * (8 * V + head_out);
+  // Saved logits (e·V) + fp32 gradient (4·V) + the gradient in the logits' dtype (e·V, shared when
+  // e = 4).
+  const double logit_bytes = e + 4 + (e == 4 ? 0 : e);
+  m.logits = B * T * logit_bytes * V;
   return m;
 }
 

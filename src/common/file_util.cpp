@@ -2,6 +2,8 @@
 #include "common/file_util.h"
 
 #include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -67,6 +69,14 @@ void ensure_writable_directory(const std::filesystem::path& dir) {
   SCALELAB_CHECK(std::filesystem::is_directory(dir, ec), "{}: not a directory", dir.string());
   SCALELAB_CHECK(::access(dir.c_str(), W_OK | X_OK) == 0, "{}: directory is not writable: {}",
                  dir.string(), std::strerror(errno));
+}
+
+void remove_tree(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return;  // nothing there
+  auto rm = [](const char* p, const struct stat*, int, struct FTW*) -> int { return ::remove(p) == 0 ? 0 : -1; };
+  SCALELAB_CHECK(::nftw(path.c_str(), rm, 16, FTW_DEPTH | FTW_PHYS) == 0, "{}: cannot remove: {}", path.string(),
+                 std::strerror(errno));
 }
 
 }  // namespace scalelab

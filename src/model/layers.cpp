@@ -1,6 +1,8 @@
 // Building blocks. Each has a test against a straightforward reference computation (tests/model).
 #include "model/layers.h"
 
+#include <torch/version.h>
+
 #include <cmath>
 
 #include "common/error.h"

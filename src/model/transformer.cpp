@@ -40,7 +40,12 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x,
   auto k = qkv_out.narrow(-1, d, kv)
                .view({B, T, n_kv_heads_, head_dim_})
                .transpose(1, 2);  // (B, Hkv, T, hd)
-  auto v = qkv_out.narrow(-1, d + kv, kv).view({B, T, n_kv_heads_, head_dim_}).transpose(1, 2);
+  // V is copied out so that attention's saved V does not keep the whole QKV output alive (Q and K
+  // are saved after RoPE, which makes new tensors): one e·(d + 2kv) buffer per layer is then freed.
+  auto v = qkv_out.narrow(-1, d + kv, kv)
+               .view({B, T, n_kv_heads_, head_dim_})
+               .transpose(1, 2)
+               .contiguous();
   if (rope) {
     q = rope(q, positions);
     k = rope(k, positions);

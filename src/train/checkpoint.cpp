@@ -13,7 +13,7 @@ void save_checkpoint(const fs::path& dir, model::TransformerLM& model, AdamW* op
                      const CheckpointState& st) {
   const fs::path tmp = dir.string() + ".tmp." + std::to_string(::getpid());
   std::error_code ec;
-  fs::remove_all(tmp, ec);
+  remove_tree(tmp);
   fs::create_directories(tmp, ec);
   SCALELAB_CHECK(!ec, "{}: cannot create checkpoint directory: {}", tmp.string(), ec.message());
   try {
@@ -37,15 +37,15 @@ void save_checkpoint(const fs::path& dir, model::TransformerLM& model, AdamW* op
                  {"optimizer_steps", opt != nullptr ? opt->steps() : 0}};
     json::write_file(tmp / "state.json", j);
   } catch (...) {
-    fs::remove_all(tmp, ec);
+    remove_tree(tmp);
     throw;
   }
   // Swap: dir → dir.old, tmp → dir, remove dir.old. A reader sees the old or the new checkpoint.
   const fs::path old = dir.string() + ".old";
-  fs::remove_all(old, ec);
+  remove_tree(old);
   if (fs::exists(dir)) fs::rename(dir, old);
   fs::rename(tmp, dir);
-  fs::remove_all(old, ec);
+  remove_tree(old);
 }
 
 bool checkpoint_exists(const fs::path& dir) {

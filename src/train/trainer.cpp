@@ -3,6 +3,9 @@
 
 #include <torch/torch.h>
 #include <torch/version.h>
+#if TORCH_VERSION_MAJOR >= 2
+#include <ATen/autocast_mode.h>
+#endif
 
 #include <atomic>
 #include <chrono>

@@ -27,14 +27,15 @@ TEST(Memory, HandComputedFp32) {
   EXPECT_DOUBLE_EQ(m.gradients, 3296);
   EXPECT_DOUBLE_EQ(m.optimizer, 6592);
   EXPECT_DOUBLE_EQ(m.working_copy, 0);
-  // per token: norms 2·(32+4)=72, QKV in 32, Q,K 64, V 32, O in 32, FFN in 32, SwiGLU 4·4·16=256 →
-  // 520; fused core 4·H = 8 → 528 · T=4 = 2112; plain core 4·H·T = 32 → 552 · 4 = 2208.
-  EXPECT_DOUBLE_EQ(m.activations_per_layer_per_seq_flash, 2112);
-  EXPECT_DOUBLE_EQ(m.activations_per_layer_per_seq_plain, 2208);
-  // + final norm and LM head input: 4·(32 + 4 + 32) = 272.
-  EXPECT_DOUBLE_EQ(m.activations, 2112 + 272);
+  // per token: norms 2·(2·32+4)=136, QKV in 32, Q,K 64, V 32, O in 32, FFN in 32, SwiGLU 4·4·16=256
+  // → 584; fused core: its output e·d = 32 + fp32 LSE 4·H = 8 → 624 · T=4 = 2496; plain core
+  // 4·H·T = 32 → 616 · 4 = 2464. Final norm and LM head input: 4·(2·32 + 4 + 32) = 400.
+  EXPECT_DOUBLE_EQ(m.activations_per_layer_per_seq_flash, 2496);
+  EXPECT_DOUBLE_EQ(m.activations_per_layer_per_seq_plain, 2464);
+  EXPECT_DOUBLE_EQ(m.activations, 2496 + 400);
+  // logits: saved fp32 (4V) + fp32 gradient (4V), the cast being a no-op: 8·V per token.
   EXPECT_DOUBLE_EQ(m.logits, 4 * 8 * 10);
-  EXPECT_DOUBLE_EQ(m.total(), 13184 + 2384 + 320);
+  EXPECT_DOUBLE_EQ(m.total(), 13184 + 2896 + 320);
 }
 
 TEST(Memory, Bf16MixedAndPure) {
@@ -45,9 +46,10 @@ TEST(Memory, Bf16MixedAndPure) {
   EXPECT_DOUBLE_EQ(m.working_copy, 2 * 720);
   EXPECT_DOUBLE_EQ(m.gradients, 4 * 824);
   EXPECT_DOUBLE_EQ(m.optimizer, 8 * 824);
-  // e=2, r=4: 72 + 2·(8+16+8+8+8+64) = 72 + 224 = 296; + 8 fused → 304 · 4 = 1216.
-  EXPECT_DOUBLE_EQ(m.activations_per_layer_per_seq_flash, 1216);
-  EXPECT_DOUBLE_EQ(m.logits, 4 * (8 * 10 + 2 * 10));
+  // e=2, r=4: 136 + 2·(8+16+8+8+8+64) = 136 + 224 = 360; + fused 2·8 + 8 = 24 → 384 · 4 = 1536.
+  EXPECT_DOUBLE_EQ(m.activations_per_layer_per_seq_flash, 1536);
+  // logits: saved bf16 (2V) + fp32 gradient (4V) + bf16 gradient (2V).
+  EXPECT_DOUBLE_EQ(m.logits, 4 * 8 * 10);
   o.precision = Precision::kBf16;
   MemoryBreakdown p = estimate_memory(tiny(), o);
   EXPECT_DOUBLE_EQ(p.static_total(), 8 * 824);

@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "common/file_util.h"
 #include "common/json.h"
 #include "tokenizer/bpe_trainer.h"
 #include "tokenizer/file_encoder.h"
@@ -16,7 +17,7 @@ namespace fs = std::filesystem;
 fs::path fresh(const std::string& name) {
   auto d =
       fs::temp_directory_path() / ("scalelab_trainer_" + name + "_" + std::to_string(getpid()));
-  fs::remove_all(d);
+  remove_tree(d);
   fs::create_directories(d);
   return d;
 }

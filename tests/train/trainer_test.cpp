@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "common/json.h"
 #include "model/transformer.h"
 #include "tokenizer/bpe_trainer.h"
@@ -22,7 +23,7 @@ namespace fs = std::filesystem;
 fs::path fresh(const std::string& name) {
   auto d =
       fs::temp_directory_path() / ("scalelab_trainer_" + name + "_" + std::to_string(getpid()));
-  fs::remove_all(d);
+  remove_tree(d);
   fs::create_directories(d);
   return d;
 }

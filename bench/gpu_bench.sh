@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine (PyTorch 2.x + CUDA under /opt/torch/.venv) in one command: unpacks the
+# Debian dev packages carried in .debs/ (the machine has none; see DEVELOPERS.md), builds the `cuda`
+# preset, runs the GPU tests and the training throughput benchmark, prints a table last.
+# Logs go to $OUT (the device tool brings them back).
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${OUT:-/tmp/scalelab-gpu}
+mkdir -p "$out"
+{
+  uname -srm; head -2 /etc/os-release; ldd --version | head -1; (g++ --version || c++ --version) | head -1
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+  python3 -c 'import torch; print("torch", torch.__version__, "cxx11abi", torch.compiled_with_cxx11_abi())'
+  command -v pkg-config || echo "no pkg-config"
+} 2>&1 | tee "$out/env.txt"
+deps=/opt/deps
+mkdir -p $deps
+for f in "$root"/.debs/*.deb; do dpkg -x "$f" $deps; done
+export LD_LIBRARY_PATH=$deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
+export PKG_CONFIG_PATH=$deps/usr/lib/x86_64-linux-gnu/pkgconfig PKG_CONFIG_SYSROOT_DIR=$deps
+torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+cd "$root"
+cmake --preset cuda -DCMAKE_PREFIX_PATH="$torch_prefix;$deps/usr" -DICU_ROOT=$deps/usr \
+  -DCMAKE_CXX_FLAGS="-isystem $deps/usr/include" > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
+grep -E "scalelab|Torch|CUDA" "$out/configure.log" | tail -5
+time cmake --build --preset cuda -j "$(nproc)" --target scalelab train_bench gpu_test model_test train_test \
+  > "$out/build.log" 2>&1 || { grep -E "error" "$out/build.log" | head -30; tail -20 "$out/build.log"; exit 1; }
+bin=build-cuda/bin
+echo "== GPU tests"; $bin/gpu_test 2>&1 | tee "$out/gpu_test.log" | grep -E "OK \]|FAILED|SKIPPED|Failure" 
+echo "== model/train tests (CPU paths, LibTorch 2.x)"
+$bin/model_test > "$out/model_test.log" 2>&1; tail -1 "$out/model_test.log"
+$bin/train_test > "$out/train_test.log" 2>&1
+rc=$?
+grep -E "OK \]|FAILED|PASSED" "$out/train_test.log" | tail -12
+if [ $rc -ne 0 ]; then
+  echo "train_test exit $rc: backtrace"
+  cuda-gdb -batch -ex run -ex bt --args $bin/train_test > "$out/train_test_gdb.log" 2>&1
+  grep -E "^#|signal|RUN" "$out/train_test_gdb.log" | tail -40
+fi
+echo "== throughput"
+{
+  for b in 128 256; do timeout 120 $bin/train_bench --shape tinystories --batch $b --steps 30; done
+  for b in 16 32; do timeout 150 $bin/train_bench --shape gpt2-124m --batch $b --steps 20; done
+} 2>&1 | tee "$out/bench.log"

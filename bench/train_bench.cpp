@@ -1,0 +1,128 @@
+// GPU training throughput for docs/benchmarks.md: tokens/s, MFU (PaLM formula against the dense bf16
+// peak, 989 TFLOP/s for H100 SXM) and peak CUDA memory next to accounting's prediction, for a model
+// shape. Synthetic batches (random ids) so the number measures the model step, not data loading.
+// Usage: train_bench --shape tinystories|gpt2-124m --batch B [--steps 30] [--warmup 5]
+//                    [--precision bf16-mixed|fp32] [--attention auto|plain] [--device cuda]
+#include <fmt/format.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+#if TORCH_VERSION_MAJOR >= 2
+#include <ATen/autocast_mode.h>
+#endif
+#if SCALELAB_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
+#include <chrono>
+#include <string>
+
+#include "accounting/flops.h"
+#include "accounting/memory.h"
+#include "accounting/params.h"
+#include "common/error.h"
+#include "model/transformer.h"
+#include "train/optim.h"
+
+using namespace scalelab;
+
+int main(int argc, char** argv) try {
+  std::string shape_name = "tinystories", precision = "bf16-mixed", attention = "auto", device = "cuda";
+  int64_t batch = 64, steps = 30, warmup = 5;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--shape") shape_name = v;
+    else if (k == "--batch") batch = std::stoll(v);
+    else if (k == "--steps") steps = std::stoll(v);
+    else if (k == "--warmup") warmup = std::stoll(v);
+    else if (k == "--precision") precision = v;
+    else if (k == "--attention") attention = v;
+    else if (k == "--device") device = v;
+    else SCALELAB_FAIL("unknown option {}", k);
+  }
+  accounting::ModelShape s;
+  if (shape_name == "tinystories") {
+    s = accounting::find_model_preset("cs336-tinystories").shape;
+  } else if (shape_name == "gpt2-124m") {
+    s.vocab_size = 50304;
+    s.context_length = 1024;
+    s.d_model = 768;
+    s.d_ff = 2048;
+    s.n_layers = 12;
+    s.n_heads = 12;
+  } else {
+    SCALELAB_FAIL("unknown shape {}", shape_name);
+  }
+  torch::Device dev(device);
+  SCALELAB_CHECK(!dev.is_cuda() || torch::cuda::is_available(), "no CUDA device");
+  const bool bf16 = precision == "bf16-mixed";
+  torch::manual_seed(0);
+  model::TransformerLM m(s, model::ModelOptions{10000.0, model::parse_attention_impl(attention)});
+  m->to(dev);
+  train::AdamW opt(m->parameters(), {0.9, 0.95, 1e-8, 0.1});
+  const int64_t T = s.context_length;
+  auto x = torch::randint(0, s.vocab_size, {batch, T}, torch::TensorOptions().dtype(torch::kLong).device(dev));
+  auto y = torch::randint(0, s.vocab_size, {batch, T}, torch::TensorOptions().dtype(torch::kLong).device(dev));
+  auto step = [&] {
+#if TORCH_VERSION_MAJOR >= 2
+    if (bf16) at::autocast::set_autocast_enabled(at::kCUDA, true);
+#endif
+    auto loss = train::cross_entropy(m(x), y);
+#if TORCH_VERSION_MAJOR >= 2
+    if (bf16) {
+      at::autocast::set_autocast_enabled(at::kCUDA, false);
+      at::autocast::clear_cache();
+    }
+#endif
+    loss.backward();
+    train::clip_grad_norm(m->parameters(), 1.0);
+    opt.step(1e-4);
+    opt.zero_grad();
+    return loss;
+  };
+  auto allocated = [&](bool peak) -> double {
+#if SCALELAB_WITH_CUDA
+    auto st = c10::cuda::CUDACachingAllocator::getDeviceStats(dev.index() < 0 ? 0 : dev.index());
+    return static_cast<double>(peak ? st.allocated_bytes[0].peak : st.allocated_bytes[0].current) / (1024.0 * 1024 * 1024);
+#else
+    (void)peak;
+    return 0.0;
+#endif
+  };
+  const double after_init = allocated(false);
+  for (int64_t i = 0; i < warmup; ++i) step();
+  if (dev.is_cuda()) torch::cuda::synchronize();
+  const double steady = allocated(false);
+#if SCALELAB_WITH_CUDA
+  c10::cuda::CUDACachingAllocator::resetPeakStats(dev.index() < 0 ? 0 : dev.index());
+#endif
+  auto t0 = std::chrono::steady_clock::now();
+  torch::Tensor last;
+  for (int64_t i = 0; i < steps; ++i) last = step();
+  if (dev.is_cuda()) torch::cuda::synchronize();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double tps = static_cast<double>(batch * T * steps) / secs;
+  const accounting::FlopCounts f = accounting::count_flops(s);
+  const double mfu = tps * f.palm_per_token / 989.4e12;
+  const double peak_gib = allocated(true);
+  accounting::MemoryOptions mo;
+  mo.batch_size = batch;
+  mo.precision = bf16 ? accounting::Precision::kBf16Mixed : accounting::Precision::kFp32;
+  mo.flash_attention = attention == "auto" && model::fused_attention_available();
+  const accounting::MemoryBreakdown mb = accounting::estimate_memory(s, mo);
+  const double G = 1024.0 * 1024 * 1024;
+  const double pred_gib = mb.total() / G;
+  fmt::print("  memory GiB: after init {:.2f} (pred weights {:.2f}) | steady {:.2f} (pred weights+moments {:.2f}) | "
+             "peak-steady {:.2f} (pred grads+copy+act+logits {:.2f}: grads {:.2f} copy {:.2f} act {:.2f} logits {:.2f})\n",
+             after_init, mb.weights / G, steady, (mb.weights + mb.optimizer) / G, peak_gib - steady,
+             (mb.gradients + mb.working_copy + mb.activations + mb.logits) / G, mb.gradients / G, mb.working_copy / G,
+             mb.activations / G, mb.logits / G);
+  fmt::print("shape {} params {} batch {}x{} {} attention {} | {:.0f} tok/s | {:.1f} ms/step | MFU {:.1f}% | "
+             "peak CUDA {:.2f} GiB vs predicted {:.2f} GiB ({:+.1f}%) | loss {:.3f} | fused_adamw {}\n",
+             shape_name, accounting::count_params(s).total, batch, T, precision, attention, tps, 1e3 * secs / steps,
+             100 * mfu, peak_gib, pred_gib, peak_gib > 0 ? 100 * (pred_gib / peak_gib - 1) : 0.0,
+             last.item<double>(), opt.fused());
+  return 0;
+} catch (const std::exception& e) {
+  fmt::print(stderr, "error: {}\n", e.what());
+  return 1;
+}

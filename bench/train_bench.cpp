@@ -1,7 +1,7 @@
-// GPU training throughput for docs/benchmarks.md: tokens/s, MFU (PaLM formula against the dense bf16
-// peak, 989 TFLOP/s for H100 SXM) and peak CUDA memory next to accounting's prediction, for a model
-// shape. Synthetic batches (random ids) so the number measures the model step, not data loading.
-// Usage: train_bench --shape tinystories|gpt2-124m --batch B [--steps 30] [--warmup 5]
+// GPU training throughput for docs/benchmarks.md: tokens/s, MFU (PaLM formula against the dense
+// bf16 peak, 989 TFLOP/s for H100 SXM) and peak CUDA memory next to accounting's prediction, for a
+// model shape. Synthetic batches (random ids) so the number measures the model step, not data
+// loading. Usage: train_bench --shape tinystories|gpt2-124m --batch B [--steps 30] [--warmup 5]
 //                    [--precision bf16-mixed|fp32] [--attention auto|plain] [--device cuda]
 #include <fmt/format.h>
 #include <torch/torch.h>
@@ -26,18 +26,27 @@
 using namespace scalelab;
 
 int main(int argc, char** argv) try {
-  std::string shape_name = "tinystories", precision = "bf16-mixed", attention = "auto", device = "cuda";
+  std::string shape_name = "tinystories", precision = "bf16-mixed", attention = "auto",
+              device = "cuda";
   int64_t batch = 64, steps = 30, warmup = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--shape") shape_name = v;
-    else if (k == "--batch") batch = std::stoll(v);
-    else if (k == "--steps") steps = std::stoll(v);
-    else if (k == "--warmup") warmup = std::stoll(v);
-    else if (k == "--precision") precision = v;
-    else if (k == "--attention") attention = v;
-    else if (k == "--device") device = v;
-    else SCALELAB_FAIL("unknown option {}", k);
+    if (k == "--shape")
+      shape_name = v;
+    else if (k == "--batch")
+      batch = std::stoll(v);
+    else if (k == "--steps")
+      steps = std::stoll(v);
+    else if (k == "--warmup")
+      warmup = std::stoll(v);
+    else if (k == "--precision")
+      precision = v;
+    else if (k == "--attention")
+      attention = v;
+    else if (k == "--device")
+      device = v;
+    else
+      SCALELAB_FAIL("unknown option {}", k);
   }
   accounting::ModelShape s;
   if (shape_name == "tinystories") {
@@ -60,8 +69,10 @@ int main(int argc, char** argv) try {
   m->to(dev);
   train::AdamW opt(m->parameters(), {0.9, 0.95, 1e-8, 0.1});
   const int64_t T = s.context_length;
-  auto x = torch::randint(0, s.vocab_size, {batch, T}, torch::TensorOptions().dtype(torch::kLong).device(dev));
-  auto y = torch::randint(0, s.vocab_size, {batch, T}, torch::TensorOptions().dtype(torch::kLong).device(dev));
+  auto x = torch::randint(0, s.vocab_size, {batch, T},
+                          torch::TensorOptions().dtype(torch::kLong).device(dev));
+  auto y = torch::randint(0, s.vocab_size, {batch, T},
+                          torch::TensorOptions().dtype(torch::kLong).device(dev));
   auto step = [&] {
 #if TORCH_VERSION_MAJOR >= 2
     if (bf16) at::autocast::set_autocast_enabled(at::kCUDA, true);
@@ -82,7 +93,8 @@ int main(int argc, char** argv) try {
   auto allocated = [&](bool peak) -> double {
 #if SCALELAB_WITH_CUDA
     auto st = c10::cuda::CUDACachingAllocator::getDeviceStats(dev.index() < 0 ? 0 : dev.index());
-    return static_cast<double>(peak ? st.allocated_bytes[0].peak : st.allocated_bytes[0].current) / (1024.0 * 1024 * 1024);
+    return static_cast<double>(peak ? st.allocated_bytes[0].peak : st.allocated_bytes[0].current) /
+           (1024.0 * 1024 * 1024);
 #else
     (void)peak;
     return 0.0;
@@ -111,16 +123,21 @@ int main(int argc, char** argv) try {
   const accounting::MemoryBreakdown mb = accounting::estimate_memory(s, mo);
   const double G = 1024.0 * 1024 * 1024;
   const double pred_gib = mb.total() / G;
-  fmt::print("  memory GiB: after init {:.2f} (pred weights {:.2f}) | steady {:.2f} (pred weights+moments {:.2f}) | "
-             "peak-steady {:.2f} (pred grads+copy+act+logits {:.2f}: grads {:.2f} copy {:.2f} act {:.2f} logits {:.2f})\n",
-             after_init, mb.weights / G, steady, (mb.weights + mb.optimizer) / G, peak_gib - steady,
-             (mb.gradients + mb.working_copy + mb.activations + mb.logits) / G, mb.gradients / G, mb.working_copy / G,
-             mb.activations / G, mb.logits / G);
-  fmt::print("shape {} params {} batch {}x{} {} attention {} | {:.0f} tok/s | {:.1f} ms/step | MFU {:.1f}% | "
-             "peak CUDA {:.2f} GiB vs predicted {:.2f} GiB ({:+.1f}%) | loss {:.3f} | fused_adamw {}\n",
-             shape_name, accounting::count_params(s).total, batch, T, precision, attention, tps, 1e3 * secs / steps,
-             100 * mfu, peak_gib, pred_gib, peak_gib > 0 ? 100 * (pred_gib / peak_gib - 1) : 0.0,
-             last.item<double>(), opt.fused());
+  fmt::print(
+      "  memory GiB: after init {:.2f} (pred weights {:.2f}) | steady {:.2f} (pred weights+moments "
+      "{:.2f}) | "
+      "peak-steady {:.2f} (pred grads+copy+act+logits {:.2f}: grads {:.2f} copy {:.2f} act {:.2f} "
+      "logits {:.2f})\n",
+      after_init, mb.weights / G, steady, (mb.weights + mb.optimizer) / G, peak_gib - steady,
+      (mb.gradients + mb.working_copy + mb.activations + mb.logits) / G, mb.gradients / G,
+      mb.working_copy / G, mb.activations / G, mb.logits / G);
+  fmt::print(
+      "shape {} params {} batch {}x{} {} attention {} | {:.0f} tok/s | {:.1f} ms/step | MFU "
+      "{:.1f}% | "
+      "peak CUDA {:.2f} GiB vs predicted {:.2f} GiB ({:+.1f}%) | loss {:.3f} | fused_adamw {}\n",
+      shape_name, accounting::count_params(s).total, batch, T, precision, attention, tps,
+      1e3 * secs / steps, 100 * mfu, peak_gib, pred_gib,
+      peak_gib > 0 ? 100 * (pred_gib / peak_gib - 1) : 0.0, last.item<double>(), opt.fused());
   return 0;
 } catch (const std::exception& e) {
   fmt::print(stderr, "error: {}\n", e.what());

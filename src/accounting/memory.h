@@ -18,7 +18,7 @@ enum class Precision {
   kBf16Mixed,  // autocast: fp32 weights are the master copy (4 B), a bf16 working copy of the
                // matmul weights (2 B), fp32 grads (4 B) and moments (8 B); residual stream fp32,
                // matmul activations bf16
-  kBf16,  // pure bf16: weights, grads, moments 2 B each; no master copy
+  kBf16,       // pure bf16: weights, grads, moments 2 B each; no master copy
 };
 std::string_view to_string(Precision p);
 Precision parse_precision(std::string_view s);  // "fp32" | "bf16-mixed" | "bf16"

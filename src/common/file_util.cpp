@@ -74,9 +74,11 @@ void ensure_writable_directory(const std::filesystem::path& dir) {
 void remove_tree(const std::filesystem::path& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return;  // nothing there
-  auto rm = [](const char* p, const struct stat*, int, struct FTW*) -> int { return ::remove(p) == 0 ? 0 : -1; };
-  SCALELAB_CHECK(::nftw(path.c_str(), rm, 16, FTW_DEPTH | FTW_PHYS) == 0, "{}: cannot remove: {}", path.string(),
-                 std::strerror(errno));
+  auto rm = [](const char* p, const struct stat*, int, struct FTW*) -> int {
+    return ::remove(p) == 0 ? 0 : -1;
+  };
+  SCALELAB_CHECK(::nftw(path.c_str(), rm, 16, FTW_DEPTH | FTW_PHYS) == 0, "{}: cannot remove: {}",
+                 path.string(), std::strerror(errno));
 }
 
 }  // namespace scalelab

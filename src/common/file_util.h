@@ -14,8 +14,8 @@ void write_text_file_atomic(const std::filesystem::path& path, std::string_view 
 // Throws unless `dir` exists (or can be created) and a file can be created in it.
 void ensure_writable_directory(const std::filesystem::path& dir);
 // Removes a file or directory tree; a missing path is not an error. POSIX nftw, not
-// std::filesystem::remove_all: PyTorch 2.x's libtorch.so exports its own copy of that symbol, built by
-// another compiler, and calls through it crash (seen on the GPU machine).
+// std::filesystem::remove_all: PyTorch 2.x's libtorch.so exports its own copy of that symbol, built
+// by another compiler, and calls through it crash (seen on the GPU machine).
 void remove_tree(const std::filesystem::path& path);
 
 }  // namespace scalelab

@@ -11,7 +11,8 @@
 namespace scalelab::train {
 
 // Mean cross-entropy with a stable log-sum-exp. logits: (..., V) any float dtype (reduced in fp32),
-// targets: (...) int64. One autograd node: saves the logits in their dtype, one fp32 gradient in backward.
+// targets: (...) int64. One autograd node: saves the logits in their dtype, one fp32 gradient in
+// backward.
 torch::Tensor cross_entropy(const torch::Tensor& logits, const torch::Tensor& targets);
 
 struct AdamWOptions {

@@ -1,5 +1,5 @@
-// GPU checks (label gpu): skip cleanly without a CUDA device. On the H100 machine with LibTorch 2.x they
-// compare the fused paths with the references and run the trainer in bf16-mixed.
+// GPU checks (label gpu): skip cleanly without a CUDA device. On the H100 machine with LibTorch 2.x
+// they compare the fused paths with the references and run the trainer in bf16-mixed.
 #include <gtest/gtest.h>
 #include <torch/version.h>
 
@@ -14,9 +14,9 @@
 namespace scalelab::train {
 namespace {
 
-#define REQUIRE_CUDA()                                                     \
-  do {                                                                     \
-    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";    \
+#define REQUIRE_CUDA()                                                  \
+  do {                                                                  \
+    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device"; \
   } while (0)
 
 TEST(Gpu, FusedAttentionMatchesPlainOnCuda) {
@@ -34,8 +34,10 @@ TEST(Gpu, FusedAttentionMatchesPlainOnCuda) {
   }
   a->to(torch::kCUDA);
   b->to(torch::kCUDA);
-  auto ids = torch::randint(0, s.vocab_size, {4, 256}, torch::TensorOptions().dtype(torch::kLong).device(torch::kCUDA));
-  // fp32 on both paths; flash/efficient kernels reorder the reduction: 1e-3 absolute on logits of O(10).
+  auto ids = torch::randint(0, s.vocab_size, {4, 256},
+                            torch::TensorOptions().dtype(torch::kLong).device(torch::kCUDA));
+  // fp32 on both paths; flash/efficient kernels reorder the reduction: 1e-3 absolute on logits of
+  // O(10).
   EXPECT_TRUE(torch::allclose(a(ids), b(ids), 1e-3, 1e-3));
 }
 
@@ -64,7 +66,8 @@ TEST(Gpu, TrainerRunsBf16MixedOnCuda) {
   std::filesystem::create_directories(dir);
   std::vector<uint16_t> ids(20000);
   for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<uint16_t>((i * 7919) % 500);
-  std::ofstream(dir / "t.bin", std::ios::binary).write(reinterpret_cast<const char*>(ids.data()), 40000);
+  std::ofstream(dir / "t.bin", std::ios::binary)
+      .write(reinterpret_cast<const char*>(ids.data()), 40000);
   json::write_file(dir.string() + "/t.bin.json", {{"dtype", "uint16"}, {"count", 20000}});
   TrainConfig c;
   c.model.vocab_size = 512;

@@ -79,12 +79,15 @@ TEST(Optim, CrossEntropyGradientMatchesTorch) {
     auto a = base.to(dtype).detach().requires_grad_(true);
     auto b = base.to(dtype).detach().requires_grad_(true);
     (cross_entropy(a, targets) * 2.5).backward();
-    (torch::nn::functional::cross_entropy(b.to(torch::kFloat32).reshape({-1, 13}), targets.reshape({-1})) * 2.5)
+    (torch::nn::functional::cross_entropy(b.to(torch::kFloat32).reshape({-1, 13}),
+                                          targets.reshape({-1})) *
+     2.5)
         .backward();
     EXPECT_EQ(a.grad().scalar_type(), dtype);
     // fp32: same math, different order (1e-6); bf16: the gradient is rounded to 8 mantissa bits.
     const double tol = dtype == torch::kFloat32 ? 1e-6 : 1e-2;
-    EXPECT_TRUE(torch::allclose(a.grad().to(torch::kFloat32), b.grad().to(torch::kFloat32), tol, tol))
+    EXPECT_TRUE(
+        torch::allclose(a.grad().to(torch::kFloat32), b.grad().to(torch::kFloat32), tol, tol))
         << (a.grad().to(torch::kFloat32) - b.grad().to(torch::kFloat32)).abs().max().item<double>();
   }
 }

@@ -11,6 +11,7 @@
 #include "common/file_util.h"
 #include "common/mmap_file.h"
 #include "common/thread_pool.h"
+#include "common/token_file.h"
 #include "tokenizer/chunker.h"
 #include "tokenizer/unicode.h"
 
@@ -120,44 +121,18 @@ EncodeFileResult encode_file(const Tokenizer& tok, const std::filesystem::path& 
   }
   out.commit();
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  json::Json side{{"dtype", res.dtype},
-                  {"count", res.tokens},
-                  {"vocab_size", tok.vocab_size()},
-                  {"tokenizer_hash", tok.model().hash()},
-                  {"source", input.string()},
-                  {"bytes", res.bytes}};
-  json::write_file(output.string() + ".json", side);
+  write_token_meta(output, {res.dtype, res.tokens, tok.vocab_size(), tok.model().hash(),
+                            input.string(), res.bytes});
   return res;
 }
 
-json::Json read_token_sidecar(const std::filesystem::path& bin) {
-  return json::read_file(bin.string() + ".json");
-}
-
 std::vector<int32_t> read_token_file(const std::filesystem::path& path, size_t vocab_size) {
-  json::Json side = read_token_sidecar(path);
-  json::ObjectReader r(side, path.string() + ".json");
-  std::string dtype;
-  uint64_t count = 0, vs = 0, bytes = 0;
-  std::string hash, source;
-  r.require("dtype", dtype);
-  r.require("count", count);
-  r.get("vocab_size", vs);
-  r.get("tokenizer_hash", hash);
-  r.get("source", source);
-  r.get("bytes", bytes);
-  r.finish();
-  SCALELAB_CHECK(dtype == "uint16" || dtype == "uint32",
-                 "{}.json: dtype must be uint16 or uint32, got '{}'", path.string(), dtype);
+  const TokenFileMeta meta = read_token_meta(path);
   MmapFile f(path);
-  const size_t width = dtype == "uint16" ? 2 : 4;
-  SCALELAB_CHECK(f.size() == count * width,
-                 "{}: {} bytes, but the sidecar says {} {} tokens ({} bytes); truncated?",
-                 path.string(), f.size(), count, dtype, count * width);
-  std::vector<int32_t> ids(count);
-  for (size_t i = 0; i < count; ++i) {
+  std::vector<int32_t> ids(meta.count);
+  for (size_t i = 0; i < meta.count; ++i) {
     uint32_t v = 0;
-    if (width == 2) {
+    if (meta.width() == 2) {
       uint16_t x;
       std::memcpy(&x, f.data() + 2 * i, 2);
       v = x;

@@ -38,6 +38,5 @@ EncodeFileResult encode_file(const Tokenizer& tok, const std::filesystem::path& 
 // Reads a token file written by encode_file (dtype from its sidecar), checking ids < vocab_size
 // when vocab_size > 0.
 std::vector<int32_t> read_token_file(const std::filesystem::path& path, size_t vocab_size = 0);
-json::Json read_token_sidecar(const std::filesystem::path& bin);
 
 }  // namespace scalelab::tokenizer

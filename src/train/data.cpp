@@ -3,37 +3,17 @@
 #include <cstring>
 
 #include "common/error.h"
-#include "common/json.h"
+#include "common/token_file.h"
 
 namespace scalelab::train {
 
 TokenDataset::TokenDataset(const std::filesystem::path& path, int64_t vocab_size,
                            int64_t context_length)
     : context_(context_length) {
-  const std::string side_path = path.string() + ".json";
-  SCALELAB_CHECK(std::filesystem::exists(side_path),
-                 "{}: missing sidecar {} (write token files with `scalelab "
-                 "tokenizer encode`)",
-                 path.string(), side_path);
-  json::Json side = json::read_file(side_path);
-  json::ObjectReader r(side, side_path);
-  std::string dtype, hash, source;
-  int64_t count = 0, vs = 0, bytes = 0;
-  r.require("dtype", dtype);
-  r.require("count", count);
-  r.get("vocab_size", vs);
-  r.get("tokenizer_hash", hash);
-  r.get("source", source);
-  r.get("bytes", bytes);
-  r.finish();
-  SCALELAB_CHECK(dtype == "uint16" || dtype == "uint32",
-                 "{}: dtype must be uint16 or uint32, got '{}'", side_path, dtype);
-  u16_ = dtype == "uint16";
+  const TokenFileMeta meta = read_token_meta(path);
+  u16_ = meta.width() == 2;
   file_ = MmapFile(path);
-  const int64_t width = u16_ ? 2 : 4;
-  SCALELAB_CHECK(static_cast<int64_t>(file_.size()) == count * width,
-                 "{}: {} bytes, but the sidecar says {} {} tokens; truncated?", path.string(),
-                 file_.size(), count, dtype);
+  const auto count = static_cast<int64_t>(meta.count);
   count_ = count;
   SCALELAB_CHECK(count_ >= context_length + 1, "{}: {} tokens, fewer than context_length + 1 = {}",
                  path.string(), count_, context_length + 1);

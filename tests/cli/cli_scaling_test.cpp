@@ -17,13 +17,6 @@ namespace {
 const std::string kPaper =
     std::string(SCALELAB_SOURCE_DIR) + "/bench/data/chinchilla_paper_runs.csv";
 
-void expect_one_line_error(const CommandResult& r, const std::string& needle) {
-  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_EQ(r.err_lines(), 1) << r.err;
-  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << "expected '" << needle << "' in: " << r.err;
-}
-
 TEST(CliScaling, ImportListExportRoundTrip) {
   std::string d = temp_dir("cli_runs");
   CommandResult i = run_scalelab("runs import " + kPaper + " --db " + d + "/runs.db");

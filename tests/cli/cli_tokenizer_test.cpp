@@ -14,13 +14,6 @@ namespace {
 
 const std::string kShared = std::string(SCALELAB_SHARED_DATA_DIR);
 
-void expect_one_line_error(const CommandResult& r, const std::string& needle) {
-  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_EQ(r.err_lines(), 1) << r.err;
-  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << "expected '" << needle << "' in: " << r.err;
-}
-
 TEST(CliTokenizer, TrainEncodeDecodeRoundTrip) {
   if (!std::filesystem::exists(kShared + "/cs336/corpus.en")) GTEST_SKIP() << "shared data missing";
   std::string d = temp_dir("cli_tok");

@@ -19,4 +19,8 @@ CommandResult run_shell(const std::string& command);
 // A fresh empty directory under the system temp dir, unique per test.
 std::string temp_dir(const std::string& name);
 
+// Asserts the contract for bad input: exit status 1, exactly one stderr line starting "error: " and
+// containing `needle`.
+void expect_one_line_error(const CommandResult& r, const std::string& needle);
+
 }  // namespace scalelab::testing

@@ -41,4 +41,5 @@ echo "== throughput"
 {
   for b in 128 256; do timeout 120 $bin/train_bench --shape tinystories --batch $b --steps 30; done
   for b in 16 32; do timeout 150 $bin/train_bench --shape gpt2-124m --batch $b --steps 20; done
+  timeout 200 $bin/train_bench --shape gpt2-124m --batch 32 --steps 10 --breakdown true
 } 2>&1 | tee "$out/bench.log"

@@ -3,6 +3,8 @@
 // model shape. Synthetic batches (random ids) so the number measures the model step, not data
 // loading. Usage: train_bench --shape tinystories|gpt2-124m --batch B [--steps 30] [--warmup 5]
 //                    [--precision bf16-mixed|fp32] [--attention auto|plain] [--device cuda]
+//                    [--breakdown true]   (also time forward, forward+loss, forward+backward,
+//                    optimizer)
 #include <fmt/format.h>
 #include <torch/torch.h>
 #include <torch/version.h>
@@ -14,6 +16,7 @@
 #endif
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "accounting/flops.h"
@@ -29,6 +32,7 @@ int main(int argc, char** argv) try {
   std::string shape_name = "tinystories", precision = "bf16-mixed", attention = "auto",
               device = "cuda";
   int64_t batch = 64, steps = 30, warmup = 5;
+  bool breakdown = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--shape")
@@ -45,6 +49,8 @@ int main(int argc, char** argv) try {
       attention = v;
     else if (k == "--device")
       device = v;
+    else if (k == "--breakdown")
+      breakdown = v == "1" || v == "true";
     else
       SCALELAB_FAIL("unknown option {}", k);
   }
@@ -138,6 +144,52 @@ int main(int argc, char** argv) try {
       shape_name, accounting::count_params(s).total, batch, T, precision, attention, tps,
       1e3 * secs / steps, 100 * mfu, peak_gib, pred_gib,
       peak_gib > 0 ? 100 * (pred_gib / peak_gib - 1) : 0.0, last.item<double>(), opt.fused());
+  if (breakdown) {
+    // Where a step's time goes: forward only, + loss, + backward, and the full step (clip + AdamW).
+    auto timed = [&](const char* what, const std::function<void()>& fn) {
+      for (int i = 0; i < 3; ++i) fn();
+      if (dev.is_cuda()) torch::cuda::synchronize();
+      auto a = std::chrono::steady_clock::now();
+      for (int64_t i = 0; i < steps; ++i) fn();
+      if (dev.is_cuda()) torch::cuda::synchronize();
+      double ms = 1e3 *
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count() /
+                  static_cast<double>(steps);
+      fmt::print("  {:<28} {:8.2f} ms\n", what, ms);
+    };
+    auto fwd = [&](bool with_loss) {
+#if TORCH_VERSION_MAJOR >= 2
+      if (bf16) at::autocast::set_autocast_enabled(at::kCUDA, true);
+#endif
+      auto logits = m(x);
+      auto out = with_loss ? train::cross_entropy(logits, y) : logits.sum();
+#if TORCH_VERSION_MAJOR >= 2
+      if (bf16) {
+        at::autocast::set_autocast_enabled(at::kCUDA, false);
+        at::autocast::clear_cache();
+      }
+#endif
+      return out;
+    };
+    timed("forward (no grad)", [&] {
+      torch::NoGradGuard ng;
+      fwd(false);
+    });
+    timed("forward + loss (no grad)", [&] {
+      torch::NoGradGuard ng;
+      fwd(true);
+    });
+    timed("forward + loss + backward", [&] {
+      fwd(true).backward();
+      opt.zero_grad();
+    });
+    timed("full step", [&] { step(); });
+    timed("clip + AdamW only", [&] {
+      for (auto& p : m->parameters()) p.mutable_grad() = torch::zeros_like(p);
+      train::clip_grad_norm(m->parameters(), 1.0);
+      opt.step(1e-4);
+    });
+  }
   return 0;
 } catch (const std::exception& e) {
   fmt::print(stderr, "error: {}\n", e.what());

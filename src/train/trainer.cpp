@@ -261,6 +261,18 @@ TrainResult run_training(const TrainConfig& cfg_in) {
     SCALELAB_LOG_INFO("resumed from {} at step {}", ckpt.string(), step);
   }
   json::write_file(out / "config.json", cfg_json);
+  SCALELAB_LOG_INFO("model: vocab {} ctx {} d {} layers {} heads {}/{} ffn {} {}; {} params",
+                    cfg.model.vocab_size, cfg.model.context_length, cfg.model.d_model,
+                    cfg.model.n_layers, cfg.model.n_heads, cfg.model.n_kv_heads,
+                    accounting::to_string(cfg.model.ffn), cfg.model.d_ff,
+                    format_int(accounting::count_params(cfg.model).total));
+  SCALELAB_LOG_INFO(
+      "train: {} steps × {} tokens (batch {} × accum {} × ctx {}), lr {:.2e}→{:.2e} warmup {}, wd "
+      "{}, "
+      "clip {}, {} {} {}, seed {}; writing {}",
+      cfg.resolved_steps(), cfg.tokens_per_step(), cfg.batch_size, cfg.grad_accum,
+      cfg.model.context_length, cfg.lr_max, cfg.lr_min, cfg.resolved_warmup(), cfg.weight_decay,
+      cfg.grad_clip, cfg.device, cfg.precision, cfg.attention, cfg.seed, out.string());
 
   const accounting::FlopCounts flops = accounting::count_flops(cfg.model);
   const int64_t n_params = accounting::count_params(cfg.model).total;

@@ -8,9 +8,6 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 #include <torch/version.h>
-#if TORCH_VERSION_MAJOR >= 2
-#include <ATen/autocast_mode.h>
-#endif
 #if SCALELAB_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
@@ -24,6 +21,7 @@
 #include "accounting/params.h"
 #include "common/error.h"
 #include "model/transformer.h"
+#include "train/autocast.h"
 #include "train/optim.h"
 
 using namespace scalelab;
@@ -80,16 +78,11 @@ int main(int argc, char** argv) try {
   auto y = torch::randint(0, s.vocab_size, {batch, T},
                           torch::TensorOptions().dtype(torch::kLong).device(dev));
   auto step = [&] {
-#if TORCH_VERSION_MAJOR >= 2
-    if (bf16) at::autocast::set_autocast_enabled(at::kCUDA, true);
-#endif
-    auto loss = train::cross_entropy(m(x), y);
-#if TORCH_VERSION_MAJOR >= 2
-    if (bf16) {
-      at::autocast::set_autocast_enabled(at::kCUDA, false);
-      at::autocast::clear_cache();
+    torch::Tensor loss;
+    {
+      train::AutocastGuard autocast(bf16);
+      loss = train::cross_entropy(m(x), y);
     }
-#endif
     loss.backward();
     train::clip_grad_norm(m->parameters(), 1.0);
     opt.step(1e-4);
@@ -158,18 +151,9 @@ int main(int argc, char** argv) try {
       fmt::print("  {:<28} {:8.2f} ms\n", what, ms);
     };
     auto fwd = [&](bool with_loss) {
-#if TORCH_VERSION_MAJOR >= 2
-      if (bf16) at::autocast::set_autocast_enabled(at::kCUDA, true);
-#endif
+      train::AutocastGuard autocast(bf16);
       auto logits = m(x);
-      auto out = with_loss ? train::cross_entropy(logits, y) : logits.sum();
-#if TORCH_VERSION_MAJOR >= 2
-      if (bf16) {
-        at::autocast::set_autocast_enabled(at::kCUDA, false);
-        at::autocast::clear_cache();
-      }
-#endif
-      return out;
+      return with_loss ? train::cross_entropy(logits, y) : logits.sum();
     };
     timed("forward (no grad)", [&] {
       torch::NoGradGuard ng;

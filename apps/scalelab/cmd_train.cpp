@@ -138,31 +138,21 @@ struct EvalOptions {
 };
 
 void run_eval(const EvalOptions& o) {
-  SCALELAB_CHECK(o.batch_size > 0, "batch-size: must be positive (got {})", o.batch_size);
   Loaded l = load_model(o.checkpoint, o.device);
   train::TokenDataset data(o.data, l.config.model.vocab_size, l.config.model.context_length);
-  torch::NoGradGuard ng;
-  l.model->eval();
-  const int64_t T = data.context_length();
-  int64_t windows = data.sequential_windows();
-  if (o.max_tokens > 0) windows = std::min(windows, std::max<int64_t>(1, o.max_tokens / T));
-  double sum = 0;
-  int64_t n = 0;
-  torch::Device dev(o.device);
-  for (int64_t w = 0; w < windows; w += o.batch_size) {
-    auto [x, y] = data.sequential_batch(w, std::min(o.batch_size, windows - w), dev);
-    sum += train::cross_entropy(l.model(x), y).item<double>() * static_cast<double>(x.size(0));
-    n += x.size(0);
-  }
-  const double loss = sum / static_cast<double>(n);
+  const train::EvalResult r =
+      train::evaluate_loss(l.model, data, o.batch_size, o.max_tokens, torch::Device(o.device),
+                           /*bf16=*/false);
+  const double loss = r.loss;
+  const int64_t n_tokens = r.tokens;
   if (o.json) {
-    std::cout << json::Json{{"loss", loss}, {"perplexity", std::exp(loss)}, {"tokens", n * T}}.dump(
-                     2)
-              << "\n";
+    std::cout
+        << json::Json{{"loss", loss}, {"perplexity", std::exp(loss)}, {"tokens", n_tokens}}.dump(2)
+        << "\n";
     return;
   }
   std::cout << fmt::format("loss {:.4f} (perplexity {:.2f}) over {} tokens of {}\n", loss,
-                           std::exp(loss), format_int(n * T), o.data);
+                           std::exp(loss), format_int(n_tokens), o.data);
 }
 
 }  // namespace

@@ -23,8 +23,6 @@ __attribute__((simd("notinbranch"))) double log(double) noexcept;
 
 namespace scalelab::scaling {
 
-bool fit_kernel_vectorised() { return SCALELAB_HAVE_LIBMVEC != 0; }
-
 namespace {
 
 // One loop per loss so the loss switch is hoisted out; the body is branch-free (selects) so it

@@ -21,7 +21,4 @@ struct KernelData {
 double fit_kernel(const KernelData& d, int loss, double delta, double asym_w, const double* theta,
                   double* grad);
 
-// Whether the kernel was built with glibc's vector math (libmvec), for benchmarks and docs.
-bool fit_kernel_vectorised();
-
 }  // namespace scalelab::scaling

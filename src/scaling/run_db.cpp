@@ -36,6 +36,11 @@ class Stmt {
   void bind(int i, const std::string& v) {
     check(sqlite3_bind_text(st_, i, v.c_str(), -1, SQLITE_TRANSIENT));
   }
+  // Makes the statement ready to run again with new bindings.
+  void reset() {
+    sqlite3_reset(st_);
+    sqlite3_clear_bindings(st_);
+  }
   // Returns true while a row is available.
   bool step() {
     int rc = sqlite3_step(st_);
@@ -110,6 +115,20 @@ CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
 
 constexpr const char* kSelectRuns =
     "SELECT id, created, status, N, D, C, c_source, loss, budget, config, extra FROM runs";
+
+// Binds status, N, D, C, c_source, loss, budget, config, extra to parameters 1–9 (the column order
+// of both the INSERT and the UPDATE below).
+void bind_run_fields(Stmt& s, const Run& r) {
+  s.bind(1, std::string(to_string(r.status)));
+  s.bind(2, r.N);
+  s.bind(3, r.D);
+  s.bind(4, r.C);
+  s.bind(5, std::string(to_string(r.c_source)));
+  s.bind(6, r.loss);
+  s.bind(7, r.budget);
+  s.bind(8, r.config.dump());
+  s.bind(9, r.extra.dump());
+}
 
 Run read_run(const Stmt& s, const std::filesystem::path& path) {
   Run r;
@@ -191,22 +210,14 @@ std::vector<int64_t> RunDb::add_all(std::vector<Run> runs) {
   begin_immediate();
   Transaction tx(db_);
   std::vector<int64_t> ids;
+  Stmt insert(db_,
+              "INSERT INTO runs (status, N, D, C, c_source, loss, budget, config, extra) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              path_);
   for (const auto& r : runs) {
-    Stmt one(db_,
-             "INSERT INTO runs (status, N, D, C, c_source, loss, budget, config, extra) VALUES (?, "
-             "?, ?, ?, ?, ?, ?, ?, "
-             "?)",
-             path_);
-    one.bind(1, std::string(to_string(r.status)));
-    one.bind(2, r.N);
-    one.bind(3, r.D);
-    one.bind(4, r.C);
-    one.bind(5, std::string(to_string(r.c_source)));
-    one.bind(6, r.loss);
-    one.bind(7, r.budget);
-    one.bind(8, r.config.dump());
-    one.bind(9, r.extra.dump());
-    one.step();
+    insert.reset();
+    bind_run_fields(insert, r);
+    insert.step();
     ids.push_back(sqlite3_last_insert_rowid(db_));
   }
   tx.commit(path_);
@@ -225,15 +236,7 @@ void RunDb::update(const Run& in) {
          "config = ?, extra = ? "
          "WHERE id = ?",
          path_);
-  s.bind(1, std::string(to_string(r.status)));
-  s.bind(2, r.N);
-  s.bind(3, r.D);
-  s.bind(4, r.C);
-  s.bind(5, std::string(to_string(r.c_source)));
-  s.bind(6, r.loss);
-  s.bind(7, r.budget);
-  s.bind(8, r.config.dump());
-  s.bind(9, r.extra.dump());
+  bind_run_fields(s, r);
   s.bind(10, r.id);
   s.step();
   SCALELAB_CHECK(sqlite3_changes(db_) == 1, "{}: no run with id {}", path_.string(), r.id);

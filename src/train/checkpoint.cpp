@@ -59,11 +59,11 @@ CheckpointState read_checkpoint_state(const fs::path& dir) {
   json::Json j = json::read_file(dir / "state.json");
   json::ObjectReader r(j, (dir / "state.json").string());
   CheckpointState st;
-  int64_t opt_steps = 0;
   r.require("step", st.step);
+  st.optimizer_steps = st.step;
   r.get("tokens", st.tokens);
   r.get("rng", st.rng);
-  r.get("optimizer_steps", opt_steps);
+  r.get("optimizer_steps", st.optimizer_steps);
   if (r.has("config")) st.config = r.at("config");
   r.accept("config");
   r.finish();
@@ -99,8 +99,7 @@ CheckpointState load_checkpoint(const fs::path& dir, model::TransformerLM& model
       SCALELAB_FAIL("{}: cannot load optimizer.pt: {}", dir.string(),
                     std::string(e.what_without_backtrace()).substr(0, 200));
     }
-    json::Json j = json::read_file(dir / "state.json");
-    opt->set_steps(j.value("optimizer_steps", static_cast<int64_t>(st.step)));
+    opt->set_steps(st.optimizer_steps);
   }
   return st;
 }

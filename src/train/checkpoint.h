@@ -14,6 +14,8 @@ namespace scalelab::train {
 
 struct CheckpointState {
   int64_t step = 0;
+  int64_t optimizer_steps =
+      0;  // AdamW's step count (bias correction); the training step when absent
   double tokens = 0;
   std::string rng;  // std::mt19937_64 state, as its stream text
   json::Json config = json::Json::object();

@@ -3,9 +3,6 @@
 
 #include <torch/torch.h>
 #include <torch/version.h>
-#if TORCH_VERSION_MAJOR >= 2
-#include <ATen/autocast_mode.h>
-#endif
 
 #include <atomic>
 #include <chrono>
@@ -24,6 +21,7 @@
 #include "common/log.h"
 #include "common/progress.h"
 #include "model/transformer.h"
+#include "train/autocast.h"
 #include "train/checkpoint.h"
 #include "train/data.h"
 #include "train/optim.h"
@@ -185,39 +183,33 @@ struct SignalScope {
   }
 };
 
-double evaluate(model::TransformerLM& m, const TokenDataset& data, int64_t batch,
-                int64_t max_tokens, const torch::Device& dev, bool bf16) {
+}  // namespace
+
+EvalResult evaluate_loss(model::TransformerLM& m, const TokenDataset& data, int64_t batch,
+                         int64_t max_tokens, const torch::Device& dev, bool bf16) {
+  SCALELAB_CHECK(batch > 0, "batch-size: must be positive (got {})", batch);
   torch::NoGradGuard ng;
+  const bool was_training = m->is_training();
   m->eval();
   const int64_t T = data.context_length();
   int64_t windows = data.sequential_windows();
   if (max_tokens > 0) windows = std::min(windows, std::max<int64_t>(1, max_tokens / T));
+  // Accumulated on the device: one host sync at the end.
   torch::Tensor sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(dev));
   int64_t n = 0;
   for (int64_t w = 0; w < windows; w += batch) {
     auto [x, y] = data.sequential_batch(w, std::min(batch, windows - w), dev);
     torch::Tensor logits;
-#if TORCH_VERSION_MAJOR >= 2
-    if (bf16) {
-      at::autocast::set_autocast_enabled(at::kCUDA, true);
-      logits = m(x);
-      at::autocast::set_autocast_enabled(at::kCUDA, false);
-      at::autocast::clear_cache();
-    } else {
+    {
+      AutocastGuard autocast(bf16);
       logits = m(x);
     }
-#else
-    (void)bf16;
-    logits = m(x);
-#endif
     sum += cross_entropy(logits, y).to(torch::kFloat64) * static_cast<double>(x.size(0));
     n += x.size(0);
   }
-  m->train();
-  return sum.item<double>() / static_cast<double>(n);
+  if (was_training) m->train();
+  return {sum.item<double>() / static_cast<double>(n), n * T};
 }
-
-}  // namespace
 
 TrainResult run_training(const TrainConfig& cfg_in) {
   TrainConfig cfg = cfg_in;
@@ -294,7 +286,12 @@ TrainResult run_training(const TrainConfig& cfg_in) {
   auto save = [&](int64_t at_step) {
     std::ostringstream rs;
     rs << rng;
-    save_checkpoint(ckpt, m, &opt, {at_step, tokens, rs.str(), cfg_json});
+    save_checkpoint(ckpt, m, &opt,
+                    {.step = at_step,
+                     .optimizer_steps = opt.steps(),
+                     .tokens = tokens,
+                     .rng = rs.str(),
+                     .config = cfg_json});
   };
 
   TrainResult res;
@@ -311,16 +308,10 @@ TrainResult run_training(const TrainConfig& cfg_in) {
     for (int64_t micro = 0; micro < cfg.grad_accum; ++micro) {
       auto [x, y] = train.random_batch(cfg.batch_size, rng, dev);
       torch::Tensor loss;
-#if TORCH_VERSION_MAJOR >= 2
-      if (bf16) at::autocast::set_autocast_enabled(at::kCUDA, true);
-#endif
-      loss = cross_entropy(m(x), y);
-#if TORCH_VERSION_MAJOR >= 2
-      if (bf16) {
-        at::autocast::set_autocast_enabled(at::kCUDA, false);
-        at::autocast::clear_cache();
+      {
+        AutocastGuard autocast(bf16);
+        loss = cross_entropy(m(x), y);
       }
-#endif
       (loss / static_cast<double>(cfg.grad_accum)).backward();
       loss_sum += loss.detach();
       ++loss_count;
@@ -350,7 +341,8 @@ TrainResult run_training(const TrainConfig& cfg_in) {
       loss_count = 0;
     }
     double val_loss = NAN;
-    if (eval_now) val_loss = evaluate(m, *val, cfg.batch_size, cfg.eval_tokens, dev, bf16);
+    if (eval_now)
+      val_loss = evaluate_loss(m, *val, cfg.batch_size, cfg.eval_tokens, dev, bf16).loss;
     if (log_now || eval_now) {
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - window_t0).count();
@@ -398,7 +390,8 @@ TrainResult run_training(const TrainConfig& cfg_in) {
   if (res.status.empty()) {
     res.status = "done";
     if (bar) bar->close();
-    if (val) res.final_val_loss = evaluate(m, *val, cfg.batch_size, cfg.eval_tokens, dev, bf16);
+    if (val)
+      res.final_val_loss = evaluate_loss(m, *val, cfg.batch_size, cfg.eval_tokens, dev, bf16).loss;
     save(step);
   }
   res.steps = step;

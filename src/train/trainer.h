@@ -11,6 +11,8 @@
 
 #include "accounting/model_shape.h"
 #include "common/json.h"
+#include "model/transformer.h"
+#include "train/data.h"
 
 namespace scalelab::train {
 
@@ -67,6 +69,15 @@ struct TrainResult {
   double mfu = 0;  // 0 when the peak is unknown (CPU)
 };
 json::Json to_json(const TrainResult& r);
+
+struct EvalResult {
+  double loss = 0;     // mean cross-entropy per token
+  int64_t tokens = 0;  // tokens evaluated
+};
+// Mean loss over up to max_tokens tokens (0 = all) of the dataset's non-overlapping windows, batch
+// windows at a time (bf16 autocast when bf16). Leaves the model in the mode it found it in.
+EvalResult evaluate_loss(model::TransformerLM& model, const TokenDataset& data, int64_t batch,
+                         int64_t max_tokens, const torch::Device& device, bool bf16);
 
 // Runs (or resumes) training as configured; writes config.json, metrics.jsonl, result.json and
 // checkpoint/ under out_dir.

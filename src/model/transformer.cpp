@@ -3,6 +3,8 @@
 
 #include <torch/version.h>
 
+#include <cmath>
+
 #include "common/error.h"
 
 namespace scalelab::model {
@@ -108,7 +110,13 @@ torch::Tensor TransformerLMImpl::forward(const torch::Tensor& ids) {
   auto x = embedding(ids);  // (B, T, d)
   for (const auto& layer : *layers) x = layer->as<Block>()->forward(x, positions);
   x = ln_final(x);
-  return lm_head ? lm_head(x) : torch::matmul(x, embedding->weight.t());  // (B, T, V)
+  if (lm_head) return lm_head(x);  // (B, T, V)
+  // Tied head: the embedding rows are initialised with σ = 1, so x·Eᵀ would have logits of
+  // standard deviation ≈ √d_model at the start (losses of 50+ for d = 64). Rescaling by
+  // d_model^-1/2 as T5 does for its tied softmax (Raffel et al. 2020, Mesh TensorFlow) keeps them
+  // ≈ 1.
+  return torch::matmul(x * (1.0 / std::sqrt(static_cast<double>(shape_.d_model))),
+                       embedding->weight.t());  // (B, T, V)
 }
 
 int64_t TransformerLMImpl::num_parameters() const {

@@ -66,7 +66,8 @@ class TransformerLMImpl : public torch::nn::Module {
   Embedding embedding{nullptr};
   torch::nn::ModuleList layers;
   RMSNorm ln_final{nullptr};
-  Linear lm_head{nullptr};  // null when tied: the embedding matrix is the head
+  Linear lm_head{nullptr};  // null when tied: the embedding matrix is the head, applied to
+                            // x / √d_model (T5's tied-softmax scaling)
 
  private:
   accounting::ModelShape shape_;

@@ -41,6 +41,22 @@ TEST(Transformer, LogitsShapeAndTiedHead) {
   EXPECT_THROW(m(torch::randint(0, 50, {1, 17}, torch::kLong)), Error);
 }
 
+// With the σ = 1 embedding init, a tied head without the d_model^-1/2 rescaling starts with logits
+// of standard deviation ≈ √d_model (≈ 11 at d = 128) and losses far above ln V; rescaled, they
+// start near 1 (bounds: [0.3, 3], well apart from √128).
+TEST(Transformer, TiedHeadStartsWithUnitScaleLogits) {
+  torch::manual_seed(3);
+  accounting::ModelShape s = tiny(0, true);
+  s.d_model = 128;
+  s.n_heads = 4;
+  s.d_ff = 0;
+  TransformerLM m(s);
+  torch::NoGradGuard ng;
+  const double sd = m(torch::randint(0, 50, {4, 16}, torch::kLong)).std().item<double>();
+  EXPECT_GT(sd, 0.3);
+  EXPECT_LT(sd, 3.0);
+}
+
 TEST(Transformer, CausalMaskLaterTokensNeverChangeEarlierLogits) {
   torch::manual_seed(7);
   TransformerLM m(tiny(2));

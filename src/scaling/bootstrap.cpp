@@ -48,11 +48,17 @@ BootstrapResult bootstrap_fit(const FitData& data, const FitOptions& options,
         d.loss.push_back(data.loss[i]);
         if (!data.weight.empty()) d.weight.push_back(data.weight[i]);
       }
-      FitResult r = fit_from_start(d, options, optimum);
-      const ScalingLaw& l = r.law;
-      ok[s] = std::isfinite(l.E) && std::isfinite(l.A) && std::isfinite(l.B) && l.alpha > 0 &&
-              l.beta > 0;
-      laws[s] = l;
+      // A resample whose refit does not converge (a few duplicated runs can make the law
+      // unidentifiable) counts as a failed sample, like one with invalid parameters.
+      try {
+        FitResult r = fit_from_start(d, options, optimum);
+        const ScalingLaw& l = r.law;
+        ok[s] = std::isfinite(l.E) && std::isfinite(l.A) && std::isfinite(l.B) && l.alpha > 0 &&
+                l.beta > 0;
+        laws[s] = l;
+      } catch (const Error&) {
+        ok[s] = 0;
+      }
       if (progress != nullptr) progress->update(1);
     }
   });

@@ -220,6 +220,12 @@ IsoflopResult isoflop_analysis(const std::vector<Run>& runs, const IsoflopOption
     }
     res.budgets.push_back(std::move(f));
   }
+  if (Cs.size() < 2 && o.partial_ok) {
+    res.warnings.push_back(fmt::format(
+        "no power laws: they need at least 2 budgets whose curves have a minimum, got {} of {}",
+        Cs.size(), groups.size()));
+    return res;
+  }
   SCALELAB_CHECK(
       Cs.size() >= 2,
       "IsoFLOP analysis needs at least 2 budgets whose curves have a minimum, got {} of {} budgets",

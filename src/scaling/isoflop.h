@@ -50,6 +50,9 @@ struct IsoflopOptions {
   size_t min_runs = 3;          // per budget
   bool skip_small = false;      // drop budgets with fewer runs (warning) instead of failing
   std::vector<double> targets;  // budgets to extrapolate to
+  // Fewer than 2 convex budgets: return the per-budget fits with a warning and no power laws
+  // (points = 0, no targets) instead of failing — for reports, which still show the curves.
+  bool partial_ok = false;
 };
 
 struct IsoflopResult {

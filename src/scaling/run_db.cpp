@@ -111,6 +111,10 @@ CREATE TABLE IF NOT EXISTS loss_curve (
   PRIMARY KEY (run_id, step)
 );
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
 )sql";
 
 constexpr const char* kSelectRuns =
@@ -205,10 +209,7 @@ void RunDb::exec(const char* sql) const {
 
 void RunDb::begin_immediate() const { exec("BEGIN IMMEDIATE"); }
 
-std::vector<int64_t> RunDb::add_all(std::vector<Run> runs) {
-  for (size_t i = 0; i < runs.size(); ++i) runs[i].normalise("run " + std::to_string(i + 1));
-  begin_immediate();
-  Transaction tx(db_);
+std::vector<int64_t> RunDb::insert_runs(const std::vector<Run>& runs) {
   std::vector<int64_t> ids;
   Stmt insert(db_,
               "INSERT INTO runs (status, N, D, C, c_source, loss, budget, config, extra) "
@@ -220,8 +221,121 @@ std::vector<int64_t> RunDb::add_all(std::vector<Run> runs) {
     insert.step();
     ids.push_back(sqlite3_last_insert_rowid(db_));
   }
+  return ids;
+}
+
+std::vector<int64_t> RunDb::add_all(std::vector<Run> runs) {
+  for (size_t i = 0; i < runs.size(); ++i) runs[i].normalise("run " + std::to_string(i + 1));
+  begin_immediate();
+  Transaction tx(db_);
+  std::vector<int64_t> ids = insert_runs(runs);
   tx.commit(path_);
   return ids;
+}
+
+std::pair<bool, std::string> RunDb::add_all_once(std::vector<Run> runs, const std::string& key,
+                                                 const std::string& value) {
+  for (size_t i = 0; i < runs.size(); ++i) runs[i].normalise("run " + std::to_string(i + 1));
+  begin_immediate();
+  Transaction tx(db_);
+  {
+    Stmt s(db_, "SELECT value FROM meta WHERE key = ?", path_);
+    s.bind(1, key);
+    if (s.step()) return {false, s.text(0)};  // rolled back: nothing written
+  }
+  insert_runs(runs);
+  Stmt s(db_, "INSERT INTO meta (key, value) VALUES (?, ?)", path_);
+  s.bind(1, key);
+  s.bind(2, value);
+  s.step();
+  tx.commit(path_);
+  return {true, value};
+}
+
+std::optional<std::string> RunDb::get_meta(const std::string& key) const {
+  Stmt s(db_, "SELECT value FROM meta WHERE key = ?", path_);
+  s.bind(1, key);
+  if (!s.step()) return std::nullopt;
+  return s.text(0);
+}
+
+void RunDb::set_meta(const std::string& key, const std::string& value) {
+  begin_immediate();
+  Transaction tx(db_);
+  Stmt s(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", path_);
+  s.bind(1, key);
+  s.bind(2, value);
+  s.step();
+  tx.commit(path_);
+}
+
+std::optional<Run> RunDb::claim_next(const json::Json& owner) {
+  begin_immediate();
+  Transaction tx(db_);
+  std::optional<Run> run;
+  {
+    Stmt s(db_,
+           (std::string(kSelectRuns) + " WHERE status = 'planned' ORDER BY id LIMIT 1").c_str(),
+           path_);
+    if (!s.step()) return std::nullopt;
+    run = read_run(s, path_);
+  }
+  run->status = RunStatus::kRunning;
+  run->extra["owner"] = owner;
+  Stmt u(db_, "UPDATE runs SET status = 'running', extra = ? WHERE id = ?", path_);
+  u.bind(1, run->extra.dump());
+  u.bind(2, run->id);
+  u.step();
+  tx.commit(path_);
+  return run;
+}
+
+std::vector<int64_t> RunDb::release_stale(
+    const std::function<bool(const json::Json& owner)>& is_dead) {
+  begin_immediate();
+  Transaction tx(db_);
+  std::vector<Run> stale;
+  {
+    Stmt s(db_, (std::string(kSelectRuns) + " WHERE status = 'running' ORDER BY id").c_str(),
+           path_);
+    while (s.step()) {
+      Run r = read_run(s, path_);
+      const json::Json owner = r.extra.contains("owner") ? r.extra["owner"] : json::Json();
+      if (is_dead(owner)) stale.push_back(std::move(r));
+    }
+  }
+  std::vector<int64_t> ids;
+  Stmt u(db_, "UPDATE runs SET status = 'planned', extra = ? WHERE id = ?", path_);
+  for (auto& r : stale) {
+    r.extra.erase("owner");
+    u.reset();
+    u.bind(1, r.extra.dump());
+    u.bind(2, r.id);
+    u.step();
+    ids.push_back(r.id);
+  }
+  tx.commit(path_);
+  return ids;
+}
+
+void RunDb::complete(const Run& in, const std::vector<CurvePoint>& curve) {
+  Run r = in;
+  r.normalise("run " + std::to_string(r.id));
+  begin_immediate();
+  Transaction tx(db_);
+  Stmt s(db_,
+         "UPDATE runs SET status = ?, N = ?, D = ?, C = ?, c_source = ?, loss = ?, budget = ?, "
+         "config = ?, extra = ? WHERE id = ?",
+         path_);
+  bind_run_fields(s, r);
+  s.bind(10, r.id);
+  s.step();
+  SCALELAB_CHECK(sqlite3_changes(db_) == 1, "{}: no run with id {}", path_.string(), r.id);
+  Stmt del(db_, "DELETE FROM loss_curve WHERE run_id = ?", path_);
+  del.bind(1, r.id);
+  del.step();
+  insert_curve(r.id, curve);
+  tx.commit(path_);
 }
 
 int64_t RunDb::add(Run run) { return add_all({std::move(run)}).front(); }
@@ -278,17 +392,16 @@ size_t RunDb::count(std::optional<RunStatus> status) const {
   return static_cast<size_t>(s.i64(0));
 }
 
-void RunDb::add_curve(int64_t run_id, const std::vector<CurvePoint>& points) {
-  begin_immediate();
-  Transaction tx(db_);
+void RunDb::insert_curve(int64_t run_id, const std::vector<CurvePoint>& points) {
+  Stmt s(db_,
+         "INSERT OR REPLACE INTO loss_curve (run_id, step, tokens, flops, loss) VALUES (?, ?, ?, "
+         "?, ?)",
+         path_);
   for (const auto& p : points) {
     SCALELAB_CHECK(std::isfinite(p.loss) && std::isfinite(p.tokens) && std::isfinite(p.flops),
                    "{}: run {} step {}: loss-curve values must be finite", path_.string(), run_id,
                    p.step);
-    Stmt s(db_,
-           "INSERT OR REPLACE INTO loss_curve (run_id, step, tokens, flops, loss) VALUES (?, ?, ?, "
-           "?, ?)",
-           path_);
+    s.reset();
     s.bind(1, run_id);
     s.bind(2, p.step);
     s.bind(3, p.tokens);
@@ -296,6 +409,12 @@ void RunDb::add_curve(int64_t run_id, const std::vector<CurvePoint>& points) {
     s.bind(5, p.loss);
     s.step();
   }
+}
+
+void RunDb::add_curve(int64_t run_id, const std::vector<CurvePoint>& points) {
+  begin_immediate();
+  Transaction tx(db_);
+  insert_curve(run_id, points);
   tx.commit(path_);
 }
 

@@ -3,14 +3,17 @@
 // Tables:
 //   runs(id, created, status, N, D, C, c_source, loss, budget, config JSON, extra JSON)
 //   loss_curve(run_id, step, tokens, flops, loss)
+//   meta(key, value)   — e.g. the sweep's resolved config and plan (schema 2)
 // The schema version lives in PRAGMA user_version; a database from a newer scalelab is refused.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "scaling/run.h"
@@ -26,7 +29,7 @@ struct CurvePoint {
 
 class RunDb {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;  // 2 added meta; 1 opens and upgrades
 
   // Opens (creating the file and schema if needed). Errors name the file.
   explicit RunDb(const std::filesystem::path& path);
@@ -48,6 +51,25 @@ class RunDb {
   std::vector<Run> list(std::optional<RunStatus> status = std::nullopt) const;
   size_t count(std::optional<RunStatus> status = std::nullopt) const;
 
+  // Takes the first planned run (lowest id), marks it running with extra["owner"] = owner and
+  // returns it; nullopt when none is planned. One transaction, so concurrent workers never take the
+  // same run.
+  std::optional<Run> claim_next(const json::Json& owner);
+  // Runs left `running` whose extra["owner"] is_dead says is gone go back to planned (their owner
+  // removed). Returns their ids. One transaction.
+  std::vector<int64_t> release_stale(const std::function<bool(const json::Json& owner)>& is_dead);
+  // Finishes a run in one transaction: update(run) and its loss curve replaced by `curve`.
+  void complete(const Run& run, const std::vector<CurvePoint>& curve);
+
+  // Key/value metadata. set_meta_once stores value unless the key exists, in one transaction, and
+  // returns the stored value (so two processes planning at once agree on one).
+  std::optional<std::string> get_meta(const std::string& key) const;
+  void set_meta(const std::string& key, const std::string& value);
+  // Inserts runs and sets key = value in one transaction, unless key already exists. Returns
+  // whether this call inserted, and the value stored under key (`value` when it did).
+  std::pair<bool, std::string> add_all_once(std::vector<Run> runs, const std::string& key,
+                                            const std::string& value);
+
   // Appends loss-curve points of a run (one transaction); (run_id, step) is unique.
   void add_curve(int64_t run_id, const std::vector<CurvePoint>& points);
   std::vector<CurvePoint> curve(int64_t run_id) const;
@@ -56,6 +78,8 @@ class RunDb {
  private:
   void exec(const char* sql) const;
   void begin_immediate() const;
+  void insert_curve(int64_t run_id, const std::vector<CurvePoint>& points);
+  std::vector<int64_t> insert_runs(const std::vector<Run>& runs);
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
 };

@@ -5,8 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <set>
+#include <sstream>
 
 #include "common/file_util.h"
 #include "test_util.h"
@@ -96,7 +98,7 @@ TEST(RunDb, NewerSchemaAndNonDatabaseAreRefused) {
   sqlite3_close(raw);
   EXPECT_EQ(error_of([&] { RunDb db(path); }), path.string() +
                                                    ": run database schema version 7 is newer than "
-                                                   "this scalelab supports (1); upgrade scalelab");
+                                                   "this scalelab supports (2); upgrade scalelab");
   auto junk = path.parent_path() / "junk.db";
   write_text_file_atomic(junk, std::string(4096, 'x'));
   std::string msg = error_of([&] { RunDb db(junk); });
@@ -139,6 +141,93 @@ TEST(RunDb, ConcurrentWriterProcessesLoseNothing) {
   for (const auto& r : runs) ids.insert(r.id);
   EXPECT_EQ(ids.size(), runs.size());
   EXPECT_EQ(db.curves().size(), runs.size());
+}
+
+TEST(RunDb, SchemaOneIsUpgradedInPlace) {
+  auto path = fresh("upgrade");
+  {
+    RunDb db(path);
+    db.add(make_run(1e6, 2e7, 3.0));
+  }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(raw, "DROP TABLE meta; PRAGMA user_version = 1", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(raw);
+  RunDb db(path);
+  EXPECT_EQ(db.count(), 1u);
+  EXPECT_FALSE(db.get_meta("k"));
+  db.set_meta("k", "v");
+  EXPECT_EQ(db.get_meta("k").value(), "v");
+}
+
+TEST(RunDb, AddAllOnceInsertsOnlyTheFirstTime) {
+  auto path = fresh("once");
+  RunDb db(path);
+  auto [a, va] = db.add_all_once({make_run(1e6, 2e7, 3.0), make_run(2e6, 2e7, 2.9)}, "plan", "p1");
+  EXPECT_TRUE(a);
+  EXPECT_EQ(va, "p1");
+  auto [b, vb] = db.add_all_once({make_run(1e6, 2e7, 3.0)}, "plan", "p2");
+  EXPECT_FALSE(b);
+  EXPECT_EQ(vb, "p1");
+  EXPECT_EQ(db.count(), 2u);
+}
+
+TEST(RunDb, ClaimsFromManyConnectionsNeverOverlapAndCompleteIsAtomic) {
+  auto path = fresh("claim");
+  {
+    RunDb db(path);
+    std::vector<scaling::Run> runs;
+    for (int i = 0; i < 40; ++i) {
+      scaling::Run r = make_run(1e6 * (i + 1), 2e7, std::nan(""));
+      r.status = RunStatus::kPlanned;
+      runs.push_back(r);
+    }
+    db.add_all(runs);
+  }
+  // Four processes claim concurrently; each writes the ids it got to its own file.
+  std::vector<pid_t> kids;
+  for (int k = 0; k < 4; ++k) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      RunDb db(path);
+      std::string ids;
+      while (auto r = db.claim_next({{"pid", k}})) ids += std::to_string(r->id) + "\n";
+      write_text_file_atomic(path.parent_path() / ("claimed" + std::to_string(k)), ids);
+      _exit(0);
+    }
+    kids.push_back(pid);
+  }
+  for (pid_t p : kids) {
+    int st = 0;
+    waitpid(p, &st, 0);
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  }
+  std::multiset<int64_t> all;
+  for (int k = 0; k < 4; ++k) {
+    std::istringstream in(read_text_file(path.parent_path() / ("claimed" + std::to_string(k))));
+    for (int64_t id; in >> id;) all.insert(id);
+  }
+  EXPECT_EQ(all.size(), 40u);
+  EXPECT_EQ(std::set<int64_t>(all.begin(), all.end()).size(), 40u);  // no run twice
+  RunDb db(path);
+  EXPECT_EQ(db.count(RunStatus::kRunning), 40u);
+  // complete(): result and curve together; a second complete replaces the curve.
+  scaling::Run r = *db.get(1);
+  r.status = RunStatus::kDone;
+  r.loss = 2.5;
+  db.complete(r, {{1, 10, 60, 4.0}, {2, 20, 120, 3.0}});
+  db.complete(r, {{2, 20, 120, 3.0}});
+  EXPECT_EQ(db.get(1)->status, RunStatus::kDone);
+  EXPECT_EQ(db.curve(1).size(), 1u);
+  // A run that fails validation leaves the database as it was.
+  scaling::Run bad = *db.get(2);
+  bad.status = RunStatus::kDone;
+  bad.loss = -1;
+  EXPECT_THROW(db.complete(bad, {{1, 1, 1, 1}}), Error);
+  EXPECT_EQ(db.get(2)->status, RunStatus::kRunning);
+  EXPECT_TRUE(db.curve(2).empty());
 }
 
 }  // namespace

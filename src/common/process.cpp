@@ -1,0 +1,143 @@
+// Process identity, liveness and spawning (see process.h).
+#include "common/process.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/error.h"
+
+extern char** environ;
+
+namespace scalelab {
+
+namespace {
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "";
+  return buf;
+}
+
+// Field 22 of /proc/<pid>/stat; 0 when the process does not exist. The command name (field 2) is
+// parenthesised and may hold spaces, so parsing starts after the last ')'.
+uint64_t start_time_of(int64_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  if (!f) return 0;
+  std::string line;
+  std::getline(f, line);
+  const size_t close = line.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(line.substr(close + 1));
+  std::string field;
+  // After ')': field 3 (state) is the first; field 22 is the 20th.
+  for (int i = 3; i <= 22; ++i)
+    if (!(rest >> field)) return 0;
+  return std::stoull(field);
+}
+
+}  // namespace
+
+ProcessIdentity current_process() {
+  const int64_t pid = getpid();
+  return {host_name(), pid, start_time_of(pid)};
+}
+
+json::Json to_json(const ProcessIdentity& p) {
+  return {{"host", p.host}, {"pid", p.pid}, {"start_time", p.start_time}};
+}
+
+ProcessIdentity process_identity_from_json(const json::Json& j) {
+  ProcessIdentity p;
+  if (!j.is_object()) return p;
+  if (j.contains("host") && j["host"].is_string()) p.host = j["host"].get<std::string>();
+  if (j.contains("pid") && j["pid"].is_number_integer()) p.pid = j["pid"].get<int64_t>();
+  if (j.contains("start_time") && j["start_time"].is_number_unsigned())
+    p.start_time = j["start_time"].get<uint64_t>();
+  return p;
+}
+
+bool process_is_dead(const ProcessIdentity& p) {
+  if (p.pid <= 0) return false;
+  if (p.host != host_name()) return false;
+  const uint64_t now = start_time_of(p.pid);
+  if (now == 0) return true;  // no such process
+  // A zombie child of ours still has a /proc entry; it is dead all the same.
+  std::ifstream f("/proc/" + std::to_string(p.pid) + "/stat");
+  std::string line;
+  std::getline(f, line);
+  const size_t close = line.rfind(')');
+  if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z') return true;
+  return now != p.start_time;
+}
+
+std::string current_executable() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  SCALELAB_CHECK(!ec, "cannot find the running executable (/proc/self/exe): {}", ec.message());
+  return p.string();
+}
+
+std::string find_in_path(const std::string& name) {
+  if (name.find('/') != std::string::npos) return access(name.c_str(), X_OK) == 0 ? name : "";
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path ? path : "/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    const std::string full = (dir.empty() ? "." : dir) + "/" + name;
+    if (access(full.c_str(), X_OK) == 0) return full;
+  }
+  return "";
+}
+
+int64_t spawn_process(const std::vector<std::string>& argv,
+                      const std::map<std::string, std::string>& env,
+                      const std::string& output_path) {
+  SCALELAB_CHECK(!argv.empty(), "spawn_process: empty command");
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string s(*e);
+    const std::string key = s.substr(0, s.find('='));
+    if (env.count(key) == 0) env_strings.push_back(std::move(s));
+  }
+  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> args, envp;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  const std::string exe = find_in_path(argv[0]);
+  SCALELAB_CHECK(!exe.empty(), "cannot start {}: not found (or not executable)", argv[0]);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (!output_path.empty()) {
+    posix_spawn_file_actions_addopen(&actions, 1, output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  }
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  SCALELAB_CHECK(rc == 0, "cannot start {}: {}", argv[0], std::strerror(rc));
+  return pid;
+}
+
+int wait_process(int64_t pid) {
+  int status = 0;
+  while (waitpid(static_cast<pid_t>(pid), &status, 0) < 0) {
+    SCALELAB_CHECK(errno == EINTR, "waitpid({}): {}", pid, std::strerror(errno));
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+}  // namespace scalelab

@@ -1,0 +1,43 @@
+// Process identity and liveness (Linux /proc), and spawning child processes: what a sweep needs to
+// tell a run left `running` by a dead process from one a live worker holds, and to start one
+// worker per GPU. Identity = host, pid and the kernel's start time of the process, so a recycled
+// pid is not mistaken for the original process. Not a general process library.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/json.h"
+
+namespace scalelab {
+
+struct ProcessIdentity {
+  std::string host;
+  int64_t pid = 0;
+  uint64_t start_time = 0;  // /proc/<pid>/stat field 22 (clock ticks since boot)
+};
+ProcessIdentity current_process();
+json::Json to_json(const ProcessIdentity& p);
+// Missing fields read as 0 / empty.
+ProcessIdentity process_identity_from_json(const json::Json& j);
+// True when the process is known to be gone: same host and either no such pid or a different start
+// time. A process on another host, or an identity without a pid, is never declared dead.
+bool process_is_dead(const ProcessIdentity& p);
+
+// The running executable (/proc/self/exe).
+std::string current_executable();
+
+// Starts argv[0] (a path, or a name looked up in PATH) with argv and the current environment plus
+// `env` overrides; returns the pid. With output_path, the child's stdout and stderr go to that
+// file (truncated).
+int64_t spawn_process(const std::vector<std::string>& argv,
+                      const std::map<std::string, std::string>& env = {},
+                      const std::string& output_path = "");
+// The full path of an executable named `name` on PATH; empty when there is none.
+std::string find_in_path(const std::string& name);
+// Waits for the pid; returns its exit status, or 128 + signal when a signal ended it.
+int wait_process(int64_t pid);
+
+}  // namespace scalelab

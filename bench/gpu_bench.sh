@@ -21,6 +21,7 @@ export PKG_CONFIG_PATH=$deps/usr/lib/x86_64-linux-gnu/pkgconfig PKG_CONFIG_SYSRO
 torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 cd "$root"
 cmake --preset cuda -DCMAKE_PREFIX_PATH="$torch_prefix;$deps/usr" -DICU_ROOT=$deps/usr \
+  -DSCALELAB_BUILD_TESTS=ON -DSCALELAB_BUILD_BENCH=ON \
   -DCMAKE_CXX_FLAGS="-isystem $deps/usr/include" > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
 grep -E "scalelab|Torch|CUDA" "$out/configure.log" | tail -5
 time cmake --build --preset cuda -j "$(nproc)" --target scalelab train_bench gpu_test model_test train_test \

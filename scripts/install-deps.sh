@@ -21,6 +21,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # plots and report checks
   gnuplot-nox
+  chromium              # headless screenshot check of the HTML report (tests labelled browser)
   # benchmarks only: the reference implementations that bench/ compares against
   python3-numpy python3-scipy
 )

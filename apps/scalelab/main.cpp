@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
   commands.push_back(app::setup_simulate(app));
   commands.push_back(app::setup_step(app));
   commands.push_back(app::setup_tokenizer(app));
+  commands.push_back(app::setup_sweep(app));
+  commands.push_back(app::setup_report(app));
+  commands.push_back(app::setup_demo(app));
 #if SCALELAB_WITH_TORCH
   commands.push_back(app::setup_train(app));
   commands.push_back(app::setup_generate(app));

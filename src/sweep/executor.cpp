@@ -1,0 +1,337 @@
+// Sweep execution (see executor.h).
+#include "sweep/executor.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "common/error.h"
+#include "common/file_util.h"
+#include "common/format.h"
+#include "common/log.h"
+#include "common/mmap_file.h"
+#include "common/process.h"
+#include "common/token_file.h"
+#include "tokenizer/bpe_trainer.h"
+#include "tokenizer/file_encoder.h"
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/vocab_io.h"
+
+namespace scalelab::sweep {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void rename_or_throw(const fs::path& from, const fs::path& to) {
+  SCALELAB_CHECK(std::rename(from.c_str(), to.c_str()) == 0, "{}: cannot rename to {}",
+                 from.string(), to.string());
+}
+
+// Splits the concatenated corpus (a newline added after a file that lacks one) into train.txt and
+// val.txt. The text is cut into blocks that end at a line end (about 64 KiB, smaller for a small
+// corpus so that validation gets at least 16 blocks); every k-th block, k = round(1/val_fraction),
+// goes to validation. Interleaving keeps both splits from the same mix of documents (a tail split
+// of a corpus ordered by source is a different distribution).
+void split_corpus(const SweepConfig& c, const fs::path& dir) {
+  const fs::path train = dir / "train.txt", val = dir / "val.txt";
+  const fs::path marker = dir / "split.json";
+  json::Json want{{"corpus", c.corpus}, {"val_fraction", c.val_fraction}, {"method", "blocks-v1"}};
+  if (fs::exists(marker) && fs::exists(train) && fs::exists(val) &&
+      json::read_file(marker.string()) == want)
+    return;
+  std::vector<MmapFile> files;
+  uint64_t total = 0;
+  for (const auto& f : c.corpus) {
+    SCALELAB_CHECK(fs::is_regular_file(f), "corpus: {}: no such file", f);
+    files.emplace_back(f);
+    total += files.back().size();
+  }
+  SCALELAB_CHECK(total > 0, "corpus: the files are empty ({})", fmt::join(c.corpus, ", "));
+  const uint64_t period = std::max<uint64_t>(2, std::llround(1.0 / c.val_fraction));
+  const uint64_t block = std::clamp<uint64_t>(total / (16 * period), 256, 64 << 10);
+  const fs::path train_tmp = dir / "train.txt.tmp", val_tmp = dir / "val.txt.tmp";
+  std::ofstream ot(train_tmp, std::ios::binary), ov(val_tmp, std::ios::binary);
+  SCALELAB_CHECK(ot && ov, "{}: cannot write the corpus split", dir.string());
+  uint64_t in_block = 0, index = 0;
+  auto put = [&](const char* p, size_t n) {
+    while (n > 0) {
+      std::ofstream& o = index % period == period - 1 ? ov : ot;
+      size_t k = n;
+      if (in_block + n >= block) {
+        // The block ends at the first line end at or after `block` bytes.
+        const size_t from = in_block >= block ? 0 : static_cast<size_t>(block - in_block);
+        const void* nl = from < n ? std::memchr(p + from, '\n', n - from) : nullptr;
+        if (nl) k = static_cast<size_t>(static_cast<const char*>(nl) - p) + 1;
+      }
+      o.write(p, static_cast<std::streamsize>(k));
+      in_block += k;
+      if (k > 0 && p[k - 1] == '\n' && in_block >= block) {
+        in_block = 0;
+        ++index;
+      }
+      p += k;
+      n -= k;
+    }
+  };
+  for (const auto& f : files) {
+    put(reinterpret_cast<const char*>(f.data()), f.size());
+    if (f.size() == 0 || f.data()[f.size() - 1] != '\n') put("\n", 1);
+  }
+  ot.close();
+  ov.close();
+  SCALELAB_CHECK(ot.good() && ov.good(), "{}: writing the corpus split failed (disk full?)",
+                 dir.string());
+  rename_or_throw(train_tmp, train);
+  rename_or_throw(val_tmp, val);
+  json::write_file(marker, want);
+}
+
+// Encodes text into bin unless bin's sidecar already names this tokenizer.
+void encode_once(const tokenizer::Tokenizer& tok, const fs::path& text, const fs::path& bin) {
+  const fs::path meta = bin.string() + ".json";
+  if (fs::exists(meta)) {
+    try {
+      if (read_token_meta(bin).tokenizer_hash == tok.model().hash()) return;
+    } catch (const Error&) {
+      // Incomplete or stale: encode again.
+    }
+  }
+  tokenizer::EncodeFileOptions eo;
+  const auto r = tokenizer::encode_file(tok, text, bin, eo);
+  SCALELAB_LOG_INFO("encoded {}: {} tokens ({:.2f} bytes/token)", text.string(),
+                    format_int(static_cast<int64_t>(r.tokens)),
+                    r.tokens > 0 ? static_cast<double>(r.bytes) / r.tokens : 0.0);
+}
+
+}  // namespace
+
+std::string sweep_db_path(const SweepConfig& c) {
+  return (fs::path(c.out_dir) / "runs.db").string();
+}
+
+PreparedData prepare_data(const SweepConfig& c) {
+  c.validate();
+  ensure_writable_directory(c.out_dir);
+  PreparedData p;
+  if (!c.train_tokens.empty()) {
+    p.tokenizer_dir = c.tokenizer;
+    p.train_bin = c.train_tokens;
+    p.val_bin = c.val_tokens;
+  } else {
+    const fs::path data = fs::path(c.out_dir) / "data";
+    ensure_writable_directory(data);
+    split_corpus(c, data);
+    if (!c.tokenizer.empty()) {
+      p.tokenizer_dir = c.tokenizer;
+    } else {
+      const fs::path dir = fs::path(c.out_dir) / "tokenizer";
+      if (!fs::exists(dir / "tokenizer_config.json")) {
+        SCALELAB_LOG_INFO("training a byte-level BPE tokenizer (vocab {}) on {}", c.vocab_size,
+                          (data / "train.txt").string());
+        tokenizer::BpeTrainerOptions o;
+        o.vocab_size = c.vocab_size;
+        o.invalid_utf8 = tokenizer::InvalidUtf8::kReplace;
+        const tokenizer::BpeModel m = tokenizer::train_bpe({data / "train.txt"}, o);
+        const fs::path tmp = fs::path(c.out_dir) / "tokenizer.tmp";
+        remove_tree(tmp);
+        tokenizer::save_tokenizer_dir(m, tmp);
+        rename_or_throw(tmp, dir);
+      }
+      p.tokenizer_dir = dir.string();
+    }
+    const tokenizer::Tokenizer tok(tokenizer::load_tokenizer_dir(p.tokenizer_dir));
+    if (c.tokenizer.empty())
+      SCALELAB_CHECK(static_cast<int64_t>(tok.vocab_size()) == c.vocab_size,
+                     "{}: holds a tokenizer of {} tokens but vocab_size is {}; use a new out_dir "
+                     "(or the old vocab_size)",
+                     p.tokenizer_dir, tok.vocab_size(), c.vocab_size);
+    p.train_bin = (data / "train.bin").string();
+    p.val_bin = (data / "val.bin").string();
+    encode_once(tok, data / "train.txt", p.train_bin);
+    encode_once(tok, data / "val.txt", p.val_bin);
+  }
+  const tokenizer::Tokenizer tok(tokenizer::load_tokenizer_dir(p.tokenizer_dir));
+  const TokenFileMeta tm = read_token_meta(p.train_bin), vm = read_token_meta(p.val_bin);
+  for (const auto* m : {&tm, &vm})
+    SCALELAB_CHECK(m->vocab_size <= tok.vocab_size(),
+                   "{}: token file for a vocabulary of {} but the tokenizer has {}",
+                   m == &tm ? p.train_bin : p.val_bin, m->vocab_size, tok.vocab_size());
+  p.info.vocab_size = static_cast<int64_t>(tok.vocab_size());
+  p.info.train_tokens = static_cast<int64_t>(tm.count);
+  p.info.val_tokens = static_cast<int64_t>(vm.count);
+  return p;
+}
+
+std::vector<scaling::Run> plan_to_runs(const Plan& plan, const SweepConfig& c,
+                                       const PreparedData& data, const std::string& device,
+                                       const std::string& precision) {
+  std::vector<scaling::Run> out;
+  for (const auto& p : plan.runs) {
+    train::TrainConfig t;
+    t.model = p.choice.shape;
+    t.train_data = data.train_bin;
+    t.val_data = data.val_bin;
+    t.tokenizer = data.tokenizer_dir;
+    t.out_dir = (fs::path(c.out_dir) / "runs" / p.key).string();
+    t.batch_size = p.batch_size;
+    t.grad_accum = p.grad_accum;
+    t.max_steps = p.steps;
+    t.lr_max = p.lr;
+    t.lr_min = p.lr * c.lr_min_ratio;
+    t.warmup_steps = std::llround(c.warmup_fraction * static_cast<double>(p.steps));
+    t.beta1 = c.beta1;
+    t.beta2 = c.beta2;
+    t.weight_decay = c.weight_decay;
+    t.grad_clip = c.grad_clip;
+    t.log_interval = std::max<int64_t>(1, p.steps / c.curve_points);
+    t.eval_tokens = c.eval_tokens;
+    t.checkpoint_interval = std::max<int64_t>(1, p.steps / 10);
+    t.seed = c.seed;
+    t.device = device;
+    t.precision = precision;
+    t.quiet = true;
+    t.validate();
+    scaling::Run r;
+    r.status = scaling::RunStatus::kPlanned;
+    r.N = static_cast<double>(p.choice.params);
+    r.D = p.D;
+    r.C = p.C;
+    r.c_source =
+        c.flop_count == "exact" ? scaling::FlopSource::kExact : scaling::FlopSource::kSixND;
+    r.loss = std::nan("");
+    r.budget = p.budget;
+    r.config = train::to_json(t);
+    r.extra = {{"key", p.key},
+               {"budget_C", p.budget_C},
+               {"target_N", p.target_N},
+               {"epochs", p.epochs},
+               {"est_seconds", p.est_seconds},
+               {"flops_exact", p.flops_exact},
+               {"flops_6nd", p.flops_6nd}};
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+size_t insert_plan(scaling::RunDb& db, const Plan& plan, std::vector<scaling::Run> runs) {
+  const std::string fp = plan_fingerprint(plan).dump();
+  const size_t n = runs.size();
+  const auto [inserted, stored] = db.add_all_once(std::move(runs), "sweep_plan", fp);
+  if (stored == fp) return inserted ? n : 0;  // inserted now, or by an earlier run of this plan
+  // Name the first difference so the user sees why.
+  std::string why = "the number of runs differs";
+  try {
+    const json::Json a = json::parse(stored, "sweep_plan")["runs"],
+                     b = plan_fingerprint(plan)["runs"];
+    for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+      if (a[i] != b[i]) {
+        why = fmt::format("run {} differs", b[i]["key"].get<std::string>());
+        break;
+      }
+  } catch (const Error&) {
+  }
+  SCALELAB_FAIL(
+      "{}: holds a different sweep plan ({}); the config changed since it was planned — use a "
+      "new out_dir, or restore the config",
+      db.path().string(), why);
+}
+
+std::vector<int64_t> release_runs(scaling::RunDb& db, bool retry_failed) {
+  std::vector<int64_t> ids = db.release_stale(
+      [](const json::Json& owner) { return process_is_dead(process_identity_from_json(owner)); });
+  if (retry_failed) {
+    for (const auto& r : db.list(scaling::RunStatus::kFailed)) {
+      db.set_status(r.id, scaling::RunStatus::kPlanned);
+      ids.push_back(r.id);
+    }
+  }
+  return ids;
+}
+
+std::vector<scaling::CurvePoint> read_loss_curve(const std::string& path) {
+  std::ifstream f(path);
+  SCALELAB_CHECK(f.good(), "{}: cannot read", path);
+  std::map<int64_t, scaling::CurvePoint> by_step;
+  std::string line;
+  int64_t n = 0;
+  while (std::getline(f, line)) {
+    ++n;
+    if (line.empty()) continue;
+    const json::Json j = json::parse(line, fmt::format("{}:{}", path, n));
+    scaling::CurvePoint p;
+    p.step = j.at("step").get<int64_t>();
+    p.tokens = j.at("tokens").get<double>();
+    p.flops = j.at("flops").get<double>();
+    p.loss = j.at("train_loss").get<double>();
+    if (std::isfinite(p.loss)) by_step[p.step] = p;
+  }
+  std::vector<scaling::CurvePoint> out;
+  for (const auto& [s, p] : by_step) out.push_back(p);
+  return out;
+}
+
+scaling::Run finished_run(scaling::Run run, const train::TrainResult& res) {
+  run.status = scaling::RunStatus::kDone;
+  run.N = static_cast<double>(res.params);
+  run.D = res.tokens;
+  run.C = run.c_source == scaling::FlopSource::kExact ? res.flops : 6.0 * run.N * run.D;
+  SCALELAB_CHECK(std::isfinite(res.final_val_loss),
+                 "run {}: training finished without a validation loss", run.id);
+  run.loss = res.final_val_loss;
+  if (run.extra.contains("owner")) run.extra["trained_by"] = run.extra["owner"];
+  run.extra.erase("owner");
+  run.extra["steps"] = res.steps;
+  run.extra["final_train_loss"] = res.final_train_loss;
+  run.extra["flops_exact"] = res.flops;
+  run.extra["flops_6nd"] = res.flops_6nd;
+  run.extra["wall_seconds"] = res.wall_seconds;
+  run.extra["tokens_per_second"] = res.tokens_per_second;
+  run.extra["mfu"] = res.mfu;
+  return run;
+}
+
+WorkerStats run_worker(scaling::RunDb& db, const TrainFn& train_fn, const std::string& device) {
+  WorkerStats st;
+  const json::Json owner = to_json(current_process());
+  while (auto claimed = db.claim_next(owner)) {
+    scaling::Run run = *claimed;
+    const std::string key = run.extra.value("key", std::to_string(run.id));
+    train::TrainConfig cfg = train::train_config_from_json(
+        run.config, fmt::format("{}: run {} config", db.path().string(), run.id));
+    if (!device.empty()) cfg.device = device;
+    SCALELAB_LOG_INFO("run {} ({}; budget {}): N = {}, D = {}, {} steps", run.id, key, run.budget,
+                      format_int(static_cast<int64_t>(run.N)), format_si(run.D), cfg.max_steps);
+    train::TrainResult res;
+    try {
+      res = train_fn(cfg);
+      if (res.status == "interrupted") {
+        db.set_status(run.id, scaling::RunStatus::kPlanned);
+        st.interrupted = true;
+        return st;
+      }
+      const std::vector<scaling::CurvePoint> curve =
+          read_loss_curve((fs::path(cfg.out_dir) / "metrics.jsonl").string());
+      db.complete(finished_run(run, res), curve);
+      ++st.done;
+      SCALELAB_LOG_INFO("run {} ({}) done: val loss {:.4f} in {}", run.id, key, res.final_val_loss,
+                        format_duration_s(res.wall_seconds));
+    } catch (const std::exception& e) {
+      run.status = scaling::RunStatus::kFailed;
+      run.extra.erase("owner");
+      run.extra["error"] = e.what();
+      db.update(run);
+      ++st.failed;
+      SCALELAB_LOG_ERROR("run {} ({}) failed: {}", run.id, key, e.what());
+    }
+  }
+  return st;
+}
+
+}  // namespace scalelab::sweep

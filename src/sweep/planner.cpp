@@ -1,0 +1,182 @@
+// Sweep planning (see planner.h).
+#include "sweep/planner.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "accounting/flops.h"
+#include "accounting/params.h"
+#include "common/error.h"
+#include "common/format.h"
+#include "common/progress.h"
+
+namespace scalelab::sweep {
+
+double Plan::total_flops() const {
+  double s = 0;
+  for (const auto& r : runs) s += r.flops_exact;
+  return s;
+}
+
+double Plan::total_seconds() const {
+  double s = 0;
+  for (const auto& r : runs) s += r.est_seconds;
+  return s;
+}
+
+double learning_rate(const SweepConfig& c, const accounting::ModelShape& shape) {
+  if (c.lr_rule == "constant") return c.lr;
+  // Kaplan et al. 2020, eq. D.1: LR(N) ≈ 0.003239 − 0.0001395 · log N (N non-embedding). Floored
+  // at 1e-4: the fit was made for N up to ~1e9 and goes negative far beyond.
+  const double n = static_cast<double>(accounting::count_params(shape).non_embedding);
+  return std::max(1e-4, 0.003239 - 0.0001395 * std::log(n));
+}
+
+Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_second) {
+  c.validate();
+  SCALELAB_CHECK(data.train_tokens > 0, "corpus: the training split has no tokens");
+  SCALELAB_CHECK(data.val_tokens > c.architecture.context_length,
+                 "corpus: the validation split has {} tokens, fewer than one window of "
+                 "context_length + 1 = {}; raise val_fraction or use more text",
+                 data.val_tokens, c.architecture.context_length + 1);
+  ArchitectureRule rule = c.architecture;
+  rule.vocab_size = data.vocab_size;
+  const std::vector<ShapeChoice> candidates = candidate_shapes(rule);
+  SCALELAB_CHECK(!candidates.empty(),
+                 "architecture: no shape satisfies the rule (aspect ratio {} ×/÷ {}, max_layers "
+                 "{}, max_d_model {})",
+                 rule.aspect_ratio, rule.aspect_range, rule.max_layers, rule.max_d_model);
+  const ShapeChoice& smallest = candidates.front();
+  const double T = static_cast<double>(rule.context_length);
+  const int64_t micro_tokens = c.micro_batch_tokens > 0 ? c.micro_batch_tokens : c.batch_tokens;
+
+  Plan plan;
+  plan.data = data;
+  plan.device_flops_per_second = flops_per_second;
+  const std::vector<double> budgets = c.resolved_budgets();
+  for (size_t b = 0; b < budgets.size(); ++b) {
+    const double C = budgets[b];
+    const std::string label = budget_label(C);
+    const double guess = std::sqrt(C / (6.0 * c.tokens_per_param));
+    const double lowest = guess / c.n_spread;
+    // The smallest target may round up to the smallest shape, but not by more than the gap the
+    // grid itself leaves between neighbours.
+    const double step_ratio =
+        std::pow(c.n_spread * c.n_spread, 1.0 / static_cast<double>(c.models_per_budget - 1));
+    const double needed =
+        6.0 * c.tokens_per_param *
+        std::pow(static_cast<double>(smallest.params) * c.n_spread / std::sqrt(step_ratio), 2.0);
+    SCALELAB_CHECK(lowest * std::sqrt(step_ratio) >= static_cast<double>(smallest.params),
+                   "budgets: C = {} is too small for the smallest model: its grid starts at N ≈ "
+                   "{} but the smallest shape the architecture rule builds has {} parameters "
+                   "(d_model {}, 1 layer, vocab {}); use budgets >= {} or a smaller vocabulary",
+                   label, format_si(lowest), format_int(smallest.params), smallest.shape.d_model,
+                   data.vocab_size, format_sci(needed, 2));
+    std::set<int64_t> seen;
+    int64_t distinct = 0;
+    for (int64_t m = 0; m < c.models_per_budget; ++m) {
+      const double t = -1.0 + 2.0 * static_cast<double>(m) / (c.models_per_budget - 1);
+      const double target = guess * std::pow(c.n_spread, t);
+      const ShapeChoice choice = shape_for_params(candidates, target, rule.aspect_ratio);
+      if (!seen.insert(choice.params).second) continue;  // same shape as a smaller target
+      ++distinct;
+      PlannedRun r;
+      r.key = fmt::format("b{}-m{}", b + 1, m + 1);
+      r.budget = label;
+      r.budget_C = C;
+      r.target_N = target;
+      r.choice = choice;
+      r.batch_size = micro_tokens / rule.context_length;
+      r.grad_accum = c.batch_tokens / micro_tokens;
+      const accounting::FlopCounts f = accounting::count_flops(choice.shape);
+      const double N = static_cast<double>(choice.params);
+      const double per_token = c.flop_count == "exact" ? f.training_per_token : 6.0 * N;
+      const double bt = static_cast<double>(c.batch_tokens);
+      r.steps = std::max<int64_t>(1, std::llround(C / per_token / bt));
+      r.D = static_cast<double>(r.steps) * bt;
+      r.flops_exact = f.training_per_token * r.D;
+      r.flops_6nd = 6.0 * N * r.D;
+      r.C = c.flop_count == "exact" ? r.flops_exact : r.flops_6nd;
+      SCALELAB_CHECK(r.steps >= c.min_steps,
+                     "budgets: C = {} gives run {} (N = {}) only {} optimizer steps of {} tokens "
+                     "(min_steps {}); raise the budget or lower batch_tokens",
+                     label, r.key, format_int(choice.params), r.steps, format_int(c.batch_tokens),
+                     c.min_steps);
+      r.lr = learning_rate(c, choice.shape);
+      r.epochs = r.D / static_cast<double>(data.train_tokens);
+      SCALELAB_CHECK(r.epochs <= c.max_epochs,
+                     "corpus too short: run {} (C = {}, N = {}) needs {} training tokens but the "
+                     "training split has {} ({:.1f} epochs > max_epochs {}); add text, lower the "
+                     "budgets or raise max_epochs",
+                     r.key, label, format_int(choice.params), format_int(std::llround(r.D)),
+                     format_int(data.train_tokens), r.epochs, c.max_epochs);
+      r.est_seconds = flops_per_second > 0 ? r.flops_exact / flops_per_second : 0;
+      plan.runs.push_back(std::move(r));
+    }
+    SCALELAB_CHECK(distinct >= 3,
+                   "budgets: C = {} yields only {} distinct model shapes (an IsoFLOP parabola "
+                   "needs 3); raise n_spread or the budget",
+                   label, distinct);
+    if (distinct < c.models_per_budget)
+      plan.warnings.push_back(fmt::format(
+          "budget {}: {} of {} models are distinct (the rule's shapes are coarse at this size)",
+          label, distinct, c.models_per_budget));
+  }
+  double worst = 0;
+  std::string worst_key;
+  int64_t repeating = 0;
+  for (const auto& r : plan.runs) {
+    if (r.epochs > c.warn_epochs) ++repeating;
+    if (r.epochs > worst) {
+      worst = r.epochs;
+      worst_key = r.key;
+    }
+  }
+  if (repeating > 0)
+    plan.warnings.push_back(fmt::format(
+        "{} of {} runs repeat the training data more than {} epochs (up to {:.1f}, run {}); "
+        "losses there are pessimistic for a fresh-data law (Muennighoff et al. 2023)",
+        repeating, plan.runs.size(), c.warn_epochs, worst, worst_key));
+  (void)T;
+  return plan;
+}
+
+json::Json plan_fingerprint(const Plan& plan) {
+  json::Json runs = json::Json::array();
+  for (const auto& r : plan.runs)
+    runs.push_back({{"key", r.key},
+                    {"budget", r.budget},
+                    {"shape", accounting::to_json(r.choice.shape)},
+                    {"steps", r.steps},
+                    {"batch_size", r.batch_size},
+                    {"grad_accum", r.grad_accum},
+                    {"lr", r.lr}});
+  return {{"runs", runs}};
+}
+
+std::string format_plan(const Plan& plan) {
+  TextTable t({"run", "budget C", "target N", "exact N", "layers×d/heads", "d_ff", "D", "D/N",
+               "steps", "lr", "exact FLOPs", "6ND", "epochs", "est. time"});
+  for (const auto& r : plan.runs) {
+    const auto& s = r.choice.shape;
+    t.add_row({r.key, r.budget, format_si(r.target_N), format_int(r.choice.params),
+               fmt::format("{}×{}/{}", s.n_layers, s.d_model, s.n_heads), std::to_string(s.d_ff),
+               format_si(r.D), fmt::format("{:.1f}", r.D / static_cast<double>(r.choice.params)),
+               std::to_string(r.steps), fmt::format("{:.2e}", r.lr), format_sci(r.flops_exact, 3),
+               format_sci(r.flops_6nd, 3), fmt::format("{:.2f}", r.epochs),
+               r.est_seconds > 0 ? format_duration_s(r.est_seconds) : "-"});
+  }
+  std::string out = t.str();
+  out += fmt::format(
+      "{} runs, {} FLOPs in all (exact); estimated {} at {} FLOP/s; data: {} training tokens, {} "
+      "validation tokens, vocabulary {}\n",
+      plan.runs.size(), format_sci(plan.total_flops(), 3), format_duration_s(plan.total_seconds()),
+      format_sci(plan.device_flops_per_second, 2), format_int(plan.data.train_tokens),
+      format_int(plan.data.val_tokens), format_int(plan.data.vocab_size));
+  return out;
+}
+
+}  // namespace scalelab::sweep

@@ -1,0 +1,67 @@
+// The sweep plan: for each budget C, models_per_budget target sizes log-spaced from guess/n_spread
+// to guess·n_spread around the tokens-per-parameter guess N = √(C / (6·r)) (Hoffmann et al. 2022:
+// r ≈ 20), each snapped to the architecture rule's shape (exact N from accounting), D set so the
+// run spends C (6ND or exact FLOPs, as configured) in whole optimizer steps, and the training
+// hyperparameters of each run. Checks what can be checked before anything trains: budgets too
+// small for the smallest model, too few steps, a corpus too short for the planned tokens.
+// Not here: running the plan (executor.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/json.h"
+#include "sweep/architecture.h"
+#include "sweep/sweep_config.h"
+
+namespace scalelab::sweep {
+
+// What the planner needs to know of the data.
+struct DataInfo {
+  int64_t vocab_size = 0;
+  int64_t train_tokens = 0;
+  int64_t val_tokens = 0;
+};
+
+struct PlannedRun {
+  std::string key;     // "b2-m3": budget 2, model 3 (1-based), stable across re-plans
+  std::string budget;  // label, e.g. "1e+12"
+  double budget_C = 0;
+  double target_N = 0;
+  ShapeChoice choice;                      // shape and exact N
+  int64_t batch_size = 0, grad_accum = 1;  // sequences per micro-batch, micro-batches per step
+  int64_t steps = 0;
+  double D = 0;            // tokens = steps · batch_tokens
+  double C = 0;            // FLOPs under the configured convention (6ND or exact)
+  double flops_exact = 0;  // accounting's training FLOPs (matmul, full attention)
+  double flops_6nd = 0;
+  double lr = 0;
+  double epochs = 0;       // D / training tokens
+  double est_seconds = 0;  // flops_exact / device FLOP/s
+};
+
+struct Plan {
+  std::vector<PlannedRun> runs;
+  std::vector<std::string> warnings;
+  DataInfo data;
+  double device_flops_per_second = 0;
+  double total_flops() const;
+  double total_seconds() const;
+};
+
+// Throws (one line naming the budget/run and what to change) for the errors above.
+Plan make_plan(const SweepConfig& config, const DataInfo& data, double device_flops_per_second);
+
+// The peak learning rate the rule gives a shape.
+double learning_rate(const SweepConfig& config, const accounting::ModelShape& shape);
+
+// A stable JSON of what decides the runs (keys, shapes, D, hyperparameters): a sweep's database
+// stores it so running again with a changed plan is refused instead of mixing two sweeps.
+json::Json plan_fingerprint(const Plan& plan);
+
+// The run table for people: budget, target and exact N, shape, D, tokens/param, exact FLOPs vs 6ND,
+// epochs, estimated time.
+std::string format_plan(const Plan& plan);
+
+}  // namespace scalelab::sweep

@@ -1,0 +1,61 @@
+// What a finished sweep tells: IsoFLOP analysis (Hoffmann et al. 2022 approach 2), the parametric
+// fit (approach 3) with bootstrap intervals, a held-out check on the largest budget, and for each
+// target budget the recommended N, D, predicted loss and the architecture rule's shape. Shared by
+// `scalelab sweep` (printed and written as recommendation.json) and `scalelab report`.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scaling/analysis.h"
+#include "scaling/bootstrap.h"
+#include "scaling/fit.h"
+#include "scaling/isoflop.h"
+#include "scaling/run_db.h"
+#include "sweep/architecture.h"
+
+namespace scalelab::sweep {
+
+struct AnalysisOptions {
+  std::vector<double> targets;
+  scaling::LossFunction loss = scaling::LossFunction::kLogHuber;
+  int64_t bootstrap_samples = 200;
+  uint64_t seed = 0;
+  bool holdout = true;
+  std::optional<ArchitectureRule> architecture;  // shapes for the recommendations (vocab set)
+};
+
+struct Recommendation {
+  double C = 0;
+  scaling::Allocation law;                            // parametric allocation (6ND = C)
+  std::optional<scaling::Interval> N_ci, D_ci, L_ci;  // bootstrap
+  double iso_N = 0, iso_D = 0;         // IsoFLOP power laws at C (0 when unavailable)
+  std::optional<ShapeChoice> shape;    // the rule's shape nearest law.N
+  double shape_D = 0, shape_loss = 0;  // D = C/(6·N_exact) and L(N_exact, D)
+};
+
+struct SweepAnalysis {
+  std::vector<scaling::Run> runs;  // done runs
+  size_t planned = 0, running = 0, failed = 0;
+  std::map<int64_t, std::vector<scaling::CurvePoint>> curves;
+  std::optional<scaling::IsoflopResult> iso;
+  std::optional<scaling::FitResult> fit;
+  std::optional<scaling::BootstrapResult> boot;
+  std::optional<scaling::HoldoutResult> holdout;
+  std::vector<Recommendation> recommendations;
+  // Band for the N_opt/D_opt plot: bootstrap intervals on a C grid spanning the runs and targets.
+  std::vector<scaling::BootstrapResult::BudgetIntervals> band;
+  std::vector<std::string> warnings;
+};
+
+// Analyses what is done in the database; parts that the data cannot support (fewer than 5 done
+// runs for the parametric fit, fewer than 2 convex budgets for the power laws) are left empty with
+// a warning rather than failing.
+SweepAnalysis analyze_runs(const scaling::RunDb& db, const AnalysisOptions& options);
+json::Json to_json(const SweepAnalysis& a);
+// The recommendation block for the console.
+std::string format_recommendations(const SweepAnalysis& a);
+
+}  // namespace scalelab::sweep

@@ -1,0 +1,72 @@
+// The training run's configuration and result as plain structs with JSON: TrainConfig (the single
+// source of training defaults for `scalelab train`, config files and the sweep) and TrainResult
+// (what result.json holds). No LibTorch here, so the sweep planner and the report use them without
+// it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "accounting/model_shape.h"
+#include "common/json.h"
+
+namespace scalelab::train {
+
+struct TrainConfig {
+  accounting::ModelShape model;
+  double rope_theta = 10000.0;
+  std::string attention = "auto";  // auto (fused on LibTorch >= 2) | plain
+  std::string train_data;          // token file (.bin + .bin.json)
+  std::string val_data;            // optional; evaluation uses it
+  std::string tokenizer;           // optional tokenizer directory, recorded for `generate`
+  std::string out_dir = "run";
+  int64_t batch_size = 16;  // sequences per micro-batch
+  int64_t grad_accum = 1;   // micro-batches per optimizer step
+  int64_t max_steps = 0;    // optimizer steps; or
+  double max_tokens = 0;    // a token budget (steps = ceil(tokens / tokens per step))
+  double lr_max = 1e-3, lr_min = 1e-4;
+  int64_t warmup_steps = -1;  // -1 = 5% of the steps
+  int64_t cosine_steps = 0;   // 0 = the last step
+  double beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weight_decay = 0.1;
+  double grad_clip = 1.0;  // 0 = no clipping
+  int64_t log_interval = 10;
+  int64_t eval_interval = 0;        // 0 = only at the end
+  int64_t eval_tokens = 0;          // validation tokens per evaluation (0 = the whole file)
+  int64_t checkpoint_interval = 0;  // 0 = only at the end
+  uint64_t seed = 0;
+  std::string device = "cpu";      // cpu | cuda | cuda:N
+  std::string precision = "fp32";  // fp32 | bf16-mixed (autocast, fp32 master weights; CUDA)
+  double peak_tflops = 0;          // for MFU; 0 = from the GPU table when the device is known
+  bool resume = true;              // continue from out_dir/checkpoint when it exists
+  int64_t stop_at_step = 0;  // stop (with a checkpoint) after this step, as if interrupted; 0 = end
+  bool quiet = false;        // no progress bar
+
+  void validate() const;
+  int64_t tokens_per_step() const { return batch_size * grad_accum * model.context_length; }
+  int64_t resolved_steps() const;
+  int64_t resolved_warmup() const;
+};
+
+json::Json to_json(const TrainConfig& c);
+// Strict: unknown fields are errors naming them; the "model" object is a ModelShape.
+TrainConfig train_config_from_json(const json::Json& j, std::string_view context);
+
+struct TrainResult {
+  std::string status;  // done | interrupted
+  int64_t steps = 0;
+  double tokens = 0;
+  double flops = 0;  // exact training FLOPs (accounting, matmul, full attention)
+  double flops_6nd = 0;
+  int64_t params = 0;
+  double final_train_loss = 0;
+  double final_val_loss = 0;  // NaN when there is no validation data
+  double wall_seconds = 0;
+  double tokens_per_second = 0;
+  double mfu = 0;  // 0 when the peak is unknown (CPU)
+};
+json::Json to_json(const TrainResult& r);
+
+// Reads a run's result.json (the fields of to_json(TrainResult)); errors name the file.
+TrainResult read_train_result(const std::string& path);
+
+}  // namespace scalelab::train

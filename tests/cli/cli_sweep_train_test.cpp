@@ -1,0 +1,155 @@
+// `scalelab sweep` end to end with real training (LibTorch, CPU): the whole loop, resuming without
+// retraining, surviving kill -9 with only the run in flight lost, and two worker processes sharing
+// one run database.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "common/file_util.h"
+#include "common/process.h"
+#include "run_command.h"
+#include "scaling/run_db.h"
+#include "sweep_fixture.h"
+
+namespace scalelab::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using scaling::RunStatus;
+
+// Every run's result.json modification time, by key.
+std::map<std::string, fs::file_time_type> result_times(const std::string& out) {
+  std::map<std::string, fs::file_time_type> t;
+  if (!fs::exists(out + "/runs")) return t;
+  for (const auto& e : fs::directory_iterator(out + "/runs"))
+    if (fs::exists(e.path() / "result.json"))
+      t[e.path().filename().string()] = fs::last_write_time(e.path() / "result.json");
+  return t;
+}
+
+TEST(CliSweepTrain, WholeLoopThenResumeRetrainsNothing) {
+  const std::string d = temp_dir("cli_sweep_e2e");
+  const std::string out = d + "/out";
+  const std::string cfg = write_config(d + "/sweep.json", tiny_sweep(out));
+  CommandResult r = run_scalelab("sweep --config " + cfg);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("recommendation for C = 1.00e+13"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("build:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("report: "), std::string::npos) << r.out;
+  {
+    scaling::RunDb db(out + "/runs.db");
+    EXPECT_EQ(db.count(RunStatus::kDone), 9u);
+    EXPECT_EQ(db.count(), 9u);
+    for (const auto& run : db.list()) {
+      EXPECT_GT(run.loss, 1.0);
+      EXPECT_LT(run.loss, std::log(300.0));  // better than uniform over the vocabulary
+      EXPECT_FALSE(db.curve(run.id).empty());
+      EXPECT_EQ(run.C, 6 * run.N * run.D);
+    }
+  }
+  const std::string html = read_text_file(out + "/report/index.html");
+  EXPECT_NE(html.find("id=\"fig-isoflop\""), std::string::npos);
+  EXPECT_TRUE(fs::exists(out + "/recommendation.json"));
+  EXPECT_TRUE(fs::exists(out + "/sweep.json"));
+  // Again: everything is done, nothing retrains, the same recommendation comes out.
+  const auto before = result_times(out);
+  ASSERT_EQ(before.size(), 9u);
+  CommandResult again = run_scalelab("sweep --config " + cfg);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("resuming: 9 of 9 runs done"), std::string::npos) << again.err;
+  EXPECT_EQ(result_times(out), before);
+  // The same recommendation (its point estimate; bootstrap percentiles of a degenerate parameter
+  // may differ in the last digits with thread timing of the start-grid pruning).
+  auto n_of = [](const std::string& s) {
+    const std::string k = "recommendation for C = 1.00e+13: N = ";
+    const size_t p = s.find(k);
+    return p == std::string::npos ? std::string("?") : s.substr(p + k.size(), 6);
+  };
+  EXPECT_EQ(n_of(again.out), n_of(r.out));
+  scaling::RunDb db(out + "/runs.db");
+  EXPECT_EQ(db.count(), 9u);  // never duplicated
+  // A changed config on the same out_dir is refused before training.
+  json::Json j = tiny_sweep(out);
+  j["lr"] = 0.01;
+  expect_one_line_error(
+      run_scalelab("sweep --log-level error --config " + write_config(d + "/changed.json", j)),
+      "different sweep plan");
+}
+
+TEST(CliSweepTrain, KillNineLosesOnlyTheRunInFlight) {
+  const std::string d = temp_dir("cli_sweep_kill");
+  const std::string out = d + "/out";
+  const std::string cfg = write_config(d + "/sweep.json", tiny_sweep(out));
+  const int64_t pid =
+      spawn_process({SCALELAB_BINARY, "sweep", "--config", cfg}, {}, d + "/first.log");
+  // Wait until at least two runs are done and another is in flight, then kill -9.
+  std::set<int64_t> done_before;
+  int64_t in_flight = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!fs::exists(out + "/runs.db")) continue;
+    scaling::RunDb db(out + "/runs.db");
+    const auto running = db.list(RunStatus::kRunning);
+    if (db.count(RunStatus::kDone) >= 2 && running.size() == 1) {
+      ::kill(static_cast<pid_t>(pid), SIGKILL);
+      in_flight = running[0].id;
+      break;
+    }
+  }
+  ASSERT_NE(in_flight, 0) << "the sweep never reached two done runs: "
+                          << read_text_file(d + "/first.log");
+  EXPECT_EQ(wait_process(pid), 128 + SIGKILL);
+  std::map<int64_t, double> losses;
+  {
+    scaling::RunDb db(out + "/runs.db");
+    for (const auto& r : db.list(RunStatus::kDone)) {
+      done_before.insert(r.id);
+      losses[r.id] = r.loss;
+    }
+    // The killed run may have finished between our read and the kill; normally it is running.
+    const auto st = db.get(in_flight)->status;
+    EXPECT_TRUE(st == RunStatus::kRunning || st == RunStatus::kDone);
+    EXPECT_EQ(db.count(), 9u);
+  }
+  const auto times = result_times(out);
+  CommandResult r = run_scalelab("sweep --config " + cfg);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("restarted"), std::string::npos) << r.err;
+  scaling::RunDb db(out + "/runs.db");
+  EXPECT_EQ(db.count(), 9u);  // nothing duplicated
+  EXPECT_EQ(db.count(RunStatus::kDone), 9u);
+  // Runs done before the kill were not trained again: same loss, same result.json.
+  const auto after = result_times(out);
+  for (int64_t id : done_before) {
+    const auto run = *db.get(id);
+    EXPECT_EQ(run.loss, losses[id]);
+    const std::string key = run.extra["key"].get<std::string>();
+    EXPECT_EQ(after.at(key), times.at(key)) << key;
+  }
+  EXPECT_NE(r.out.find("recommendation for C"), std::string::npos);
+}
+
+TEST(CliSweepTrain, TwoWorkerProcessesShareTheDatabase) {
+  const std::string d = temp_dir("cli_sweep_workers");
+  const std::string out = d + "/out";
+  const std::string cfg = write_config(d + "/sweep.json", tiny_sweep(out));
+  CommandResult r = run_scalelab("sweep --workers 2 --config " + cfg);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  scaling::RunDb db(out + "/runs.db");
+  EXPECT_EQ(db.count(), 9u);
+  EXPECT_EQ(db.count(RunStatus::kDone), 9u);
+  std::set<int64_t> pids;
+  for (const auto& run : db.list()) pids.insert(run.extra["trained_by"]["pid"].get<int64_t>());
+  EXPECT_EQ(pids.size(), 2u) << "both workers should have trained runs";
+  EXPECT_EQ(pids.count(::getpid()), 0u);
+}
+
+}  // namespace
+}  // namespace scalelab::testing

@@ -1,0 +1,280 @@
+// Sweep execution without LibTorch: data preparation, plan insertion (once; a changed plan is
+// refused), the worker loop with a fake trainer (done, failed, interrupted), and the release of
+// runs whose owner process is gone.
+#include "sweep/executor.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "common/error.h"
+#include "common/file_util.h"
+#include "common/process.h"
+#include "common/token_file.h"
+#include "test_util.h"
+
+namespace scalelab::sweep {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::fresh_dir;
+
+std::string corpus_en() { return std::string(SCALELAB_SHARED_DATA_DIR) + "/cs336/corpus.en"; }
+
+SweepConfig small_config(const fs::path& out) {
+  SweepConfig c;
+  c.corpus = {corpus_en()};
+  c.vocab_size = 300;
+  c.val_fraction = 0.1;
+  c.budgets = {4e10, 8e10, 1.6e11};
+  c.models_per_budget = 4;
+  c.n_spread = 2;
+  c.architecture.context_length = 16;
+  c.architecture.head_dim = 16;
+  c.architecture.multiple = 16;
+  c.architecture.aspect_ratio = 16;
+  c.architecture.tied_embeddings = true;
+  c.batch_tokens = 256;
+  c.min_steps = 5;
+  c.max_epochs = 1000;
+  c.warn_epochs = 1000;
+  c.out_dir = out.string();
+  return c;
+}
+
+TEST(Executor, PrepareDataSplitsTrainsTokenizerEncodesAndReuses) {
+  const fs::path out = fresh_dir("prepare");
+  const SweepConfig c = small_config(out);
+  const PreparedData d = prepare_data(c);
+  const std::string train = read_text_file(out / "data/train.txt");
+  const std::string val = read_text_file(out / "data/val.txt");
+  const std::string all = read_text_file(corpus_en());
+  // Every line of the corpus lands in exactly one split, whole, in order within each split;
+  // validation is every 10th block and about 10% of the bytes.
+  ASSERT_FALSE(train.empty());
+  EXPECT_EQ(train.size() + val.size(), all.back() == '\n' ? all.size() : all.size() + 1);
+  EXPECT_EQ(train.back(), '\n');
+  EXPECT_EQ(val.back(), '\n');
+  EXPECT_NEAR(static_cast<double>(val.size()) / static_cast<double>(all.size()), 0.1, 0.02);
+  // Validation blocks come from the whole corpus, not its tail: its first line is in the first
+  // quarter of the corpus.
+  const std::string first_val_line = val.substr(0, val.find('\n') + 1);
+  EXPECT_LT(all.find(first_val_line), all.size() / 4);
+  // Reassembling: taking lines from train and val in block order gives the corpus back.
+  std::multiset<std::string> lines_all, lines_split;
+  auto lines = [](const std::string& s, std::multiset<std::string>& out) {
+    size_t p = 0;
+    for (size_t nl; (nl = s.find('\n', p)) != std::string::npos; p = nl + 1)
+      out.insert(s.substr(p, nl - p));
+  };
+  lines(all.back() == '\n' ? all : all + "\n", lines_all);
+  lines(train, lines_split);
+  lines(val, lines_split);
+  EXPECT_EQ(lines_all, lines_split);
+  EXPECT_EQ(d.info.vocab_size, 300);
+  EXPECT_EQ(d.info.train_tokens, static_cast<int64_t>(read_token_meta(d.train_bin).count));
+  EXPECT_GT(d.info.val_tokens, 1000);
+  // A second call reuses every stage.
+  const auto t0 = fs::last_write_time(d.train_bin);
+  const auto t1 = fs::last_write_time(out / "tokenizer" / "vocab.json");
+  const PreparedData again = prepare_data(c);
+  EXPECT_EQ(fs::last_write_time(again.train_bin), t0);
+  EXPECT_EQ(fs::last_write_time(out / "tokenizer" / "vocab.json"), t1);
+  // A different vocabulary for the same out_dir is refused, naming both.
+  SweepConfig other = c;
+  other.vocab_size = 400;
+  try {
+    prepare_data(other);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("vocab_size is 400"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Executor, EmptyCorpusAndMissingFileAreErrors) {
+  const fs::path out = fresh_dir("empty");
+  std::ofstream(out / "empty.txt").close();
+  SweepConfig c = small_config(out / "sweep");
+  c.corpus = {(out / "empty.txt").string()};
+  EXPECT_THROW(prepare_data(c), Error);
+  c.corpus = {(out / "missing.txt").string()};
+  try {
+    prepare_data(c);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("missing.txt"), std::string::npos);
+  }
+}
+
+struct Fixture {
+  fs::path out;
+  SweepConfig config;
+  PreparedData data;
+  Plan plan;
+  std::vector<scaling::Run> runs;
+};
+
+Fixture planned(const std::string& name) {
+  Fixture f;
+  f.out = fresh_dir(name);
+  f.config = small_config(f.out);
+  f.data = prepare_data(f.config);
+  f.plan = make_plan(f.config, f.data.info, 1e10);
+  f.runs = plan_to_runs(f.plan, f.config, f.data, "cpu", "fp32");
+  return f;
+}
+
+// A stand-in trainer: writes metrics.jsonl like the real one and returns a loss that depends on
+// N and D like a scaling law.
+train::TrainResult fake_train(const train::TrainConfig& c) {
+  fs::create_directories(c.out_dir);
+  std::ofstream m(fs::path(c.out_dir) / "metrics.jsonl");
+  const double tokens = static_cast<double>(c.max_steps * c.tokens_per_step());
+  for (int64_t s = 1; s <= c.max_steps; ++s)
+    m << json::Json{{"step", s},
+                    {"tokens", tokens * s / c.max_steps},
+                    {"flops", 1e6 * s},
+                    {"train_loss", 5.0 - s * 0.01}}
+             .dump()
+      << "\n";
+  train::TrainResult r;
+  r.status = "done";
+  r.steps = c.max_steps;
+  r.tokens = tokens;
+  r.params = 10000;
+  r.flops = 1e6 * c.max_steps;
+  r.final_train_loss = 3;
+  r.final_val_loss = 2.0 + 1.0 / std::log(tokens);
+  r.wall_seconds = 0.5;
+  return r;
+}
+
+TEST(Executor, PlanIsInsertedOnceAndADifferentPlanIsRefused) {
+  Fixture f = planned("insert");
+  scaling::RunDb db(sweep_db_path(f.config));
+  EXPECT_EQ(insert_plan(db, f.plan, f.runs), f.runs.size());
+  EXPECT_EQ(insert_plan(db, f.plan, f.runs), 0u);  // same plan: nothing added
+  EXPECT_EQ(db.count(), f.runs.size());
+  SweepConfig changed = f.config;
+  changed.lr = 0.5;
+  const Plan p2 = make_plan(changed, f.data.info, 1e10);
+  try {
+    insert_plan(db, p2, plan_to_runs(p2, changed, f.data, "cpu", "fp32"));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("different sweep plan"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("run b1-m1 differs"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(db.count(), f.runs.size());
+  // Every planned run carries a complete TrainConfig.
+  for (const auto& r : db.list()) {
+    const train::TrainConfig t = train::train_config_from_json(r.config, "run");
+    EXPECT_EQ(t.model.vocab_size, 300);
+    EXPECT_EQ(t.tokens_per_step(), 256);
+    EXPECT_NE(t.out_dir.find("runs"), std::string::npos);
+  }
+}
+
+TEST(Executor, WorkerRunsEverythingRecordsResultsAndCurves) {
+  Fixture f = planned("worker");
+  scaling::RunDb db(sweep_db_path(f.config));
+  insert_plan(db, f.plan, f.runs);
+  const WorkerStats st = run_worker(db, fake_train);
+  EXPECT_EQ(st.done, static_cast<int64_t>(f.runs.size()));
+  EXPECT_EQ(st.failed, 0);
+  EXPECT_EQ(db.count(scaling::RunStatus::kDone), f.runs.size());
+  for (const auto& r : db.list()) {
+    EXPECT_EQ(r.N, 10000);
+    EXPECT_GT(r.loss, 2.0);
+    EXPECT_EQ(r.C, 6.0 * r.N * r.D);
+    EXPECT_FALSE(r.extra.contains("owner"));
+    EXPECT_EQ(r.extra["wall_seconds"].get<double>(), 0.5);
+    const auto curve = db.curve(r.id);
+    ASSERT_FALSE(curve.empty());
+    EXPECT_EQ(curve.back().step, r.config["max_steps"].get<int64_t>());
+  }
+  // Nothing left: a second worker finds no work.
+  EXPECT_EQ(run_worker(db, fake_train).done, 0);
+}
+
+TEST(Executor, FailedRunIsRecordedAndTheWorkerGoesOn) {
+  Fixture f = planned("failed");
+  scaling::RunDb db(sweep_db_path(f.config));
+  insert_plan(db, f.plan, f.runs);
+  int calls = 0;
+  const WorkerStats st = run_worker(db, [&](const train::TrainConfig& c) {
+    if (++calls == 2) SCALELAB_FAIL("training diverged: loss is nan at step 3");
+    return fake_train(c);
+  });
+  EXPECT_EQ(st.failed, 1);
+  EXPECT_EQ(st.done, static_cast<int64_t>(f.runs.size()) - 1);
+  const auto failed = db.list(scaling::RunStatus::kFailed);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_NE(failed[0].extra["error"].get<std::string>().find("diverged"), std::string::npos);
+  // retry_failed puts it back.
+  EXPECT_EQ(release_runs(db, /*retry_failed=*/true).size(), 1u);
+  EXPECT_EQ(run_worker(db, fake_train).done, 1);
+}
+
+TEST(Executor, InterruptedRunGoesBackToPlanned) {
+  Fixture f = planned("interrupted");
+  scaling::RunDb db(sweep_db_path(f.config));
+  insert_plan(db, f.plan, f.runs);
+  const WorkerStats st = run_worker(db, [](const train::TrainConfig&) {
+    train::TrainResult r;
+    r.status = "interrupted";
+    return r;
+  });
+  EXPECT_TRUE(st.interrupted);
+  EXPECT_EQ(db.count(scaling::RunStatus::kPlanned), f.runs.size());
+  EXPECT_EQ(db.count(scaling::RunStatus::kRunning), 0u);
+}
+
+TEST(Executor, RunsOfDeadOwnersAreReleasedLiveOnesKept) {
+  Fixture f = planned("release");
+  scaling::RunDb db(sweep_db_path(f.config));
+  insert_plan(db, f.plan, f.runs);
+  // A process that has exited: its identity is dead.
+  const int64_t pid = spawn_process({"true"});
+  ProcessIdentity dead{current_process().host, pid, 0};
+  {
+    std::ifstream st("/proc/" + std::to_string(pid) + "/stat");  // may be a zombie still
+  }
+  ASSERT_EQ(wait_process(pid), 0);
+  EXPECT_TRUE(process_is_dead(dead));
+  EXPECT_FALSE(process_is_dead(current_process()));
+  auto a = db.claim_next(to_json(dead));
+  auto b = db.claim_next(to_json(current_process()));
+  ASSERT_TRUE(a && b);
+  EXPECT_NE(a->id, b->id);
+  const auto released = release_runs(db, false);
+  ASSERT_EQ(released.size(), 1u);
+  EXPECT_EQ(released[0], a->id);
+  EXPECT_EQ(db.get(a->id)->status, scaling::RunStatus::kPlanned);
+  EXPECT_EQ(db.get(b->id)->status, scaling::RunStatus::kRunning);
+  // Another host's process is never declared dead.
+  EXPECT_FALSE(process_is_dead({"some-other-host", 1, 1}));
+}
+
+TEST(Executor, LossCurveReaderKeepsTheLastLineOfARepeatedStep) {
+  const fs::path dir = fresh_dir("curve");
+  std::ofstream m(dir / "metrics.jsonl");
+  m << R"({"step":10,"tokens":100,"flops":1,"train_loss":5.0})"
+    << "\n"
+    << R"({"step":20,"tokens":200,"flops":2,"train_loss":4.0})"
+    << "\n"
+    << R"({"step":20,"tokens":200,"flops":2,"train_loss":3.5})"
+    << "\n";
+  m.close();
+  const auto c = read_loss_curve((dir / "metrics.jsonl").string());
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[1].loss, 3.5);
+  std::ofstream(dir / "bad.jsonl") << "{not json\n";
+  EXPECT_THROW(read_loss_curve((dir / "bad.jsonl").string()), Error);
+}
+
+}  // namespace
+}  // namespace scalelab::sweep

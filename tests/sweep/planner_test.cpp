@@ -1,0 +1,139 @@
+// The planner: grid around the guess, exact N, D from C in whole steps, and the errors raised
+// before anything trains.
+#include "sweep/planner.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "accounting/flops.h"
+#include "common/error.h"
+
+namespace scalelab::sweep {
+namespace {
+
+SweepConfig config() {
+  SweepConfig c;
+  c.corpus = {"unused.txt"};
+  c.budgets = {1e16, 1e17};
+  c.models_per_budget = 5;
+  c.architecture.context_length = 256;
+  c.batch_tokens = 16384;
+  return c;
+}
+
+DataInfo data(int64_t train = 2'000'000'000) { return {8192, train, 1'000'000}; }
+
+std::string error_of(const SweepConfig& c, const DataInfo& d) {
+  try {
+    make_plan(c, d, 1e12);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Planner, RunsBracketTheGuessAndSpendTheBudget) {
+  const SweepConfig c = config();
+  const Plan p = make_plan(c, data(), 1e12);
+  ASSERT_EQ(p.runs.size(), 10u);
+  std::set<std::string> keys;
+  for (const auto& r : p.runs) {
+    keys.insert(r.key);
+    const double N = static_cast<double>(r.choice.params);
+    // D is whole steps of batch_tokens, and 6ND lands on C within half a step.
+    EXPECT_EQ(r.D, static_cast<double>(r.steps * c.batch_tokens));
+    EXPECT_NEAR(r.flops_6nd, r.budget_C, 6.0 * N * c.batch_tokens / 2 + 1);
+    EXPECT_EQ(r.C, r.flops_6nd);
+    EXPECT_DOUBLE_EQ(r.flops_exact,
+                     accounting::count_flops(r.choice.shape).training_per_token * r.D);
+    EXPECT_EQ(r.batch_size * r.grad_accum * 256, c.batch_tokens);
+    EXPECT_DOUBLE_EQ(r.est_seconds, r.flops_exact / 1e12);
+    EXPECT_DOUBLE_EQ(r.lr, c.lr);
+  }
+  EXPECT_EQ(keys.size(), 10u);
+  // Both sides of the 20-tokens-per-parameter guess are covered in every budget.
+  for (const double C : {1e16, 1e17}) {
+    const double guess = std::sqrt(C / 120);
+    double lo = INFINITY, hi = 0;
+    for (const auto& r : p.runs)
+      if (r.budget_C == C) {
+        lo = std::min(lo, static_cast<double>(r.choice.params));
+        hi = std::max(hi, static_cast<double>(r.choice.params));
+      }
+    EXPECT_LT(lo, guess / 2);
+    EXPECT_GT(hi, guess * 2);
+  }
+  const std::string table = format_plan(p);
+  EXPECT_NE(table.find("b2-m5"), std::string::npos);
+  EXPECT_NE(table.find("exact FLOPs"), std::string::npos);
+}
+
+TEST(Planner, ExactFlopConventionSpendsExactFlops) {
+  SweepConfig c = config();
+  c.flop_count = "exact";
+  for (const auto& r : make_plan(c, data(), 1e12).runs) {
+    EXPECT_EQ(r.C, r.flops_exact);
+    const double per_step = r.flops_exact / static_cast<double>(r.steps);
+    EXPECT_NEAR(r.flops_exact, r.budget_C, per_step / 2 + 1);
+  }
+}
+
+TEST(Planner, BudgetTooSmallForTheSmallestModel) {
+  SweepConfig c = config();
+  c.budgets = {1e12, 1e16};
+  const std::string e = error_of(c, data());
+  EXPECT_NE(e.find("C = 1e+12 is too small for the smallest model"), std::string::npos) << e;
+  EXPECT_NE(e.find("use budgets >="), std::string::npos) << e;
+}
+
+TEST(Planner, CorpusTooShortSaysTokensExistingAndNeeded) {
+  const std::string e = error_of(config(), data(1'000'000));
+  EXPECT_NE(e.find("corpus too short"), std::string::npos) << e;
+  EXPECT_NE(e.find("1,000,000"), std::string::npos) << e;  // what exists
+  EXPECT_NE(e.find("needs"), std::string::npos) << e;
+}
+
+TEST(Planner, RepeatedDataWarnsWithTheStatedThreshold) {
+  SweepConfig c = config();
+  c.warn_epochs = 2;
+  c.max_epochs = 1000;
+  const Plan p = make_plan(c, data(20'000'000), 1e12);
+  bool warned = false;
+  for (const auto& w : p.warnings) warned |= w.find("more than 2 epochs") != std::string::npos;
+  EXPECT_TRUE(warned);
+}
+
+TEST(Planner, TooFewStepsIsAnError) {
+  SweepConfig c = config();
+  c.batch_tokens = 256 * 1024;
+  c.min_steps = 500;
+  EXPECT_NE(error_of(c, data()).find("optimizer steps"), std::string::npos);
+}
+
+TEST(Planner, ValidationSplitShorterThanAWindow) {
+  DataInfo d = data();
+  d.val_tokens = 100;
+  EXPECT_NE(error_of(config(), d).find("validation split"), std::string::npos);
+}
+
+TEST(Planner, KaplanLearningRateFallsWithSize) {
+  SweepConfig c = config();
+  c.lr_rule = "kaplan";
+  const Plan p = make_plan(c, data(), 1e12);
+  EXPECT_GT(p.runs.front().lr, p.runs[4].lr);
+  EXPECT_GT(p.runs.front().lr, 1e-4);
+}
+
+TEST(Planner, FingerprintIsStableAndSeesChanges) {
+  const Plan a = make_plan(config(), data(), 1e12);
+  const Plan b = make_plan(config(), data(), 5e12);  // device speed does not change the runs
+  EXPECT_EQ(plan_fingerprint(a), plan_fingerprint(b));
+  SweepConfig c = config();
+  c.lr = 1e-2;
+  EXPECT_NE(plan_fingerprint(a), plan_fingerprint(make_plan(c, data(), 1e12)));
+}
+
+}  // namespace
+}  // namespace scalelab::sweep

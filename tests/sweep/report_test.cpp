@@ -1,0 +1,90 @@
+// The HTML report from a synthetic sweep: every figure rendered by gnuplot and inlined, tables
+// present, scripts and data saved next to the page, nothing fetched from the network.
+#include "report/report.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "common/error.h"
+#include "common/file_util.h"
+#include "report/plots.h"
+#include "test_util.h"
+
+namespace scalelab::report {
+namespace {
+
+namespace fs = std::filesystem;
+
+size_t count(const std::string& s, const std::string& needle) {
+  size_t n = 0;
+  for (size_t p = s.find(needle); p != std::string::npos; p = s.find(needle, p + 1)) ++n;
+  return n;
+}
+
+TEST(Report, WritesASelfContainedPageWithEveryFigure) {
+  const fs::path dir = testing::fresh_dir("report");
+  scaling::RunDb db(dir / "runs.db");
+  testing::fill_isoflop_db(db, {1.8, 400.0, 900.0, 0.34, 0.30});
+  sweep::AnalysisOptions o;
+  o.targets = {1e20};
+  o.bootstrap_samples = 40;
+  sweep::ArchitectureRule rule;
+  rule.vocab_size = 32000;
+  o.architecture = rule;
+  const sweep::SweepAnalysis a = sweep::analyze_runs(db, o);
+  ReportInfo info;
+  info.db_path = (dir / "runs.db").string();
+  const fs::path page = write_report(a, info, dir / "report");
+  const std::string html = read_text_file(page);
+  for (const char* name : {"isoflop", "n_opt", "d_opt", "contour", "curves", "residuals"}) {
+    EXPECT_TRUE(fs::exists(dir / "report/plots" / (std::string(name) + ".gp"))) << name;
+    EXPECT_TRUE(fs::exists(dir / "report/plots" / (std::string(name) + ".dat"))) << name;
+    EXPECT_NE(html.find(std::string("id=\"fig-") + name + "\""), std::string::npos) << name;
+  }
+  EXPECT_EQ(count(html, "<svg"), 6u);
+  EXPECT_EQ(count(html, "<?xml"), 0u);
+  // Self-contained: no external resource of any kind (the SVG namespace URIs are names, not
+  // fetches).
+  EXPECT_FALSE(std::regex_search(html, std::regex(R"((src|href)\s*=\s*["']?(https?:)?//)")));
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("<link"), std::string::npos);
+  EXPECT_EQ(html.find("@import"), std::string::npos);
+  // Tables: recommendation, fitted parameters, held-out check, budgets, runs (20 rows).
+  for (const char* id : {"recommendation", "fit", "holdout", "budgets", "runs"})
+    EXPECT_NE(html.find(std::string("id=\"") + id + "\""), std::string::npos) << id;
+  EXPECT_GE(count(html, "<tr>"), 20u + 7u + 4u);
+  EXPECT_TRUE(fs::exists(dir / "report/analysis.json"));
+  // The contour figure's map was inlined as an image inside the SVG, not a separate file.
+  for (const auto& e : fs::directory_iterator(dir / "report/plots"))
+    EXPECT_NE(e.path().extension(), ".png") << e.path();
+}
+
+TEST(Report, InlineSvgPrefixesIdsAndReferences) {
+  const std::string svg =
+      "<?xml version=\"1.0\"?>\n<svg viewBox='0 0 1 1'><defs><path id='gpPt1'/></defs>"
+      "<use xlink:href='#gpPt1'/><g id=\"canvas\" fill=\"url(#grad)\"/></svg>";
+  const std::string s = inline_svg(svg, "f3_");
+  EXPECT_EQ(s.rfind("<svg", 0), 0u);
+  EXPECT_NE(s.find("id='f3_gpPt1'"), std::string::npos);
+  EXPECT_NE(s.find("href='#f3_gpPt1'"), std::string::npos);
+  EXPECT_NE(s.find("id=\"f3_canvas\""), std::string::npos);
+  EXPECT_NE(s.find("url(#f3_grad)"), std::string::npos);
+  EXPECT_THROW(inline_svg("not svg", "x"), Error);
+  EXPECT_EQ(html_escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+}
+
+TEST(Report, MissingGnuplotIsAClearError) {
+  setenv("SCALELAB_GNUPLOT", "/nonexistent/gnuplot", 1);
+  try {
+    find_gnuplot();
+    unsetenv("SCALELAB_GNUPLOT");
+    FAIL();
+  } catch (const Error& e) {
+    unsetenv("SCALELAB_GNUPLOT");
+    EXPECT_NE(std::string(e.what()).find("gnuplot-nox"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace scalelab::report

@@ -1,0 +1,84 @@
+// Sweep analysis on a synthetic IsoFLOP database drawn from a known law: both approaches recover
+// the law's allocation, the bootstrap brackets it, the held-out check predicts the largest budget,
+// the recommendation carries a buildable shape.
+#include "sweep/results.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "common/error.h"
+#include "test_util.h"
+
+namespace scalelab::sweep {
+namespace {
+
+constexpr scaling::ScalingLaw kTruth{1.8, 400.0, 900.0, 0.34, 0.30};
+
+TEST(Results, RecoversTheAllocationWithIntervalsAndAShape) {
+  const auto dir = testing::fresh_dir("results");
+  scaling::RunDb db(dir / "runs.db");
+  testing::fill_isoflop_db(db, kTruth);
+  AnalysisOptions o;
+  o.targets = {1e20};
+  o.bootstrap_samples = 60;
+  ArchitectureRule rule;
+  rule.vocab_size = 32000;
+  rule.context_length = 1024;
+  o.architecture = rule;
+  const SweepAnalysis a = analyze_runs(db, o);
+  ASSERT_TRUE(a.fit && a.iso && a.boot && a.holdout);
+  EXPECT_EQ(a.runs.size(), 20u);
+  EXPECT_EQ(a.iso->budgets.size(), 4u);
+  ASSERT_EQ(a.recommendations.size(), 1u);
+  const auto& r = a.recommendations[0];
+  const double want = kTruth.allocate(1e20).N;
+  // Tolerance: 0.3% loss noise on 20 runs two decades below the target; the exponent error
+  // compounds over those decades, so 25% on N is what the fit can promise here.
+  EXPECT_NEAR(r.law.N / want, 1.0, 0.25) << r.law.N << " vs " << want;
+  ASSERT_TRUE(r.N_ci);
+  EXPECT_LE(r.N_ci->lo, r.law.N * 1.0001);
+  EXPECT_GE(r.N_ci->hi, r.law.N * 0.9999);
+  EXPECT_GT(r.iso_N, 0);
+  EXPECT_NEAR(r.iso_N / want, 1.0, 0.35);
+  ASSERT_TRUE(r.shape);
+  EXPECT_NEAR(static_cast<double>(r.shape->params) / r.law.N, 1.0, 0.15);
+  EXPECT_NEAR(r.shape_D * 6 * static_cast<double>(r.shape->params), 1e20, 1e20 * 1e-9);
+  EXPECT_LT(a.holdout->mean_abs_rel_error, 0.01);
+  EXPECT_EQ(a.band.size(), 24u);
+  const json::Json j = to_json(a);
+  EXPECT_EQ(j["recommendations"].size(), 1u);
+  EXPECT_TRUE(j["recommendations"][0].contains("shape"));
+  const std::string text = format_recommendations(a);
+  EXPECT_NE(text.find("recommendation for C = 1.00e+20"), std::string::npos) << text;
+  EXPECT_NE(text.find("build:"), std::string::npos) << text;
+}
+
+TEST(Results, TooFewRunsGiveWarningsNotACrash) {
+  const auto dir = testing::fresh_dir("results_few");
+  scaling::RunDb db(dir / "runs.db");
+  for (int i = 0; i < 3; ++i) {
+    scaling::Run r;
+    r.N = 1e6 * (i + 1);
+    r.D = 2e7;
+    r.loss = 3.0 - 0.1 * i;
+    db.add(r);
+  }
+  AnalysisOptions o;
+  o.targets = {1e20};
+  const SweepAnalysis a = analyze_runs(db, o);
+  EXPECT_FALSE(a.fit);
+  EXPECT_TRUE(a.recommendations.empty());
+  bool warned = false;
+  for (const auto& w : a.warnings) warned |= w.find("at least 5") != std::string::npos;
+  EXPECT_TRUE(warned);
+}
+
+TEST(Results, EmptyDatabaseIsAnError) {
+  const auto dir = testing::fresh_dir("results_empty");
+  scaling::RunDb db(dir / "runs.db");
+  EXPECT_THROW(analyze_runs(db, {}), Error);
+}
+
+}  // namespace
+}  // namespace scalelab::sweep

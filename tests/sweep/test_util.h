@@ -1,0 +1,49 @@
+// Shared helpers of the sweep/report tests: fresh temp directories and a synthetic IsoFLOP run
+// database drawn from a known law.
+#pragma once
+
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include "scaling/run_db.h"
+#include "scaling/scaling_law.h"
+
+namespace scalelab::testing {
+
+inline std::filesystem::path fresh_dir(const std::string& name) {
+  auto p = std::filesystem::temp_directory_path() /
+           ("scalelab_sweep_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p;
+}
+
+// Four budgets (1e17 … 1e18·3) × 5 models from N_opt/4 to N_opt·4, loss = truth + N(0, sigma),
+// each with a short loss curve; budgets labelled.
+inline void fill_isoflop_db(scaling::RunDb& db, const scaling::ScalingLaw& truth,
+                            double sigma = 0.003, uint64_t seed = 1) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(0.0, sigma);
+  for (double C : {1e17, 3e17, 1e18, 3e18}) {
+    const double n_opt = truth.allocate(C).N;
+    for (int m = 0; m < 5; ++m) {
+      const double N = n_opt * std::pow(4.0, -1.0 + m / 2.0);
+      const double D = C / (6 * N);
+      scaling::Run r;
+      r.N = std::round(N);
+      r.D = std::round(D);
+      r.C = 6 * r.N * r.D;
+      r.loss = truth.predict_loss(r.N, r.D) + noise(rng);
+      r.budget = C == 1e17 ? "1e17" : C == 3e17 ? "3e17" : C == 1e18 ? "1e18" : "3e18";
+      r.extra = {{"budget_C", C}, {"key", "b-m" + std::to_string(m)}, {"wall_seconds", 1.5}};
+      r.config = {{"model", {{"n_layers", 2}, {"d_model", 128}, {"n_heads", 2}}}};
+      const int64_t id = db.add(r);
+      std::vector<scaling::CurvePoint> curve;
+      for (int s = 1; s <= 5; ++s) curve.push_back({s, r.D * s / 5, r.C * s / 5, r.loss + 1.0 / s});
+      db.add_curve(id, curve);
+    }
+  }
+}
+
+}  // namespace scalelab::testing

@@ -213,7 +213,10 @@ IsoflopResult isoflop_analysis(const std::vector<Run>& runs, const IsoflopOption
     }
     BudgetFit f = fit_parabola(runs, g);
     if (!f.warning.empty()) res.warnings.push_back(f.warning);
-    if (f.convex) {
+    if (f.convex && !f.vertex_inside && !o.include_extrapolated)
+      res.warnings.push_back(fmt::format(
+          "budget {}: its extrapolated optimum is left out of the power laws", f.group.label));
+    if (f.convex && (f.vertex_inside || o.include_extrapolated)) {
       Cs.push_back(f.group.C);
       Ns.push_back(f.N_opt);
       Ds.push_back(f.D_opt);

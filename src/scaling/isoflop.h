@@ -53,6 +53,10 @@ struct IsoflopOptions {
   // Fewer than 2 convex budgets: return the per-budget fits with a warning and no power laws
   // (points = 0, no targets) instead of failing — for reports, which still show the curves.
   bool partial_ok = false;
+  // A budget whose parabola vertex lies outside its sampled N range gives an extrapolated optimum;
+  // by default it is left out of the power laws (with a warning), as Hoffmann et al. fit only
+  // interior minima. true keeps it.
+  bool include_extrapolated = false;
 };
 
 struct IsoflopResult {

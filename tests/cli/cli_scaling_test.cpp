@@ -132,7 +132,7 @@ TEST(CliScaling, BadInputIsOneLineErrorAndWritesNothing) {
   sqlite3_exec(db, "PRAGMA user_version = 9", nullptr, nullptr, nullptr);
   sqlite3_close(db);
   expect_one_line_error(run_scalelab("runs list --db " + d + "/new.db"),
-                        "run database schema version 9 is newer than this scalelab supports (1)");
+                        "run database schema version 9 is newer than this scalelab supports (2)");
 }
 
 }  // namespace

@@ -74,6 +74,14 @@ TEST(CliSweepTrain, WholeLoopThenResumeRetrainsNothing) {
   EXPECT_EQ(n_of(again.out), n_of(r.out));
   scaling::RunDb db(out + "/runs.db");
   EXPECT_EQ(db.count(), 9u);  // never duplicated
+  // --verify trains the recommended model at 2 × the largest budget and compares the losses.
+  CommandResult v = run_scalelab("sweep --verify --config " + cfg);
+  ASSERT_EQ(v.exit_code, 0) << v.err;
+  EXPECT_NE(v.out.find("verify at C = 1.60e+11"), std::string::npos) << v.out;
+  const json::Json vj = json::read_file(out + "/verify.json");
+  EXPECT_GT(vj["achieved_loss"].get<double>(), 1.0);
+  EXPECT_GT(vj["predicted_loss"].get<double>(), 1.0);
+  EXPECT_EQ(db.count(), 9u);  // the verification run is not a sweep run
   // A changed config on the same out_dir is refused before training.
   json::Json j = tiny_sweep(out);
   j["lr"] = 0.01;

@@ -56,9 +56,17 @@ TEST(Isoflop, WarnsWhenTheMinimumLiesOutsideTheSampledRange) {
   ASSERT_EQ(r.budgets.size(), 4u);
   EXPECT_FALSE(r.budgets[3].vertex_inside);
   bool warned = false;
-  for (const auto& w : r.warnings)
+  bool left_out = false;
+  for (const auto& w : r.warnings) {
     warned |= w.find("outside the sampled N range") != std::string::npos;
+    left_out |= w.find("budget 1e+21: its extrapolated optimum is left out") != std::string::npos;
+  }
   EXPECT_TRUE(warned);
+  EXPECT_TRUE(left_out);
+  EXPECT_EQ(r.n_opt.points, 3u);  // the three interior minima only
+  IsoflopOptions keep;
+  keep.include_extrapolated = true;
+  EXPECT_EQ(isoflop_analysis(runs, keep).n_opt.points, 4u);
 }
 
 TEST(Isoflop, ConcaveBudgetIsExcludedAndTooFewRunsIsAnError) {

@@ -1,0 +1,25 @@
+set terminal svg size 760,480 dynamic enhanced font 'Helvetica,12' background '#ffffff'
+set border lw 1 lc '#444444'
+set grid lc '#dddddd' lw 1
+set key outside right top box lc '#bbbbbb'
+set format x '10^{%L}'
+set output 'curves.svg'
+set logscale x
+set xlabel 'tokens seen'
+set ylabel 'training loss'
+set title 'Training curves'
+plot 'curves.dat' index 0 using 1:2 with lines lw 1.2 lc rgb '#0072B2' title 'C = 4e+13', \
+  'curves.dat' index 1 using 1:2 with lines lw 1.2 lc rgb '#0072B2' notitle, \
+  'curves.dat' index 2 using 1:2 with lines lw 1.2 lc rgb '#0072B2' notitle, \
+  'curves.dat' index 3 using 1:2 with lines lw 1.2 lc rgb '#0072B2' notitle, \
+  'curves.dat' index 4 using 1:2 with lines lw 1.2 lc rgb '#0072B2' notitle, \
+  'curves.dat' index 5 using 1:2 with lines lw 1.2 lc rgb '#E69F00' title 'C = 1.2e+14', \
+  'curves.dat' index 6 using 1:2 with lines lw 1.2 lc rgb '#E69F00' notitle, \
+  'curves.dat' index 7 using 1:2 with lines lw 1.2 lc rgb '#E69F00' notitle, \
+  'curves.dat' index 8 using 1:2 with lines lw 1.2 lc rgb '#E69F00' notitle, \
+  'curves.dat' index 9 using 1:2 with lines lw 1.2 lc rgb '#E69F00' notitle, \
+  'curves.dat' index 10 using 1:2 with lines lw 1.2 lc rgb '#009E73' title 'C = 3.6e+14', \
+  'curves.dat' index 11 using 1:2 with lines lw 1.2 lc rgb '#009E73' notitle, \
+  'curves.dat' index 12 using 1:2 with lines lw 1.2 lc rgb '#009E73' notitle, \
+  'curves.dat' index 13 using 1:2 with lines lw 1.2 lc rgb '#009E73' notitle, \
+  'curves.dat' index 14 using 1:2 with lines lw 1.2 lc rgb '#009E73' notitle

@@ -198,7 +198,7 @@ Command setup_train(CLI::App& app) {
         "Stop with a checkpoint after this step (0 = end)");
   field(*sub, *o, "--peak-tflops", &TrainConfig::peak_tflops,
         "Peak TFLOP/s for MFU (0 = from the GPU table)");
-  field(*sub, *o, "--quiet", &TrainConfig::quiet, "No progress bar (true/false)");
+  field(*sub, *o, "--quiet", &TrainConfig::quiet, "No progress bar and no per-interval lines (true/false)");
   sub->add_flag("--no-resume", o->no_resume, "Start afresh even if out/checkpoint exists");
 
   return {sub, [o] { run_train(*o); }};

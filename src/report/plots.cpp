@@ -43,8 +43,6 @@ struct Writer {
   }
 };
 
-std::string budget_sort_key(const scaling::Run& r) { return r.budget; }
-
 void run_gnuplot(const fs::path& dir, const std::string& name) {
   const std::string log = (dir / (name + ".log")).string();
   const int64_t pid = spawn_process(

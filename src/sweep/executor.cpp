@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -299,7 +300,10 @@ scaling::Run finished_run(scaling::Run run, const train::TrainResult& res) {
 
 WorkerStats run_worker(scaling::RunDb& db, const TrainFn& train_fn, const std::string& device) {
   WorkerStats st;
-  const json::Json owner = to_json(current_process());
+  json::Json owner = to_json(current_process());
+  // A GPU worker's device as the coordinator assigned it (recorded with every run it trains).
+  if (const char* v = std::getenv("CUDA_VISIBLE_DEVICES"); v != nullptr && *v != '\0')
+    owner["cuda_visible_devices"] = v;
   while (auto claimed = db.claim_next(owner)) {
     scaling::Run run = *claimed;
     const std::string key = run.extra.value("key", std::to_string(run.id));

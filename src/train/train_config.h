@@ -39,7 +39,7 @@ struct TrainConfig {
   double peak_tflops = 0;          // for MFU; 0 = from the GPU table when the device is known
   bool resume = true;              // continue from out_dir/checkpoint when it exists
   int64_t stop_at_step = 0;  // stop (with a checkpoint) after this step, as if interrupted; 0 = end
-  bool quiet = false;        // no progress bar
+  bool quiet = false;        // no progress bar; start-up and per-interval lines at debug level
 
   void validate() const;
   int64_t tokens_per_step() const { return batch_size * grad_accum * model.context_length; }

@@ -81,6 +81,8 @@ TrainResult run_training(const TrainConfig& cfg_in) {
   TrainConfig cfg = cfg_in;
   cfg.model = cfg.model.resolved();
   cfg.validate();
+  // quiet (the sweep's runs): start-up and per-interval lines go to debug; warnings stay.
+  const log::Level info = cfg.quiet ? log::Level::kDebug : log::Level::kInfo;
   const auto t_start = std::chrono::steady_clock::now();
   torch::Device dev(cfg.device);
   SCALELAB_CHECK(
@@ -116,15 +118,16 @@ TrainResult run_training(const TrainConfig& cfg_in) {
     step = st.step;
     tokens = st.tokens;
     std::istringstream(st.rng) >> rng;
-    SCALELAB_LOG_INFO("resumed from {} at step {}", ckpt.string(), step);
+    SCALELAB_LOG_AT(info, "resumed from {} at step {}", ckpt.string(), step);
   }
   json::write_file(out / "config.json", cfg_json);
-  SCALELAB_LOG_INFO("model: vocab {} ctx {} d {} layers {} heads {}/{} ffn {} {}; {} params",
-                    cfg.model.vocab_size, cfg.model.context_length, cfg.model.d_model,
-                    cfg.model.n_layers, cfg.model.n_heads, cfg.model.n_kv_heads,
-                    accounting::to_string(cfg.model.ffn), cfg.model.d_ff,
-                    format_int(accounting::count_params(cfg.model).total));
-  SCALELAB_LOG_INFO(
+  SCALELAB_LOG_AT(info, "model: vocab {} ctx {} d {} layers {} heads {}/{} ffn {} {}; {} params",
+                  cfg.model.vocab_size, cfg.model.context_length, cfg.model.d_model,
+                  cfg.model.n_layers, cfg.model.n_heads, cfg.model.n_kv_heads,
+                  accounting::to_string(cfg.model.ffn), cfg.model.d_ff,
+                  format_int(accounting::count_params(cfg.model).total));
+  SCALELAB_LOG_AT(
+      info,
       "train: {} steps × {} tokens (batch {} × accum {} × ctx {}), lr {:.2e}→{:.2e} warmup {}, wd "
       "{}, "
       "clip {}, {} {} {}, seed {}; writing {}",
@@ -230,7 +233,8 @@ TrainResult run_training(const TrainConfig& cfg_in) {
       if (log_now) {
         const double eta =
             tps > 0 ? static_cast<double>(steps - step) * tokens_per_step / tps : NAN;
-        SCALELAB_LOG_INFO(
+        SCALELAB_LOG_AT(
+            info,
             "step {}/{} | loss {:.4f} | lr {:.2e} | grad-norm {:.3f} | {}tok/s | MFU {} | ETA {}",
             step, steps, last_loss, lr, gn, format_si(tps), peak > 0 ? format_percent(mfu) : "-",
             ProgressBar::format_duration(eta));
@@ -247,8 +251,9 @@ TrainResult run_training(const TrainConfig& cfg_in) {
             "signal {} received: checkpoint saved at step {}; run the same command to resume",
             g_stop_signal.load(), step);
       else
-        SCALELAB_LOG_INFO(
-            "stopped at step {} (stop_at_step); checkpoint saved, run again to continue", step);
+        SCALELAB_LOG_AT(
+            info, "stopped at step {} (stop_at_step); checkpoint saved, run again to continue",
+            step);
       res.status = "interrupted";
       break;
     }

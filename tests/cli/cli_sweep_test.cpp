@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 TEST(CliSweep, PlanPrintsTheRunTableAndTrainsNothing) {
   const std::string d = temp_dir("cli_sweep_plan");
   const std::string cfg = write_config(d + "/sweep.json", tiny_sweep(d + "/out"));
-  for (const std::string cmd : {"sweep plan --config " + cfg, "sweep --dry-run --config " + cfg}) {
+  for (const std::string& cmd : {"sweep plan --config " + cfg, "sweep --dry-run --config " + cfg}) {
     CommandResult r = run_scalelab(cmd);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("b3-m3"), std::string::npos) << r.out;

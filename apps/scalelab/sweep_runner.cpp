@@ -27,11 +27,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Achieved FLOP/s for time estimates: the config's, else the median of this sweep's finished
-// runs, else a stated default per device (CPU: 25 GFLOP/s per core, measured on this project's
-// 2-core machines for 0.1–1M-parameter models; CUDA: 20% of an H100's dense bf16 peak).
-double flops_per_second(const sweep::SweepConfig& c, const std::string& device) {
-  if (c.device_tflops > 0) return c.device_tflops * 1e12;
+// Time estimates: achieved FLOP/s and a per-step overhead. The config's FLOP/s, else the median of
+// this sweep's finished runs (overhead included in it), else stated defaults per device: CPU 25
+// GFLOP/s per core, CUDA 20% of an H100's dense bf16 peak, plus 7 ms per optimizer step on either
+// (measured: the demo's smallest models ran ~7 ms/step over their FLOP time on 2 CPU cores, and
+// ~7 ms/step in all on the H100).
+struct Throughput {
+  double flops_per_second = 0, step_seconds = 0;
+};
+
+Throughput throughput(const sweep::SweepConfig& c, const std::string& device) {
+  if (c.device_tflops > 0) return {c.device_tflops * 1e12, 0};
   const fs::path db_path = sweep::sweep_db_path(c);
   if (fs::exists(db_path)) {
     scaling::RunDb db(db_path);
@@ -42,11 +48,11 @@ double flops_per_second(const sweep::SweepConfig& c, const std::string& device) 
     }
     if (!rates.empty()) {
       std::sort(rates.begin(), rates.end());
-      return rates[rates.size() / 2];
+      return {rates[rates.size() / 2], 0};
     }
   }
-  if (device == "cuda") return 0.2 * 989e12;
-  return 25e9 * std::max(1u, std::thread::hardware_concurrency());
+  if (device == "cuda") return {0.2 * 989e12, 0.007};
+  return {25e9 * std::max(1u, std::thread::hardware_concurrency()), 0.007};
 }
 
 void verify_recommendation(const sweep::SweepConfig& c, const sweep::PreparedData& data,
@@ -125,8 +131,8 @@ void run_sweep_config(sweep::SweepConfig c, const SweepRunOptions& o) {
 
   // Data (cached under out_dir), then the plan; every check before any training.
   const sweep::PreparedData data = sweep::prepare_data(c);
-  const double fps = flops_per_second(c, device);
-  const sweep::Plan plan = sweep::make_plan(c, data.info, fps);
+  const Throughput tp = throughput(c, device);
+  const sweep::Plan plan = sweep::make_plan(c, data.info, tp.flops_per_second, tp.step_seconds);
   SCALELAB_LOG_INFO("sweep: {} budgets × {} models on {} ({}); out {}", c.resolved_budgets().size(),
                     c.models_per_budget, device, precision, c.out_dir);
   std::cout << sweep::format_plan(plan) << std::flush;

@@ -35,7 +35,8 @@ double learning_rate(const SweepConfig& c, const accounting::ModelShape& shape) 
   return std::max(1e-4, 0.003239 - 0.0001395 * std::log(n));
 }
 
-Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_second) {
+Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_second,
+               double step_overhead) {
   c.validate();
   SCALELAB_CHECK(data.train_tokens > 0, "corpus: the training split has no tokens");
   SCALELAB_CHECK(data.val_tokens > c.architecture.context_length,
@@ -56,6 +57,7 @@ Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_seco
   Plan plan;
   plan.data = data;
   plan.device_flops_per_second = flops_per_second;
+  plan.step_overhead_seconds = step_overhead;
   const std::vector<double> budgets = c.resolved_budgets();
   for (size_t b = 0; b < budgets.size(); ++b) {
     const double C = budgets[b];
@@ -114,6 +116,7 @@ Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_seco
                      r.key, label, format_int(choice.params), format_int(std::llround(r.D)),
                      format_int(data.train_tokens), r.epochs, c.max_epochs);
       r.est_seconds = flops_per_second > 0 ? r.flops_exact / flops_per_second : 0;
+      r.est_seconds += static_cast<double>(r.steps) * step_overhead;
       plan.runs.push_back(std::move(r));
     }
     SCALELAB_CHECK(distinct >= 3,
@@ -171,11 +174,15 @@ std::string format_plan(const Plan& plan) {
   }
   std::string out = t.str();
   out += fmt::format(
-      "{} runs, {} FLOPs in all (exact); estimated {} at {} FLOP/s; data: {} training tokens, {} "
-      "validation tokens, vocabulary {}\n",
+      "{} runs, {} FLOPs in all (exact); estimated {} at {} FLOP/s{}; data: {} training tokens, "
+      "{} validation tokens, vocabulary {}\n",
       plan.runs.size(), format_sci(plan.total_flops(), 3), format_duration_s(plan.total_seconds()),
-      format_sci(plan.device_flops_per_second, 2), format_int(plan.data.train_tokens),
-      format_int(plan.data.val_tokens), format_int(plan.data.vocab_size));
+      format_sci(plan.device_flops_per_second, 2),
+      plan.step_overhead_seconds > 0
+          ? fmt::format(" + {:.0f} ms per step", 1e3 * plan.step_overhead_seconds)
+          : "",
+      format_int(plan.data.train_tokens), format_int(plan.data.val_tokens),
+      format_int(plan.data.vocab_size));
   return out;
 }
 

@@ -38,7 +38,7 @@ struct PlannedRun {
   double flops_6nd = 0;
   double lr = 0;
   double epochs = 0;       // D / training tokens
-  double est_seconds = 0;  // flops_exact / device FLOP/s
+  double est_seconds = 0;  // flops_exact / device FLOP/s + steps · per-step overhead
 };
 
 struct Plan {
@@ -46,12 +46,16 @@ struct Plan {
   std::vector<std::string> warnings;
   DataInfo data;
   double device_flops_per_second = 0;
+  double step_overhead_seconds = 0;
   double total_flops() const;
   double total_seconds() const;
 };
 
 // Throws (one line naming the budget/run and what to change) for the errors above.
-Plan make_plan(const SweepConfig& config, const DataInfo& data, double device_flops_per_second);
+// Time estimates: exact FLOPs at device_flops_per_second plus step_overhead_seconds per optimizer
+// step (launches and data movement that dominate tiny models).
+Plan make_plan(const SweepConfig& config, const DataInfo& data, double device_flops_per_second,
+               double step_overhead_seconds = 0);
 
 // The peak learning rate the rule gives a shape.
 double learning_rate(const SweepConfig& config, const accounting::ModelShape& shape);

@@ -65,10 +65,10 @@ TEST(Executor, PrepareDataSplitsTrainsTokenizerEncodesAndReuses) {
   EXPECT_LT(all.find(first_val_line), all.size() / 4);
   // Reassembling: taking lines from train and val in block order gives the corpus back.
   std::multiset<std::string> lines_all, lines_split;
-  auto lines = [](const std::string& s, std::multiset<std::string>& out) {
+  auto lines = [](const std::string& s, std::multiset<std::string>& into) {
     size_t p = 0;
     for (size_t nl; (nl = s.find('\n', p)) != std::string::npos; p = nl + 1)
-      out.insert(s.substr(p, nl - p));
+      into.insert(s.substr(p, nl - p));
   };
   lines(all.back() == '\n' ? all : all + "\n", lines_all);
   lines(train, lines_split);

@@ -50,6 +50,8 @@ TEST(Planner, RunsBracketTheGuessAndSpendTheBudget) {
                      accounting::count_flops(r.choice.shape).training_per_token * r.D);
     EXPECT_EQ(r.batch_size * r.grad_accum * 256, c.batch_tokens);
     EXPECT_DOUBLE_EQ(r.est_seconds, r.flops_exact / 1e12);
+    EXPECT_DOUBLE_EQ(make_plan(c, data(), 1e12, 0.01).runs[&r - &p.runs[0]].est_seconds,
+                     r.flops_exact / 1e12 + 0.01 * static_cast<double>(r.steps));
     EXPECT_DOUBLE_EQ(r.lr, c.lr);
   }
   EXPECT_EQ(keys.size(), 10u);

@@ -1,6 +1,8 @@
 // Sweep execution (see executor.h).
 #include "sweep/executor.h"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -57,7 +59,10 @@ void split_corpus(const SweepConfig& c, const fs::path& dir) {
   SCALELAB_CHECK(total > 0, "corpus: the files are empty ({})", fmt::join(c.corpus, ", "));
   const uint64_t period = std::max<uint64_t>(2, std::llround(1.0 / c.val_fraction));
   const uint64_t block = std::clamp<uint64_t>(total / (16 * period), 256, 64 << 10);
-  const fs::path train_tmp = dir / "train.txt.tmp", val_tmp = dir / "val.txt.tmp";
+  // Per-process temporary names: two processes preparing the same out_dir each rename a complete
+  // file into place (the same content), never a mix.
+  const std::string pid = std::to_string(::getpid());
+  const fs::path train_tmp = dir / ("train.txt.tmp." + pid), val_tmp = dir / ("val.txt.tmp." + pid);
   std::ofstream ot(train_tmp, std::ios::binary), ov(val_tmp, std::ios::binary);
   SCALELAB_CHECK(ot && ov, "{}: cannot write the corpus split", dir.string());
   uint64_t in_block = 0, index = 0;
@@ -140,10 +145,15 @@ PreparedData prepare_data(const SweepConfig& c) {
         o.vocab_size = c.vocab_size;
         o.invalid_utf8 = tokenizer::InvalidUtf8::kReplace;
         const tokenizer::BpeModel m = tokenizer::train_bpe({data / "train.txt"}, o);
-        const fs::path tmp = fs::path(c.out_dir) / "tokenizer.tmp";
+        const fs::path tmp = fs::path(c.out_dir) / ("tokenizer.tmp." + std::to_string(::getpid()));
         remove_tree(tmp);
         tokenizer::save_tokenizer_dir(m, tmp);
-        rename_or_throw(tmp, dir);
+        // Another process may have renamed its (identical) tokenizer into place meanwhile.
+        if (std::rename(tmp.c_str(), dir.c_str()) != 0) {
+          SCALELAB_CHECK(fs::exists(dir / "tokenizer_config.json"), "{}: cannot rename to {}",
+                         tmp.string(), dir.string());
+          remove_tree(tmp);
+        }
       }
       p.tokenizer_dir = dir.string();
     }

@@ -72,6 +72,13 @@ class RotaryEmbeddingImpl : public torch::nn::Module {
 };
 TORCH_MODULE(RotaryEmbedding);
 
+// The plain references the modules' fast paths are tested against (house style: keep the naive
+// version next to the fast one). x: (..., d), weight: (d); x: (..., T, head_dim), cos/sin: (..., T,
+// head_dim/2).
+torch::Tensor rms_norm_reference(const torch::Tensor& x, const torch::Tensor& weight, double eps);
+torch::Tensor rope_reference(const torch::Tensor& x, const torch::Tensor& cos,
+                             const torch::Tensor& sin);
+
 // Numerically stable softmax along dim (subtract the max first).
 torch::Tensor stable_softmax(const torch::Tensor& x, int64_t dim);
 

@@ -91,6 +91,24 @@ TEST(Layers, RopeMatchesPairwiseRotationAndIsRelative) {
   EXPECT_GT(std::abs(dot(5, 2) - dot(5, 3)), 1e-4);
 }
 
+// The complex-multiply RoPE equals the slice-and-stack reference, values and gradients, for a
+// non-contiguous (B, H, T, hd) input as attention passes it.
+TEST(Layers, RopeFastPathMatchesReferenceWithGradients) {
+  torch::manual_seed(9);
+  const int64_t B = 2, T = 7, H = 3, hd = 8;
+  RotaryEmbedding rope(10000.0, hd, 16);
+  auto base = torch::randn({B, T, H, hd}, torch::requires_grad());
+  auto pos = torch::arange(T, torch::kLong);
+  auto x = base.transpose(1, 2);  // (B, H, T, hd), not contiguous
+  auto w = torch::randn({B, H, T, hd});
+  auto fast = rope(x, pos);
+  auto g_fast = torch::autograd::grad({(fast * w).sum()}, {base})[0];
+  auto ref = rope_reference(x, rope->cos_cached.index({pos}), rope->sin_cached.index({pos}));
+  auto g_ref = torch::autograd::grad({(ref * w).sum()}, {base})[0];
+  EXPECT_TRUE(torch::allclose(fast, ref, 1e-6, 1e-6));
+  EXPECT_TRUE(torch::allclose(g_fast, g_ref, 1e-6, 1e-6));
+}
+
 TEST(Layers, SoftmaxIsStableAndSdpaMatchesLoops) {
   auto x = torch::tensor({{1000.0, 1001.0, 999.0}, {-1000.0, 0.0, 1.0}});
   auto s = stable_softmax(x, -1);

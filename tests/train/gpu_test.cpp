@@ -9,6 +9,7 @@
 
 #include "common/file_util.h"
 #include "common/json.h"
+#include "model/layers.h"
 #include "model/transformer.h"
 #include "train/autocast.h"
 #include "train/optim.h"
@@ -149,6 +150,43 @@ TEST(Gpu, Bf16MixedLearnsAsWellAsFp32) {
   };
   const double fp32 = run("fp32"), bf16 = run("bf16-mixed");
   EXPECT_LT(std::abs(bf16 - fp32) / fp32, 0.02) << "fp32 " << fp32 << " bf16-mixed " << bf16;
+}
+
+// The CUDA fast paths of RMSNorm (at::rms_norm) and RoPE (complex multiply) equal their plain
+// references in value and gradient, also under bf16 autocast.
+TEST(Gpu, LayerFastPathsMatchReferencesOnCuda) {
+  REQUIRE_CUDA();
+  torch::manual_seed(11);
+  const auto cuda = torch::TensorOptions().device(torch::kCUDA);
+  model::RMSNorm norm(64);
+  norm->to(torch::kCUDA);
+  {
+    torch::NoGradGuard g;
+    norm->weight.copy_(torch::linspace(0.5, 1.5, 64, cuda));
+  }
+  for (bool bf16 : {false, true}) {
+    auto x = (torch::randn({4, 32, 64}, cuda) * 3).requires_grad_(true);
+    auto w = torch::randn({4, 32, 64}, cuda);
+    torch::Tensor y, r;
+    {
+      AutocastGuard ac(bf16);
+      y = norm(x);
+      r = model::rms_norm_reference(x, norm->weight, 1e-5);
+    }
+    EXPECT_EQ(y.scalar_type(), r.scalar_type());
+    EXPECT_TRUE(torch::allclose(y, r, 1e-5, 1e-5)) << "bf16 autocast " << bf16;
+    auto gy = torch::autograd::grad({(y * w).sum()}, {x})[0];
+    auto gr = torch::autograd::grad({(r * w).sum()}, {x})[0];
+    EXPECT_TRUE(torch::allclose(gy, gr, 1e-4, 1e-5)) << "bf16 autocast " << bf16;
+  }
+  model::RotaryEmbedding rope(10000.0, 64, 128);
+  rope->to(torch::kCUDA);
+  auto pos = torch::arange(128, cuda.dtype(torch::kLong));
+  auto q = torch::randn({2, 128, 4, 64}, cuda.dtype(torch::kBFloat16)).transpose(1, 2);
+  auto fast = rope(q, pos);
+  auto ref = model::rope_reference(q, rope->cos_cached.index({pos}), rope->sin_cached.index({pos}));
+  EXPECT_EQ(fast.scalar_type(), torch::kBFloat16);
+  EXPECT_TRUE(torch::allclose(fast.to(torch::kFloat32), ref.to(torch::kFloat32), 1e-2, 1e-2));
 }
 
 }  // namespace

@@ -124,10 +124,6 @@ void run_sweep_config(sweep::SweepConfig c, const SweepRunOptions& o) {
   if (precision == "auto") precision = device == "cuda" ? "bf16-mixed" : "fp32";
   SCALELAB_CHECK(precision != "bf16-mixed" || device == "cuda",
                  "precision: bf16-mixed needs device cuda");
-  if (!o.plan_only)
-    SCALELAB_CHECK(training_available(),
-                   "this scalelab was built without LibTorch: `scalelab sweep plan` works, "
-                   "training needs a build with LibTorch (libtorch-dev)");
 
   // Data (cached under out_dir), then the plan; every check before any training.
   const sweep::PreparedData data = sweep::prepare_data(c);
@@ -138,6 +134,10 @@ void run_sweep_config(sweep::SweepConfig c, const SweepRunOptions& o) {
   std::cout << sweep::format_plan(plan) << std::flush;
   for (const auto& w : plan.warnings) SCALELAB_LOG_WARN("{}", w);
   if (o.plan_only) return;
+  // After the plan, so a build without LibTorch still reports every problem of the config first.
+  SCALELAB_CHECK(training_available(),
+                 "this scalelab was built without LibTorch: `scalelab sweep plan` works, training "
+                 "needs a build with LibTorch (libtorch-dev)");
 
   // The resolved config next to the outputs; the plan into the database once.
   sweep::SweepConfig resolved = c;

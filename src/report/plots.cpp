@@ -95,9 +95,11 @@ Figure isoflop_figure(const sweep::SweepAnalysis& a, Writer& w) {
       }
       f << "\n\n";
     }
-    f << "# minima: N_opt loss_opt (convex budgets)\n";
+    // Only the minima the power laws use: a vertex outside the sampled N range is an extrapolation
+    // (the warnings say which budget).
+    f << "# minima: N_opt loss_opt (convex budgets with the vertex inside the sampled N range)\n";
     for (const auto* b : budgets)
-      if (b->convex) f << b->N_opt << " " << b->loss_opt << "\n";
+      if (b->convex && b->vertex_inside) f << b->N_opt << " " << b->loss_opt << "\n";
   }
   auto g = w.open("isoflop.gp");
   g << kTerminal << "set output 'isoflop.svg'\nset logscale x\nset xlabel 'parameters N'\n"
@@ -136,9 +138,10 @@ Figure opt_figure(const sweep::SweepAnalysis& a, Writer& w, const std::string& w
   c_hi *= 1.5;
   {
     auto f = w.open(name + ".dat");
-    f << "# block 0: IsoFLOP minima: C " << which << "_opt\n";
+    f << "# block 0: IsoFLOP minima inside their sampled N range: C " << which << "_opt\n";
     for (const auto* b : budgets)
-      if (b->convex) f << b->group.C << " " << (isN ? b->N_opt : b->D_opt) << "\n";
+      if (b->convex && b->vertex_inside)
+        f << b->group.C << " " << (isN ? b->N_opt : b->D_opt) << "\n";
     f << "\n\n# block 1: C power_law parametric\n";
     for (int k = 0; k <= 80; ++k) {
       const double C = std::exp(std::log(c_lo) + (std::log(c_hi) - std::log(c_lo)) * k / 80.0);

@@ -65,20 +65,9 @@ void verify_recommendation(const sweep::SweepConfig& c, const sweep::PreparedDat
   const auto alloc = a.fit->law.allocate(C);
   const sweep::ShapeChoice choice = sweep::shape_for_params(rule, alloc.N);
   sweep::Plan plan;
-  sweep::PlannedRun p;
-  p.key = "verify";
-  p.budget = sweep::budget_label(C);
-  p.budget_C = C;
-  p.target_N = alloc.N;
-  p.choice = choice;
-  const int64_t micro = c.micro_batch_tokens > 0 ? c.micro_batch_tokens : c.batch_tokens;
-  p.batch_size = micro / rule.context_length;
-  p.grad_accum = c.batch_tokens / micro;
+  const sweep::PlannedRun p =
+      sweep::plan_run(c, "verify", C, alloc.N, choice, data.info.train_tokens);
   const double N = static_cast<double>(choice.params);
-  p.steps = std::max<int64_t>(1, std::llround(C / (6.0 * N) / static_cast<double>(c.batch_tokens)));
-  p.D = static_cast<double>(p.steps * c.batch_tokens);
-  p.C = 6.0 * N * p.D;
-  p.lr = sweep::learning_rate(c, choice.shape);
   plan.runs.push_back(p);
   const scaling::Run run = sweep::plan_to_runs(plan, c, data, device, precision).front();
   const train::TrainConfig tc = train::train_config_from_json(run.config, "verify");

@@ -27,28 +27,38 @@ std::string host_name() {
   return buf;
 }
 
-// Field 22 of /proc/<pid>/stat; 0 when the process does not exist. The command name (field 2) is
-// parenthesised and may hold spaces, so parsing starts after the last ')'.
-uint64_t start_time_of(int64_t pid) {
+// State (field 3) and start time (field 22) from /proc/<pid>/stat; start_time 0 when the process
+// does not exist. The command name (field 2) is parenthesised and may hold spaces, so parsing
+// starts after the last ')'.
+struct ProcStat {
+  char state = '?';
+  uint64_t start_time = 0;
+};
+
+ProcStat read_proc_stat(int64_t pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  if (!f) return 0;
+  if (!f) return {};
   std::string line;
   std::getline(f, line);
   const size_t close = line.rfind(')');
-  if (close == std::string::npos) return 0;
+  if (close == std::string::npos) return {};
   std::istringstream rest(line.substr(close + 1));
+  ProcStat st;
   std::string field;
   // After ')': field 3 (state) is the first; field 22 is the 20th.
-  for (int i = 3; i <= 22; ++i)
-    if (!(rest >> field)) return 0;
-  return std::stoull(field);
+  for (int i = 3; i <= 22; ++i) {
+    if (!(rest >> field)) return {};
+    if (i == 3) st.state = field.empty() ? '?' : field[0];
+  }
+  st.start_time = std::stoull(field);
+  return st;
 }
 
 }  // namespace
 
 ProcessIdentity current_process() {
   const int64_t pid = getpid();
-  return {host_name(), pid, start_time_of(pid)};
+  return {host_name(), pid, read_proc_stat(pid).start_time};
 }
 
 json::Json to_json(const ProcessIdentity& p) {
@@ -68,15 +78,10 @@ ProcessIdentity process_identity_from_json(const json::Json& j) {
 bool process_is_dead(const ProcessIdentity& p) {
   if (p.pid <= 0) return false;
   if (p.host != host_name()) return false;
-  const uint64_t now = start_time_of(p.pid);
-  if (now == 0) return true;  // no such process
-  // A zombie child of ours still has a /proc entry; it is dead all the same.
-  std::ifstream f("/proc/" + std::to_string(p.pid) + "/stat");
-  std::string line;
-  std::getline(f, line);
-  const size_t close = line.rfind(')');
-  if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z') return true;
-  return now != p.start_time;
+  const ProcStat now = read_proc_stat(p.pid);
+  if (now.start_time == 0) return true;  // no such process
+  if (now.state == 'Z') return true;     // a zombie child of ours is dead all the same
+  return now.start_time != p.start_time;
 }
 
 std::string current_executable() {

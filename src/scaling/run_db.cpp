@@ -323,14 +323,7 @@ void RunDb::complete(const Run& in, const std::vector<CurvePoint>& curve) {
   r.normalise("run " + std::to_string(r.id));
   begin_immediate();
   Transaction tx(db_);
-  Stmt s(db_,
-         "UPDATE runs SET status = ?, N = ?, D = ?, C = ?, c_source = ?, loss = ?, budget = ?, "
-         "config = ?, extra = ? WHERE id = ?",
-         path_);
-  bind_run_fields(s, r);
-  s.bind(10, r.id);
-  s.step();
-  SCALELAB_CHECK(sqlite3_changes(db_) == 1, "{}: no run with id {}", path_.string(), r.id);
+  write_run(r);
   Stmt del(db_, "DELETE FROM loss_curve WHERE run_id = ?", path_);
   del.bind(1, r.id);
   del.step();
@@ -340,20 +333,23 @@ void RunDb::complete(const Run& in, const std::vector<CurvePoint>& curve) {
 
 int64_t RunDb::add(Run run) { return add_all({std::move(run)}).front(); }
 
-void RunDb::update(const Run& in) {
-  Run r = in;
-  r.normalise("run " + std::to_string(r.id));
-  begin_immediate();
-  Transaction tx(db_);
+void RunDb::write_run(const Run& r) {
   Stmt s(db_,
          "UPDATE runs SET status = ?, N = ?, D = ?, C = ?, c_source = ?, loss = ?, budget = ?, "
-         "config = ?, extra = ? "
-         "WHERE id = ?",
+         "config = ?, extra = ? WHERE id = ?",
          path_);
   bind_run_fields(s, r);
   s.bind(10, r.id);
   s.step();
   SCALELAB_CHECK(sqlite3_changes(db_) == 1, "{}: no run with id {}", path_.string(), r.id);
+}
+
+void RunDb::update(const Run& in) {
+  Run r = in;
+  r.normalise("run " + std::to_string(r.id));
+  begin_immediate();
+  Transaction tx(db_);
+  write_run(r);
   tx.commit(path_);
 }
 

@@ -79,6 +79,7 @@ class RunDb {
   void exec(const char* sql) const;
   void begin_immediate() const;
   void insert_curve(int64_t run_id, const std::vector<CurvePoint>& points);
+  void write_run(const Run& run);  // the UPDATE of update() and complete(), no transaction
   std::vector<int64_t> insert_runs(const std::vector<Run>& runs);
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;

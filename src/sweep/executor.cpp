@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include "common/error.h"
 #include "common/file_util.h"
@@ -126,6 +127,7 @@ PreparedData prepare_data(const SweepConfig& c) {
   c.validate();
   ensure_writable_directory(c.out_dir);
   PreparedData p;
+  std::optional<tokenizer::Tokenizer> tok;
   if (!c.train_tokens.empty()) {
     p.tokenizer_dir = c.tokenizer;
     p.train_bin = c.train_tokens;
@@ -157,24 +159,24 @@ PreparedData prepare_data(const SweepConfig& c) {
       }
       p.tokenizer_dir = dir.string();
     }
-    const tokenizer::Tokenizer tok(tokenizer::load_tokenizer_dir(p.tokenizer_dir));
+    tok.emplace(tokenizer::load_tokenizer_dir(p.tokenizer_dir));
     if (c.tokenizer.empty())
-      SCALELAB_CHECK(static_cast<int64_t>(tok.vocab_size()) == c.vocab_size,
+      SCALELAB_CHECK(static_cast<int64_t>(tok->vocab_size()) == c.vocab_size,
                      "{}: holds a tokenizer of {} tokens but vocab_size is {}; use a new out_dir "
                      "(or the old vocab_size)",
-                     p.tokenizer_dir, tok.vocab_size(), c.vocab_size);
+                     p.tokenizer_dir, tok->vocab_size(), c.vocab_size);
     p.train_bin = (data / "train.bin").string();
     p.val_bin = (data / "val.bin").string();
-    encode_once(tok, data / "train.txt", p.train_bin);
-    encode_once(tok, data / "val.txt", p.val_bin);
+    encode_once(*tok, data / "train.txt", p.train_bin);
+    encode_once(*tok, data / "val.txt", p.val_bin);
   }
-  const tokenizer::Tokenizer tok(tokenizer::load_tokenizer_dir(p.tokenizer_dir));
+  if (!tok) tok.emplace(tokenizer::load_tokenizer_dir(p.tokenizer_dir));
   const TokenFileMeta tm = read_token_meta(p.train_bin), vm = read_token_meta(p.val_bin);
   for (const auto* m : {&tm, &vm})
-    SCALELAB_CHECK(m->vocab_size <= tok.vocab_size(),
+    SCALELAB_CHECK(m->vocab_size <= tok->vocab_size(),
                    "{}: token file for a vocabulary of {} but the tokenizer has {}",
-                   m == &tm ? p.train_bin : p.val_bin, m->vocab_size, tok.vocab_size());
-  p.info.vocab_size = static_cast<int64_t>(tok.vocab_size());
+                   m == &tm ? p.train_bin : p.val_bin, m->vocab_size, tok->vocab_size());
+  p.info.vocab_size = static_cast<int64_t>(tok->vocab_size());
   p.info.train_tokens = static_cast<int64_t>(tm.count);
   p.info.val_tokens = static_cast<int64_t>(vm.count);
   return p;

@@ -35,6 +35,31 @@ double learning_rate(const SweepConfig& c, const accounting::ModelShape& shape) 
   return std::max(1e-4, 0.003239 - 0.0001395 * std::log(n));
 }
 
+PlannedRun plan_run(const SweepConfig& c, std::string key, double budget_C, double target_N,
+                    const ShapeChoice& choice, int64_t train_tokens) {
+  PlannedRun r;
+  r.key = std::move(key);
+  r.budget = budget_label(budget_C);
+  r.budget_C = budget_C;
+  r.target_N = target_N;
+  r.choice = choice;
+  const int64_t micro_tokens = c.micro_batch_tokens > 0 ? c.micro_batch_tokens : c.batch_tokens;
+  r.batch_size = micro_tokens / c.architecture.context_length;
+  r.grad_accum = c.batch_tokens / micro_tokens;
+  const accounting::FlopCounts f = accounting::count_flops(choice.shape);
+  const double N = static_cast<double>(choice.params);
+  const double per_token = c.flop_count == "exact" ? f.training_per_token : 6.0 * N;
+  const double bt = static_cast<double>(c.batch_tokens);
+  r.steps = std::max<int64_t>(1, std::llround(budget_C / per_token / bt));
+  r.D = static_cast<double>(r.steps) * bt;
+  r.flops_exact = f.training_per_token * r.D;
+  r.flops_6nd = 6.0 * N * r.D;
+  r.C = c.flop_count == "exact" ? r.flops_exact : r.flops_6nd;
+  r.lr = learning_rate(c, choice.shape);
+  r.epochs = r.D / static_cast<double>(train_tokens);
+  return r;
+}
+
 Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_second,
                double step_overhead) {
   c.validate();
@@ -51,8 +76,6 @@ Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_seco
                  "{}, max_d_model {})",
                  rule.aspect_ratio, rule.aspect_range, rule.max_layers, rule.max_d_model);
   const ShapeChoice& smallest = candidates.front();
-  const double T = static_cast<double>(rule.context_length);
-  const int64_t micro_tokens = c.micro_batch_tokens > 0 ? c.micro_batch_tokens : c.batch_tokens;
 
   Plan plan;
   plan.data = data;
@@ -85,30 +108,13 @@ Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_seco
       const ShapeChoice choice = shape_for_params(candidates, target, rule.aspect_ratio);
       if (!seen.insert(choice.params).second) continue;  // same shape as a smaller target
       ++distinct;
-      PlannedRun r;
-      r.key = fmt::format("b{}-m{}", b + 1, m + 1);
-      r.budget = label;
-      r.budget_C = C;
-      r.target_N = target;
-      r.choice = choice;
-      r.batch_size = micro_tokens / rule.context_length;
-      r.grad_accum = c.batch_tokens / micro_tokens;
-      const accounting::FlopCounts f = accounting::count_flops(choice.shape);
-      const double N = static_cast<double>(choice.params);
-      const double per_token = c.flop_count == "exact" ? f.training_per_token : 6.0 * N;
-      const double bt = static_cast<double>(c.batch_tokens);
-      r.steps = std::max<int64_t>(1, std::llround(C / per_token / bt));
-      r.D = static_cast<double>(r.steps) * bt;
-      r.flops_exact = f.training_per_token * r.D;
-      r.flops_6nd = 6.0 * N * r.D;
-      r.C = c.flop_count == "exact" ? r.flops_exact : r.flops_6nd;
+      PlannedRun r =
+          plan_run(c, fmt::format("b{}-m{}", b + 1, m + 1), C, target, choice, data.train_tokens);
       SCALELAB_CHECK(r.steps >= c.min_steps,
                      "budgets: C = {} gives run {} (N = {}) only {} optimizer steps of {} tokens "
                      "(min_steps {}); raise the budget or lower batch_tokens",
                      label, r.key, format_int(choice.params), r.steps, format_int(c.batch_tokens),
                      c.min_steps);
-      r.lr = learning_rate(c, choice.shape);
-      r.epochs = r.D / static_cast<double>(data.train_tokens);
       SCALELAB_CHECK(r.epochs <= c.max_epochs,
                      "corpus too short: run {} (C = {}, N = {}) needs {} training tokens but the "
                      "training split has {} ({:.1f} epochs > max_epochs {}); add text, lower the "
@@ -143,7 +149,6 @@ Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_seco
         "{} of {} runs repeat the training data more than {} epochs (up to {:.1f}, run {}); "
         "losses there are pessimistic for a fresh-data law (Muennighoff et al. 2023)",
         repeating, plan.runs.size(), c.warn_epochs, worst, worst_key));
-  (void)T;
   return plan;
 }
 

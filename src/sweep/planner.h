@@ -52,6 +52,12 @@ struct Plan {
 };
 
 // Throws (one line naming the budget/run and what to change) for the errors above.
+// One run of budget_C for a chosen shape: batch and accumulation, whole steps so that 6ND (or the
+// exact count, as configured) lands on budget_C, FLOP counts, learning rate, epochs over
+// train_tokens. No checks and no time estimate (make_plan adds both). Also used for --verify.
+PlannedRun plan_run(const SweepConfig& config, std::string key, double budget_C, double target_N,
+                    const ShapeChoice& choice, int64_t train_tokens);
+
 // Time estimates: exact FLOPs at device_flops_per_second plus step_overhead_seconds per optimizer
 // step (launches and data movement that dominate tiny models).
 Plan make_plan(const SweepConfig& config, const DataInfo& data, double device_flops_per_second,

@@ -38,9 +38,14 @@ if [ $rc -ne 0 ]; then
   cuda-gdb -batch -ex run -ex bt --args $bin/train_test > "$out/train_test_gdb.log" 2>&1
   grep -E "^#|signal|RUN" "$out/train_test_gdb.log" | tail -40
 fi
+# ptxas resource report of scalelab's kernels (registers, spills): the whole of it in $OUT.
+grep -E "ptxas" "$out/build.log" > "$out/ptxas.log"
+echo "ptxas: $(grep -c 'Used' "$out/ptxas.log") kernels, max registers $(grep -oE 'Used [0-9]+ registers' "$out/ptxas.log" | awk '{print $2}' | sort -n | tail -1), spills: $(grep -oE '[1-9][0-9]* bytes spill' "$out/ptxas.log" | head -3 | tr '\n' ' ')"
 echo "== throughput"
 {
   for b in 128 256; do timeout 120 $bin/train_bench --shape tinystories --batch $b --steps 30; done
-  for b in 16 32; do timeout 150 $bin/train_bench --shape gpt2-124m --batch $b --steps 20; done
-  timeout 200 $bin/train_bench --shape gpt2-124m --batch 32 --steps 10 --breakdown true
+  for b in 16 32 64; do timeout 150 $bin/train_bench --shape gpt2-124m --batch $b --steps 20; done
+  # The same step with LibTorch's ops only (scalelab's CUDA kernels off): the kernels' gain.
+  timeout 150 $bin/train_bench --shape gpt2-124m --batch 32 --steps 20 --kernels aten
+  timeout 200 $bin/train_bench --shape gpt2-124m --batch 32 --steps 10 --breakdown true --profile true
 } 2>&1 | tee "$out/bench.log"

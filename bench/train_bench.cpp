@@ -5,12 +5,24 @@
 //                    [--precision bf16-mixed|fp32] [--attention auto|plain] [--device cuda]
 //                    [--breakdown true]   (also time forward, forward+loss, forward+backward,
 //                    optimizer)
+//                    [--kernels ours|aten]  (scalelab's CUDA kernels, or LibTorch's ops only)
+//                    [--profile true]  (LibTorch 2.x + CUDA: the GPU kernels' time per step,
+//                    grouped by kernel name, from the Kineto profiler over 3 steps)
 #include <fmt/format.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 #if SCALELAB_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
+#if TORCH_VERSION_MAJOR >= 2
+#include <torch/csrc/autograd/profiler_kineto.h>
+#define SCALELAB_KINETO 1
 #endif
+#endif
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <vector>
 
 #include <chrono>
 #include <functional>
@@ -20,6 +32,7 @@
 #include "accounting/memory.h"
 #include "accounting/params.h"
 #include "common/error.h"
+#include "model/fused.h"
 #include "model/transformer.h"
 #include "train/autocast.h"
 #include "train/optim.h"
@@ -28,9 +41,9 @@ using namespace scalelab;
 
 int main(int argc, char** argv) try {
   std::string shape_name = "tinystories", precision = "bf16-mixed", attention = "auto",
-              device = "cuda";
+              device = "cuda", kernels = "ours";
   int64_t batch = 64, steps = 30, warmup = 5;
-  bool breakdown = false;
+  bool breakdown = false, profile = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--shape")
@@ -49,6 +62,10 @@ int main(int argc, char** argv) try {
       device = v;
     else if (k == "--breakdown")
       breakdown = v == "1" || v == "true";
+    else if (k == "--profile")
+      profile = v == "1" || v == "true";
+    else if (k == "--kernels")
+      kernels = v;
     else
       SCALELAB_FAIL("unknown option {}", k);
   }
@@ -65,6 +82,8 @@ int main(int argc, char** argv) try {
   } else {
     SCALELAB_FAIL("unknown shape {}", shape_name);
   }
+  SCALELAB_CHECK(kernels == "ours" || kernels == "aten", "--kernels: expected ours or aten");
+  model::set_custom_kernels(kernels == "ours");
   torch::Device dev(device);
   SCALELAB_CHECK(!dev.is_cuda() || torch::cuda::is_available(), "no CUDA device");
   const bool bf16 = precision == "bf16-mixed";
@@ -119,6 +138,7 @@ int main(int argc, char** argv) try {
   mo.batch_size = batch;
   mo.precision = bf16 ? accounting::Precision::kBf16Mixed : accounting::Precision::kFp32;
   mo.flash_attention = attention == "auto" && model::fused_attention_available();
+  mo.fused_kernels = dev.is_cuda() && model::custom_kernels_enabled();
   const accounting::MemoryBreakdown mb = accounting::estimate_memory(s, mo);
   const double G = 1024.0 * 1024 * 1024;
   const double pred_gib = mb.total() / G;
@@ -133,10 +153,51 @@ int main(int argc, char** argv) try {
   fmt::print(
       "shape {} params {} batch {}x{} {} attention {} | {:.0f} tok/s | {:.1f} ms/step | MFU "
       "{:.1f}% | "
-      "peak CUDA {:.2f} GiB vs predicted {:.2f} GiB ({:+.1f}%) | loss {:.3f} | fused_adamw {}\n",
+      "peak CUDA {:.2f} GiB vs predicted {:.2f} GiB ({:+.1f}%) | loss {:.3f} | fused_adamw {} | "
+      "kernels {}\n",
       shape_name, accounting::count_params(s).total, batch, T, precision, attention, tps,
       1e3 * secs / steps, 100 * mfu, peak_gib, pred_gib,
-      peak_gib > 0 ? 100 * (pred_gib / peak_gib - 1) : 0.0, last.item<double>(), opt.fused());
+      peak_gib > 0 ? 100 * (pred_gib / peak_gib - 1) : 0.0, last.item<double>(), opt.fused(),
+      kernels);
+  if (profile) {
+#if SCALELAB_KINETO
+    // GPU time per step by kernel name over 3 profiled steps, largest first, and the sum of all
+    // kernels next to the wall-clock step (the gap is time the GPU sat idle).
+    namespace tp = torch::profiler::impl;
+    const tp::ProfilerConfig cfg(tp::ProfilerState::KINETO);
+    const std::set<tp::ActivityType> acts{tp::ActivityType::CPU, tp::ActivityType::CUDA};
+    torch::autograd::profiler::prepareProfiler(cfg, acts);
+    torch::autograd::profiler::enableProfiler(cfg, acts);
+    const int n = 3;
+    auto a = std::chrono::steady_clock::now();
+    for (int i = 0; i < n; ++i) step();
+    torch::cuda::synchronize();
+    const double wall_ms =
+        1e3 * std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count() / n;
+    auto result = torch::autograd::profiler::disableProfiler();
+    std::map<std::string, std::pair<double, int64_t>> by_name;  // ms per step, launches per step
+    double total = 0;
+    for (const auto& e : result->events()) {
+      if (e.deviceType() != c10::DeviceType::CUDA) continue;
+      auto& slot = by_name[e.name().substr(0, 96)];
+      const double ms = static_cast<double>(e.durationNs()) / 1e6 / n;
+      slot.first += ms;
+      slot.second += 1;
+      total += ms;
+    }
+    std::vector<std::pair<std::string, std::pair<double, int64_t>>> rows(by_name.begin(),
+                                                                         by_name.end());
+    std::sort(rows.begin(), rows.end(),
+              [](const auto& x, const auto& y) { return x.second.first > y.second.first; });
+    fmt::print("  profile: kernels {:.1f} ms per step of {:.1f} ms wall (profiler on)\n", total,
+               wall_ms);
+    for (size_t i = 0; i < rows.size() && i < 40; ++i)
+      fmt::print("  {:7.2f} ms {:5.1f}% x{:<4} {}\n", rows[i].second.first,
+                 100 * rows[i].second.first / total, rows[i].second.second / n, rows[i].first);
+#else
+    fmt::print("  profile: needs LibTorch 2.x with CUDA (SCALELAB_WITH_CUDA)\n");
+#endif
+  }
   if (breakdown) {
     // Where a step's time goes: forward only, + loss, + backward, and the full step (clip + AdamW).
     auto timed = [&](const char* what, const std::function<void()>& fn) {

@@ -165,6 +165,10 @@ Command setup_account(CLI::App& app) {
   sub->add_option("--recompute", o->account.memory.recompute,
                   "Full activation recomputation (true/false)")
       ->capture_default_str();
+  sub->add_option("--fused-kernels", o->account.memory.fused_kernels,
+                  "scalelab's CUDA kernels (fused cross-entropy and SwiGLU), as training on a "
+                  "GPU uses them (true/false)")
+      ->capture_default_str();
   setup_attention(*sub, o->attention);
   sub->add_option("--gpu", o->account.gpu,
                   "GPU for memory fit and time to train (see `account gpus`)")

@@ -11,8 +11,11 @@
 //   FFN RMSNorm         the same, 2·r·d + 4
 //   FFN input           e·d (shared by W1 and W3)
 //   SwiGLU              W1 out, SiLU out, W3 out, product: 4·e·f   (GELU MLP: 3·e·f)
+//                       fused kernel (fused_kernels): [W1 out | W3 out] and product: 3·e·f
 // Residual adds and RoPE (constant cos/sin) save nothing. The final norm saves r·d + 4 and the LM
-// head input e·d per token; the fp32 logits and their gradient cost 8·V per token.
+// head input e·d per token; the logits cost e·V saved + 4·V for the fp32 gradient + e·V for its
+// cast back (8·V per token in bf16-mixed, 8·V in fp32), or with the fused cross-entropy kernel
+// e·V saved + e·V for the gradient written directly in the logits' dtype (4·V in bf16-mixed).
 #include "accounting/memory.h"
 
 #include <cmath>
@@ -65,6 +68,7 @@ MemoryBreakdown estimate_memory(const ModelShape& in, const MemoryOptions& opt) 
   m.seq_len = static_cast<int64_t>(T);
   m.flash_attention = opt.flash_attention;
   m.recompute = opt.recompute;
+  m.fused_kernels = opt.fused_kernels;
   double e = 4, r = 4;
   switch (opt.precision) {
     case Precision::kFp32:
@@ -86,7 +90,7 @@ MemoryBreakdown estimate_memory(const ModelShape& in, const MemoryOptions& opt) 
       e = r = 2;
       break;
   }
-  const double ffn_saved = s.ffn == FfnKind::kSwiGlu ? 4 * f : 3 * f;
+  const double ffn_saved = s.ffn == FfnKind::kSwiGlu && !opt.fused_kernels ? 4 * f : 3 * f;
   // Per token, per block, everything but the attention core's probabilities / log-sum-exp.
   const double common = 2 * (2 * r * d + 4)      // two RMSNorms: input, normalised x, rstd
                         + e * d                  // QKV input
@@ -108,8 +112,8 @@ MemoryBreakdown estimate_memory(const ModelShape& in, const MemoryOptions& opt) 
     m.activations = B * (L * m.activations_per_layer_per_seq + head_inputs);
   }
   // Saved logits (e·V) + fp32 gradient (4·V) + the gradient in the logits' dtype (e·V, shared when
-  // e = 4).
-  const double logit_bytes = e + 4 + (e == 4 ? 0 : e);
+  // e = 4); the fused kernel writes the gradient in the logits' dtype directly.
+  const double logit_bytes = opt.fused_kernels ? 2 * e : e + 4 + (e == 4 ? 0 : e);
   m.logits = B * T * logit_bytes * V;
   return m;
 }
@@ -137,6 +141,7 @@ json::Json to_json(const MemoryBreakdown& m) {
   j["seq_len"] = m.seq_len;
   j["flash_attention"] = m.flash_attention;
   j["recompute"] = m.recompute;
+  j["fused_kernels"] = m.fused_kernels;
   j["bytes"] = {
       {"weights", m.weights},
       {"bf16_working_copy", m.working_copy},

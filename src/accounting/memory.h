@@ -31,12 +31,15 @@ struct MemoryOptions {
   Precision precision = Precision::kBf16Mixed;
   bool flash_attention = true;  // fused attention: no T×T probabilities saved
   bool recompute = false;       // full activation recomputation (checkpoint every block)
+  // scalelab's CUDA kernels (src/model/fused.h): the cross-entropy gradient is written in the
+  // logits' dtype with no fp32 (N, V) buffer, and SwiGLU saves [W1 x | W3 x] and the product only.
+  bool fused_kernels = false;
 };
 
 struct MemoryBreakdown {
   Precision precision = Precision::kBf16Mixed;
   int64_t batch_size = 0, seq_len = 0;
-  bool flash_attention = true, recompute = false;
+  bool flash_attention = true, recompute = false, fused_kernels = false;
   // Static: bytes for the whole model.
   double weights = 0;       // the weights the forward pass reads (fp32 or bf16)
   double working_copy = 0;  // bf16 copies of matmul weights made by autocast (bf16-mixed only)

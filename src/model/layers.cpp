@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "model/fused.h"
 
 namespace scalelab::model {
 
@@ -70,6 +71,17 @@ SwiGLUImpl::SwiGLUImpl(int64_t d_model, int64_t d_ff) {
 }
 
 torch::Tensor SwiGLUImpl::forward(const torch::Tensor& x) {
+  if (x.is_cuda() && custom_kernels_enabled()) {
+    // One (d → 2f) matmul over [W1; W3] and one fused SiLU·product kernel (fused.h): the product
+    // saves only the matmul's output for backward, not SiLU(W1 x) as well.
+    auto h = torch::matmul(x, torch::cat({w1->weight, w3->weight}).t());  // (..., 2f)
+    auto a = fused_swiglu(h);                                             // (..., f)
+    if (!a.defined()) {
+      auto parts = h.chunk(2, -1);
+      a = torch::silu(parts[0]) * parts[1];
+    }
+    return w2(a);  // (..., d)
+  }
   return w2(torch::silu(w1(x)) * w3(x));  // (..., d) → (..., f) → (..., d)
 }
 

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "model/fused.h"
 
 namespace scalelab::model {
 
@@ -37,20 +38,29 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x,
   const int64_t B = x.size(0), T = x.size(1), d = n_heads_ * head_dim_,
                 kv = n_kv_heads_ * head_dim_;
   auto qkv_out = qkv(x);  // (B, T, d + 2kv)
-  auto q =
-      qkv_out.narrow(-1, 0, d).view({B, T, n_heads_, head_dim_}).transpose(1, 2);  // (B, H, T, hd)
-  auto k = qkv_out.narrow(-1, d, kv)
-               .view({B, T, n_kv_heads_, head_dim_})
-               .transpose(1, 2);  // (B, Hkv, T, hd)
-  // V is copied out so that attention's saved V does not keep the whole QKV output alive (Q and K
-  // are saved after RoPE, which makes new tensors): one e·(d + 2kv) buffer per layer is then freed.
-  auto v = qkv_out.narrow(-1, d + kv, kv)
-               .view({B, T, n_kv_heads_, head_dim_})
-               .transpose(1, 2)
-               .contiguous();
-  if (rope) {
-    q = rope(q, positions);
-    k = rope(k, positions);
+  torch::Tensor q, k, v;
+  // On CUDA: one kernel splits QKV and rotates q and k (fused.h); below, LibTorch's path.
+  if (rope)
+    std::tie(q, k, v) = fused_rope_split(qkv_out, n_heads_, n_kv_heads_, rope->cos_cached,
+                                         rope->sin_cached, positions);  // (B, T, heads, hd)
+  if (q.defined()) {
+    q = q.transpose(1, 2);  // (B, H, T, hd)
+    k = k.transpose(1, 2);  // (B, Hkv, T, hd)
+    v = v.transpose(1, 2);
+  } else {
+    q = qkv_out.narrow(-1, 0, d).view({B, T, n_heads_, head_dim_}).transpose(1, 2);
+    k = qkv_out.narrow(-1, d, kv).view({B, T, n_kv_heads_, head_dim_}).transpose(1, 2);
+    // V is copied out so that attention's saved V does not keep the whole QKV output alive (Q and
+    // K are saved after RoPE, which makes new tensors): one e·(d + 2kv) buffer per layer is then
+    // freed.
+    v = qkv_out.narrow(-1, d + kv, kv)
+            .view({B, T, n_kv_heads_, head_dim_})
+            .transpose(1, 2)
+            .contiguous();
+    if (rope) {
+      q = rope(q, positions);
+      k = rope(k, positions);
+    }
   }
   if (n_kv_heads_ !=
       n_heads_) {  // grouped-query attention: each K/V head serves n_heads/n_kv_heads heads

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "model/fused.h"
 
 namespace scalelab::train {
 
@@ -49,6 +50,9 @@ class CrossEntropyFn : public torch::autograd::Function<CrossEntropyFn> {
 }  // namespace
 
 torch::Tensor cross_entropy(const torch::Tensor& logits, const torch::Tensor& targets) {
+  // On CUDA, scalelab's kernel (model/fused.h): one read of the logits forward, one read and one
+  // write backward, no fp32 (N, V) buffer at all.
+  if (auto fused = model::fused_cross_entropy(logits, targets); fused.defined()) return fused;
   return CrossEntropyFn::apply(logits, targets);
 }
 

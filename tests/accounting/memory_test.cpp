@@ -79,6 +79,28 @@ TEST(Memory, FlashAndRecomputeSaveMemoryOnRealShapes) {
   EXPECT_GT(flash, 4 * rec);
 }
 
+// The fused kernels: the logits cost 2·e·V per token instead of (e + 4 + e)·V in bf16-mixed (the
+// same 8·V in fp32), and SwiGLU saves 3·e·f instead of 4·e·f per token per layer.
+TEST(Memory, FusedKernelsSaveLogitAndSwigluBytes) {
+  ModelShape s = find_model_preset("cs336-tinystories").shape;
+  MemoryOptions o;
+  o.batch_size = 4;
+  MemoryBreakdown plain = estimate_memory(s, o);
+  o.fused_kernels = true;
+  MemoryBreakdown fused = estimate_memory(s, o);
+  const double tokens = 4.0 * s.context_length;
+  EXPECT_DOUBLE_EQ(plain.logits, tokens * 8 * s.vocab_size);
+  EXPECT_DOUBLE_EQ(fused.logits, tokens * 4 * s.vocab_size);
+  EXPECT_DOUBLE_EQ(plain.activations - fused.activations,
+                   tokens * s.n_layers * 2.0 /* e */ * s.d_ff);
+  EXPECT_EQ(to_json(fused)["fused_kernels"], true);
+  o.precision = Precision::kFp32;
+  o.fused_kernels = false;
+  const double fp32_plain = estimate_memory(s, o).logits;
+  o.fused_kernels = true;
+  EXPECT_DOUBLE_EQ(estimate_memory(s, o).logits, fp32_plain);
+}
+
 TEST(Memory, KvCacheAndMaxBatch) {
   // 2 · L · kv_dim · bytes
   EXPECT_DOUBLE_EQ(kv_cache_bytes_per_token(find_model_preset("llama-7b").shape, 2),

@@ -9,6 +9,7 @@
 
 #include "common/file_util.h"
 #include "common/json.h"
+#include "model/fused.h"
 #include "model/layers.h"
 #include "model/transformer.h"
 #include "train/autocast.h"
@@ -187,6 +188,159 @@ TEST(Gpu, LayerFastPathsMatchReferencesOnCuda) {
   auto ref = model::rope_reference(q, rope->cos_cached.index({pos}), rope->sin_cached.index({pos}));
   EXPECT_EQ(fast.scalar_type(), torch::kBFloat16);
   EXPECT_TRUE(torch::allclose(fast.to(torch::kFloat32), ref.to(torch::kFloat32), 1e-2, 1e-2));
+}
+
+// Switches scalelab's CUDA kernels on or off for one scope (the switch is process-wide).
+class KernelsSwitch {
+ public:
+  explicit KernelsSwitch(bool on) : before_(model::custom_kernels_enabled()) {
+    model::set_custom_kernels(on);
+  }
+  ~KernelsSwitch() { model::set_custom_kernels(before_); }
+
+ private:
+  bool before_;
+};
+
+// ‖a − b‖ / ‖b‖ in fp64.
+double rel_err(const torch::Tensor& a, const torch::Tensor& b) {
+  auto a64 = a.to(torch::kFloat64), b64 = b.to(torch::kFloat64);
+  return (a64 - b64).norm().item<double>() / b64.norm().item<double>();
+}
+
+#define REQUIRE_KERNELS()                                                                   \
+  do {                                                                                      \
+    REQUIRE_CUDA();                                                                         \
+    if (!model::custom_kernels_built()) GTEST_SKIP() << "built without SCALELAB_WITH_CUDA"; \
+  } while (0)
+
+// The fused cross-entropy kernel equals the LibTorch path in loss and gradient, for fp32 and bf16
+// logits, with the vectorised (V % 8 == 0) and the scalar (odd V) loops, on (B, T, V) logits.
+TEST(Gpu, FusedCrossEntropyMatchesReference) {
+  REQUIRE_KERNELS();
+  torch::manual_seed(21);
+  const auto cuda = torch::TensorOptions().device(torch::kCUDA);
+  for (auto dtype : {torch::kFloat32, torch::kBFloat16}) {
+    for (int64_t V : {50304, 1001}) {
+      auto base = (torch::randn({3, 40, V}, cuda) * 4).to(dtype);
+      auto y = torch::randint(0, V, {3, 40}, cuda.dtype(torch::kLong));
+      auto run = [&](bool ours) {
+        KernelsSwitch k(ours);
+        auto x = base.clone().requires_grad_(true);
+        auto loss = cross_entropy(x, y);
+        EXPECT_EQ(model::fused_cross_entropy(x, y).defined(), ours);
+        (loss * 1.7).backward();  // a non-unit upstream gradient
+        return std::make_pair(loss.detach(), x.grad());
+      };
+      auto [l_ours, g_ours] = run(true);
+      auto [l_ref, g_ref] = run(false);
+      const bool bf = dtype == torch::kBFloat16;
+      EXPECT_LT(rel_err(l_ours, l_ref), 1e-5) << "V " << V << " bf16 " << bf;
+      EXPECT_EQ(g_ours.scalar_type(), dtype);
+      EXPECT_EQ(g_ours.sizes(), base.sizes());
+      EXPECT_LT(rel_err(g_ours, g_ref), bf ? 1e-2 : 1e-5) << "V " << V << " bf16 " << bf;
+    }
+  }
+  // A target outside the vocabulary makes the loss NaN (the trainer's NaN check stops the run)
+  // rather than reading out of bounds.
+  auto x = torch::randn({4, 64}, cuda);
+  auto bad = torch::tensor({0, 5, 64, 1}, cuda.dtype(torch::kLong));
+  EXPECT_TRUE(std::isnan(model::fused_cross_entropy(x, bad).item<double>()));
+}
+
+// RoPE + QKV split equals narrow/view + rope_reference, forward and backward, with grouped-query
+// heads, shifted positions, a strided (transposed) upstream gradient and an unused output.
+TEST(Gpu, FusedRopeSplitMatchesReference) {
+  REQUIRE_KERNELS();
+  torch::manual_seed(22);
+  const auto cuda = torch::TensorOptions().device(torch::kCUDA);
+  const int64_t B = 2, T = 48, H = 4, Hkv = 2, hd = 32;
+  model::RotaryEmbedding rope(10000.0, hd, 128);
+  rope->to(torch::kCUDA);
+  auto pos = torch::arange(T, cuda.dtype(torch::kLong)) + 7;
+  for (auto dtype : {torch::kFloat32, torch::kBFloat16}) {
+    auto base = torch::randn({B, T, (H + 2 * Hkv) * hd}, cuda).to(dtype);
+    auto wq = torch::randn({B, H, T, hd}, cuda), wv = torch::randn({B, T, Hkv, hd}, cuda);
+    auto x1 = base.clone().requires_grad_(true);
+    auto [q, k, v] = model::fused_rope_split(x1, H, Hkv, rope->cos_cached, rope->sin_cached, pos);
+    ASSERT_TRUE(q.defined());
+    auto x2 = base.clone().requires_grad_(true);
+    auto cos = rope->cos_cached.index({pos}), sin = rope->sin_cached.index({pos});
+    auto part = [&](int64_t from, int64_t heads) {
+      return x2.narrow(-1, from * hd, heads * hd).view({B, T, heads, hd});
+    };
+    auto rq = model::rope_reference(part(0, H).transpose(1, 2), cos, sin).transpose(1, 2);
+    auto rk = model::rope_reference(part(H, Hkv).transpose(1, 2), cos, sin).transpose(1, 2);
+    auto rv = part(H + Hkv, Hkv);
+    const double tol = dtype == torch::kBFloat16 ? 1e-2 : 1e-6;
+    EXPECT_LT(rel_err(q, rq), tol);
+    EXPECT_LT(rel_err(k, rk), tol);
+    EXPECT_EQ(rel_err(v, rv), 0.0);
+    // k unused: its gradient arrives undefined and counts as zeros.
+    ((q.transpose(1, 2) * wq).sum() + (v * wv).sum()).backward();
+    ((rq.transpose(1, 2) * wq).sum() + (rv * wv).sum() + 0 * rk.sum()).backward();
+    EXPECT_LT(rel_err(x1.grad(), x2.grad()), tol);
+    EXPECT_EQ(x1.grad().narrow(-1, H * hd, Hkv * hd).abs().max().item<double>(), 0.0);
+  }
+}
+
+// The fused SwiGLU product equals SiLU(a)·b in value and gradient.
+TEST(Gpu, FusedSwigluMatchesReference) {
+  REQUIRE_KERNELS();
+  torch::manual_seed(23);
+  const auto cuda = torch::TensorOptions().device(torch::kCUDA);
+  for (auto dtype : {torch::kFloat32, torch::kBFloat16}) {
+    auto base = (torch::randn({6, 10, 2 * 96}, cuda) * 3).to(dtype);
+    auto w = torch::randn({6, 10, 96}, cuda);
+    auto x1 = base.clone().requires_grad_(true), x2 = base.clone().requires_grad_(true);
+    auto y1 = model::fused_swiglu(x1);
+    ASSERT_TRUE(y1.defined());
+    auto parts = x2.to(torch::kFloat32).chunk(2, -1);
+    auto y2 = torch::silu(parts[0]) * parts[1];
+    const double tol = dtype == torch::kBFloat16 ? 1e-2 : 1e-6;
+    EXPECT_EQ(y1.scalar_type(), dtype);
+    EXPECT_LT(rel_err(y1, y2), tol);
+    (y1 * w).sum().backward();
+    (y2 * w).sum().backward();
+    EXPECT_LT(rel_err(x1.grad(), x2.grad()), tol);
+  }
+}
+
+// The whole model with scalelab's kernels equals the model without them: logits, loss and every
+// parameter's gradient, in fp32 and under bf16 autocast.
+TEST(Gpu, ModelWithCustomKernelsMatchesLibTorchPath) {
+  REQUIRE_KERNELS();
+  accounting::ModelShape s = accounting::find_model_preset("cs336-tinystories").shape;
+  s.n_layers = 2;
+  s.n_kv_heads = 8;
+  torch::manual_seed(24);
+  model::TransformerLM m(s, model::ModelOptions{});
+  m->to(torch::kCUDA);
+  auto ids = torch::randint(0, s.vocab_size, {4, 128},
+                            torch::TensorOptions().dtype(torch::kLong).device(torch::kCUDA));
+  auto y = torch::randint(0, s.vocab_size, {4, 128},
+                          torch::TensorOptions().dtype(torch::kLong).device(torch::kCUDA));
+  for (bool bf16 : {false, true}) {
+    auto run = [&](bool ours) {
+      KernelsSwitch k(ours);
+      for (auto& p : m->parameters()) p.mutable_grad() = torch::Tensor();
+      torch::Tensor loss;
+      {
+        AutocastGuard ac(bf16);
+        loss = cross_entropy(m(ids), y);
+      }
+      loss.backward();
+      std::vector<torch::Tensor> grads;
+      for (auto& p : m->parameters()) grads.push_back(p.grad().clone());
+      return std::make_pair(loss.item<double>(), grads);
+    };
+    auto [l_ours, g_ours] = run(true);
+    auto [l_ref, g_ref] = run(false);
+    EXPECT_NEAR(l_ours, l_ref, bf16 ? 2e-3 : 1e-5) << "bf16 " << bf16;
+    for (size_t i = 0; i < g_ours.size(); ++i)
+      EXPECT_LT(rel_err(g_ours[i], g_ref[i]), bf16 ? 3e-2 : 1e-4)
+          << "parameter " << i << " bf16 " << bf16;
+  }
 }
 
 }  // namespace

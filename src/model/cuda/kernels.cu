@@ -1,0 +1,393 @@
+// scalelab's CUDA kernels (see kernels.h for what each computes). All are memory-bound: the floor
+// is the bytes each must move, and the notes by each kernel say how many that is.
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstdint>
+
+#include "model/cuda/kernels.h"
+
+namespace scalelab::model::cuda {
+namespace {
+
+using bf16 = __nv_bfloat16;
+
+// 8 elements ↔ 8 floats. bf16: one 16-byte load (ld.global.v4); fp32: two. Element 2i is the low
+// half of 32-bit word i (little-endian), and bf16 → fp32 is a 16-bit shift.
+__device__ __forceinline__ void load8(const float* p, float v[8]) {
+  const float4 a = reinterpret_cast<const float4*>(p)[0];
+  const float4 b = reinterpret_cast<const float4*>(p)[1];
+  v[0] = a.x, v[1] = a.y, v[2] = a.z, v[3] = a.w, v[4] = b.x, v[5] = b.y, v[6] = b.z, v[7] = b.w;
+}
+__device__ __forceinline__ void load8(const bf16* p, float v[8]) {
+  const uint4 u = *reinterpret_cast<const uint4*>(p);
+  const uint32_t w[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    v[2 * i] = __uint_as_float(w[i] << 16);
+    v[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u);
+  }
+}
+__device__ __forceinline__ void store8(float* p, const float v[8]) {
+  reinterpret_cast<float4*>(p)[0] = make_float4(v[0], v[1], v[2], v[3]);
+  reinterpret_cast<float4*>(p)[1] = make_float4(v[4], v[5], v[6], v[7]);
+}
+__device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
+  const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);  // round to nearest even, as .to(bf16)
+  return *reinterpret_cast<const uint32_t*>(&h);
+}
+__device__ __forceinline__ void store8(bf16* p, const float v[8]) {
+  *reinterpret_cast<uint4*>(p) = make_uint4(pack_bf16x2(v[0], v[1]), pack_bf16x2(v[2], v[3]),
+                                            pack_bf16x2(v[4], v[5]), pack_bf16x2(v[6], v[7]));
+}
+__device__ __forceinline__ float load1(const float* p) { return *p; }
+__device__ __forceinline__ float load1(const bf16* p) { return __bfloat162float(*p); }
+__device__ __forceinline__ void store1(float* p, float v) { *p = v; }
+__device__ __forceinline__ void store1(bf16* p, float v) { *p = __float2bfloat16_rn(v); }
+
+const char* launch_status() {
+  const cudaError_t e = cudaGetLastError();
+  return e == cudaSuccess ? nullptr : cudaGetErrorString(e);
+}
+bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+int64_t blocks_for(int64_t n, int threads) { return (n + threads - 1) / threads; }
+
+// ---------------------------------------------------------------------------------------------
+// Cross-entropy. One block per row. Forward reads the row once (2·V bytes in bf16: 3.3 GB for
+// GPT-2's 32k × 50k logits, ≈ 1.1 ms at 3 TB/s); backward reads it once and writes the gradient
+// once. LibTorch's path wrote fp32 log-probabilities, an fp32 gradient and its bf16 cast: ~20× the
+// bytes.
+constexpr int kCeThreads = 256;
+
+// Merge two partial (max, Σ exp(x − max)) pairs.
+__device__ __forceinline__ void merge(float& m, float& s, float om, float os) {
+  const float nm = fmaxf(m, om);
+  if (nm == -INFINITY) return;  // both empty so far
+  s = (m == -INFINITY ? 0.f : s * __expf(m - nm)) + (om == -INFINITY ? 0.f : os * __expf(om - nm));
+  m = nm;
+}
+
+template <typename T, bool kVec>
+__global__ void __launch_bounds__(kCeThreads)
+    ce_forward_kernel(const T* __restrict__ logits, int64_t vocab,
+                      const int64_t* __restrict__ targets, float* __restrict__ loss,
+                      float* __restrict__ lse) {
+  const int64_t row = blockIdx.x;
+  const T* x = logits + row * vocab;
+  float m = -INFINITY, s = 0.f;  // this thread's running max and Σ exp(x − m)
+  if constexpr (kVec) {
+    const int64_t n = vocab / 8;
+#pragma unroll 2
+    for (int64_t i = threadIdx.x; i < n; i += kCeThreads) {
+      float v[8];
+      load8(x + 8 * i, v);
+      float vm = v[0];
+#pragma unroll
+      for (int k = 1; k < 8; ++k) vm = fmaxf(vm, v[k]);
+      const float nm = fmaxf(m, vm);
+      float acc = 0.f;
+#pragma unroll
+      for (int k = 0; k < 8; ++k) acc += __expf(v[k] - nm);  // NaN in v propagates into acc
+      s = (m == -INFINITY ? 0.f : s * __expf(m - nm)) + acc;
+      m = nm;
+    }
+  } else {
+    for (int64_t j = threadIdx.x; j < vocab; j += kCeThreads) {
+      const float v = load1(x + j);
+      const float nm = fmaxf(m, v);
+      s = (m == -INFINITY ? 0.f : s * __expf(m - nm)) + __expf(v - nm);
+      m = nm;
+    }
+  }
+  // Block reduction of the (max, sum) pairs: within each warp, then across the warps.
+#pragma unroll
+  for (int off = 16; off > 0; off >>= 1)
+    merge(m, s, __shfl_xor_sync(0xffffffffu, m, off), __shfl_xor_sync(0xffffffffu, s, off));
+  __shared__ float warp_m[kCeThreads / 32], warp_s[kCeThreads / 32];
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  if (lane == 0) warp_m[warp] = m, warp_s[warp] = s;
+  __syncthreads();
+  if (warp != 0) return;
+  m = lane < kCeThreads / 32 ? warp_m[lane] : -INFINITY;
+  s = lane < kCeThreads / 32 ? warp_s[lane] : 0.f;
+#pragma unroll
+  for (int off = 16; off > 0; off >>= 1)
+    merge(m, s, __shfl_xor_sync(0xffffffffu, m, off), __shfl_xor_sync(0xffffffffu, s, off));
+  if (lane == 0) {
+    const float l = m + logf(s);
+    const int64_t t = targets[row];
+    lse[row] = l;
+    loss[row] = (t >= 0 && t < vocab) ? l - load1(x + t) : NAN;
+  }
+}
+
+template <typename T, bool kVec>
+__global__ void __launch_bounds__(kCeThreads)
+    ce_backward_kernel(const T* __restrict__ logits, int64_t vocab,
+                       const int64_t* __restrict__ targets, const float* __restrict__ lse,
+                       const float* __restrict__ grad_loss, float scale, T* __restrict__ grad) {
+  const int64_t row = blockIdx.x;
+  const T* x = logits + row * vocab;
+  T* g = grad + row * vocab;
+  const float l = lse[row], c = *grad_loss * scale;
+  const int64_t t = targets[row];
+  if constexpr (kVec) {
+    const int64_t n = vocab / 8;
+#pragma unroll 2
+    for (int64_t i = threadIdx.x; i < n; i += kCeThreads) {
+      float v[8];
+      load8(x + 8 * i, v);
+#pragma unroll
+      for (int k = 0; k < 8; ++k) v[k] = (__expf(v[k] - l) - (8 * i + k == t ? 1.f : 0.f)) * c;
+      store8(g + 8 * i, v);
+    }
+  } else {
+    for (int64_t j = threadIdx.x; j < vocab; j += kCeThreads)
+      store1(g + j, (__expf(load1(x + j) - l) - (j == t ? 1.f : 0.f)) * c);
+  }
+}
+
+template <typename T>
+const char* ce_forward(const void* logits, int64_t rows, int64_t vocab, const int64_t* targets,
+                       float* loss, float* lse, cudaStream_t st) {
+  const T* x = static_cast<const T*>(logits);
+  if (vocab % 8 == 0 && aligned16(logits))
+    ce_forward_kernel<T, true><<<rows, kCeThreads, 0, st>>>(x, vocab, targets, loss, lse);
+  else
+    ce_forward_kernel<T, false><<<rows, kCeThreads, 0, st>>>(x, vocab, targets, loss, lse);
+  return launch_status();
+}
+
+template <typename T>
+const char* ce_backward(const void* logits, int64_t rows, int64_t vocab, const int64_t* targets,
+                        const float* lse, const float* grad_loss, float scale, void* grad,
+                        cudaStream_t st) {
+  const T* x = static_cast<const T*>(logits);
+  T* g = static_cast<T*>(grad);
+  if (vocab % 8 == 0 && aligned16(logits) && aligned16(grad))
+    ce_backward_kernel<T, true>
+        <<<rows, kCeThreads, 0, st>>>(x, vocab, targets, lse, grad_loss, scale, g);
+  else
+    ce_backward_kernel<T, false>
+        <<<rows, kCeThreads, 0, st>>>(x, vocab, targets, lse, grad_loss, scale, g);
+  return launch_status();
+}
+
+// ---------------------------------------------------------------------------------------------
+// RoPE + QKV split. One thread per 8 consecutive elements of a head (head_dim % 8 == 0), so a
+// thread's 4 pairs share one position. Forward reads QKV once and writes q, k, v once (2 × 2·C
+// bytes per token in bf16); it replaces LibTorch's fp32 cast, complex multiply and cast back for q
+// and k (≈ 10 passes) and V's contiguous copy. Backward writes one dQKV instead of three
+// zero-filled slice gradients summed together.
+constexpr int kEltThreads = 256;
+
+__device__ __forceinline__ void rotate4(float x[8], const float* c, const float* s, float sign) {
+#pragma unroll
+  for (int p = 0; p < 4; ++p) {
+    const float a = x[2 * p], b = x[2 * p + 1], cs = c[p], sn = sign * s[p];
+    x[2 * p] = a * cs - b * sn;
+    x[2 * p + 1] = a * sn + b * cs;
+  }
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kEltThreads)
+    rope_split_forward_kernel(const T* __restrict__ qkv, QkvShape sh, const float* __restrict__ cos,
+                              const float* __restrict__ sin, int64_t max_pos,
+                              const int64_t* __restrict__ positions, T* __restrict__ q,
+                              T* __restrict__ k, T* __restrict__ v, int64_t chunks) {
+  const int64_t idx = blockIdx.x * static_cast<int64_t>(kEltThreads) + threadIdx.x;
+  if (idx >= chunks) return;
+  const int64_t C = (sh.n_heads + 2 * sh.n_kv_heads) * sh.head_dim, per_row = C / 8;
+  const int64_t row = idx / per_row, c = (idx % per_row) * 8;  // row = b·seq + t
+  const int64_t head = c / sh.head_dim, within = c % sh.head_dim;
+  float x[8];
+  load8(qkv + row * C + c, x);
+  if (head < sh.n_heads + sh.n_kv_heads) {
+    const int64_t pos = positions[row % sh.seq], half = sh.head_dim / 2;
+    if (pos < 0 || pos >= max_pos) {
+#pragma unroll
+      for (int i = 0; i < 8; ++i) x[i] = NAN;
+    } else {
+      rotate4(x, cos + pos * half + within / 2, sin + pos * half + within / 2, 1.f);
+    }
+    T* dst = head < sh.n_heads
+                 ? q + (row * sh.n_heads + head) * sh.head_dim + within
+                 : k + (row * sh.n_kv_heads + head - sh.n_heads) * sh.head_dim + within;
+    store8(dst, x);
+  } else {
+    store8(v + (row * sh.n_kv_heads + head - sh.n_heads - sh.n_kv_heads) * sh.head_dim + within, x);
+  }
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kEltThreads)
+    rope_split_backward_kernel(const T* __restrict__ dq, Strides sq, const T* __restrict__ dk,
+                               Strides sk, const T* __restrict__ dv, Strides sv, QkvShape sh,
+                               const float* __restrict__ cos, const float* __restrict__ sin,
+                               int64_t max_pos, const int64_t* __restrict__ positions,
+                               T* __restrict__ dqkv, int64_t chunks) {
+  const int64_t idx = blockIdx.x * static_cast<int64_t>(kEltThreads) + threadIdx.x;
+  if (idx >= chunks) return;
+  const int64_t C = (sh.n_heads + 2 * sh.n_kv_heads) * sh.head_dim, per_row = C / 8;
+  const int64_t row = idx / per_row, c = (idx % per_row) * 8;
+  const int64_t b = row / sh.seq, t = row % sh.seq;
+  const int64_t head = c / sh.head_dim, within = c % sh.head_dim;
+  const T* src = nullptr;
+  if (head < sh.n_heads) {
+    if (dq) src = dq + b * sq.batch + t * sq.seq + head * sq.head + within;
+  } else if (head < sh.n_heads + sh.n_kv_heads) {
+    if (dk) src = dk + b * sk.batch + t * sk.seq + (head - sh.n_heads) * sk.head + within;
+  } else if (dv) {
+    src = dv + b * sv.batch + t * sv.seq + (head - sh.n_heads - sh.n_kv_heads) * sv.head + within;
+  }
+  float x[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+  if (src) load8(src, x);
+  if (head < sh.n_heads + sh.n_kv_heads) {
+    const int64_t pos = positions[t], half = sh.head_dim / 2;
+    if (pos < 0 || pos >= max_pos) {
+#pragma unroll
+      for (int i = 0; i < 8; ++i) x[i] = NAN;
+    } else {
+      rotate4(x, cos + pos * half + within / 2, sin + pos * half + within / 2, -1.f);
+    }
+  }
+  store8(dqkv + row * C + c, x);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SwiGLU's elementwise part. Forward reads [a | b] and writes SiLU(a)·b (3 × 2·f bytes per token
+// in bf16; LibTorch's SiLU then product move 5); backward reads a, b, g and writes da, db (5
+// instead of ~9, and only the W1|W3 output stays saved, not SiLU(a) as well).
+__device__ __forceinline__ float sigmoid(float a) { return 1.f / (1.f + __expf(-a)); }
+
+template <typename T>
+__global__ void __launch_bounds__(kEltThreads)
+    swiglu_forward_kernel(const T* __restrict__ h, int64_t f, T* __restrict__ out, int64_t chunks) {
+  const int64_t idx = blockIdx.x * static_cast<int64_t>(kEltThreads) + threadIdx.x;
+  if (idx >= chunks) return;
+  const int64_t per_row = f / 8, row = idx / per_row, j = (idx % per_row) * 8;
+  float a[8], b[8];
+  load8(h + row * 2 * f + j, a);
+  load8(h + row * 2 * f + f + j, b);
+#pragma unroll
+  for (int i = 0; i < 8; ++i) a[i] = a[i] * sigmoid(a[i]) * b[i];
+  store8(out + row * f + j, a);
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kEltThreads)
+    swiglu_backward_kernel(const T* __restrict__ h, const T* __restrict__ dout, int64_t f,
+                           T* __restrict__ dh, int64_t chunks) {
+  const int64_t idx = blockIdx.x * static_cast<int64_t>(kEltThreads) + threadIdx.x;
+  if (idx >= chunks) return;
+  const int64_t per_row = f / 8, row = idx / per_row, j = (idx % per_row) * 8;
+  float a[8], b[8], g[8];
+  load8(h + row * 2 * f + j, a);
+  load8(h + row * 2 * f + f + j, b);
+  load8(dout + row * f + j, g);
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const float sg = sigmoid(a[i]), silu = a[i] * sg;
+    const float da = g[i] * b[i] * sg * (1.f + a[i] * (1.f - sg));
+    b[i] = g[i] * silu;
+    a[i] = da;
+  }
+  store8(dh + row * 2 * f + j, a);
+  store8(dh + row * 2 * f + f + j, b);
+}
+
+}  // namespace
+
+const char* cross_entropy_forward(DType dtype, const void* logits, int64_t rows, int64_t vocab,
+                                  const int64_t* targets, float* loss, float* lse, void* stream) {
+  if (rows == 0) return nullptr;
+  auto st = static_cast<cudaStream_t>(stream);
+  return dtype == DType::kBFloat16 ? ce_forward<bf16>(logits, rows, vocab, targets, loss, lse, st)
+                                   : ce_forward<float>(logits, rows, vocab, targets, loss, lse, st);
+}
+
+const char* cross_entropy_backward(DType dtype, const void* logits, int64_t rows, int64_t vocab,
+                                   const int64_t* targets, const float* lse, const float* grad_loss,
+                                   float scale, void* grad_logits, void* stream) {
+  if (rows == 0) return nullptr;
+  auto st = static_cast<cudaStream_t>(stream);
+  return dtype == DType::kBFloat16 ? ce_backward<bf16>(logits, rows, vocab, targets, lse, grad_loss,
+                                                       scale, grad_logits, st)
+                                   : ce_backward<float>(logits, rows, vocab, targets, lse,
+                                                        grad_loss, scale, grad_logits, st);
+}
+
+const char* rope_split_forward(DType dtype, const void* qkv, QkvShape sh, const float* cos,
+                               const float* sin, int64_t max_pos, const int64_t* positions, void* q,
+                               void* k, void* v, void* stream) {
+  const int64_t chunks = sh.batch * sh.seq * (sh.n_heads + 2 * sh.n_kv_heads) * sh.head_dim / 8;
+  if (chunks == 0) return nullptr;
+  auto st = static_cast<cudaStream_t>(stream);
+  const auto grid = blocks_for(chunks, kEltThreads);
+  if (dtype == DType::kBFloat16)
+    rope_split_forward_kernel<bf16><<<grid, kEltThreads, 0, st>>>(
+        static_cast<const bf16*>(qkv), sh, cos, sin, max_pos, positions, static_cast<bf16*>(q),
+        static_cast<bf16*>(k), static_cast<bf16*>(v), chunks);
+  else
+    rope_split_forward_kernel<float><<<grid, kEltThreads, 0, st>>>(
+        static_cast<const float*>(qkv), sh, cos, sin, max_pos, positions, static_cast<float*>(q),
+        static_cast<float*>(k), static_cast<float*>(v), chunks);
+  return launch_status();
+}
+
+const char* rope_split_backward(DType dtype, const void* dq, Strides sq, const void* dk, Strides sk,
+                                const void* dv, Strides sv, QkvShape sh, const float* cos,
+                                const float* sin, int64_t max_pos, const int64_t* positions,
+                                void* dqkv, void* stream) {
+  const int64_t chunks = sh.batch * sh.seq * (sh.n_heads + 2 * sh.n_kv_heads) * sh.head_dim / 8;
+  if (chunks == 0) return nullptr;
+  auto st = static_cast<cudaStream_t>(stream);
+  const auto grid = blocks_for(chunks, kEltThreads);
+  if (dtype == DType::kBFloat16)
+    rope_split_backward_kernel<bf16><<<grid, kEltThreads, 0, st>>>(
+        static_cast<const bf16*>(dq), sq, static_cast<const bf16*>(dk), sk,
+        static_cast<const bf16*>(dv), sv, sh, cos, sin, max_pos, positions,
+        static_cast<bf16*>(dqkv), chunks);
+  else
+    rope_split_backward_kernel<float><<<grid, kEltThreads, 0, st>>>(
+        static_cast<const float*>(dq), sq, static_cast<const float*>(dk), sk,
+        static_cast<const float*>(dv), sv, sh, cos, sin, max_pos, positions,
+        static_cast<float*>(dqkv), chunks);
+  return launch_status();
+}
+
+const char* swiglu_forward(DType dtype, const void* h, int64_t rows, int64_t f, void* out,
+                           void* stream) {
+  const int64_t chunks = rows * f / 8;
+  if (chunks == 0) return nullptr;
+  auto st = static_cast<cudaStream_t>(stream);
+  const auto grid = blocks_for(chunks, kEltThreads);
+  if (dtype == DType::kBFloat16)
+    swiglu_forward_kernel<bf16><<<grid, kEltThreads, 0, st>>>(static_cast<const bf16*>(h), f,
+                                                              static_cast<bf16*>(out), chunks);
+  else
+    swiglu_forward_kernel<float><<<grid, kEltThreads, 0, st>>>(static_cast<const float*>(h), f,
+                                                               static_cast<float*>(out), chunks);
+  return launch_status();
+}
+
+const char* swiglu_backward(DType dtype, const void* h, const void* dout, int64_t rows, int64_t f,
+                            void* dh, void* stream) {
+  const int64_t chunks = rows * f / 8;
+  if (chunks == 0) return nullptr;
+  auto st = static_cast<cudaStream_t>(stream);
+  const auto grid = blocks_for(chunks, kEltThreads);
+  if (dtype == DType::kBFloat16)
+    swiglu_backward_kernel<bf16><<<grid, kEltThreads, 0, st>>>(static_cast<const bf16*>(h),
+                                                               static_cast<const bf16*>(dout), f,
+                                                               static_cast<bf16*>(dh), chunks);
+  else
+    swiglu_backward_kernel<float><<<grid, kEltThreads, 0, st>>>(static_cast<const float*>(h),
+                                                                static_cast<const float*>(dout), f,
+                                                                static_cast<float*>(dh), chunks);
+  return launch_status();
+}
+
+}  // namespace scalelab::model::cuda

@@ -159,6 +159,28 @@ int main(int argc, char** argv) try {
       1e3 * secs / steps, 100 * mfu, peak_gib, pred_gib,
       peak_gib > 0 ? 100 * (pred_gib / peak_gib - 1) : 0.0, last.item<double>(), opt.fused(),
       kernels);
+  {
+    // What one forward keeps for backward (activations, the saved logits, autocast's bf16 weight
+    // copies that the matmuls saved), next to the model's terms for them.
+    if (dev.is_cuda()) torch::cuda::synchronize();
+    const double before = allocated(false);
+    torch::Tensor loss;
+    {
+      train::AutocastGuard autocast(bf16);
+      loss = train::cross_entropy(m(x), y);
+    }
+    if (dev.is_cuda()) torch::cuda::synchronize();
+    const double kept = allocated(false) - before;
+    loss.backward();
+    opt.zero_grad();
+    const double saved_logits = static_cast<double>(batch * T * s.vocab_size) * (bf16 ? 2 : 4) / G;
+    fmt::print(
+        "  forward keeps {:.2f} GiB | predicted {:.2f} ({:+.1f}%): activations {:.2f} + saved "
+        "logits {:.2f} + bf16 weight copies {:.2f}\n",
+        kept, mb.activations / G + saved_logits + mb.working_copy / G,
+        100 * ((mb.activations / G + saved_logits + mb.working_copy / G) / kept - 1),
+        mb.activations / G, saved_logits, mb.working_copy / G);
+  }
   if (profile) {
 #if SCALELAB_KINETO
     // GPU time per step by kernel name over 3 profiled steps, largest first, and the sum of all

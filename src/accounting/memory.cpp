@@ -12,10 +12,14 @@
 //   FFN input           e·d (shared by W1 and W3)
 //   SwiGLU              W1 out, SiLU out, W3 out, product: 4·e·f   (GELU MLP: 3·e·f)
 //                       fused kernel (fused_kernels): [W1 out | W3 out] and product: 3·e·f
-// Residual adds and RoPE (constant cos/sin) save nothing. The final norm saves r·d + 4 and the LM
-// head input e·d per token; the logits cost e·V saved + 4·V for the fp32 gradient + e·V for its
-// cast back (8·V per token in bf16-mixed, 8·V in fp32), or with the fused cross-entropy kernel
-// e·V saved + e·V for the gradient written directly in the logits' dtype (4·V in bf16-mixed).
+// With fused_kernels (the CUDA path: LibTorch 2.x's fused RMSNorm and scalelab's kernels) each
+// RMSNorm saves r·d + 4 (input, rstd) and the O-projection input is the fused attention's output
+// (0 more).
+// Residual adds and RoPE (constant cos/sin) save nothing. The final norm saves what the others do
+// and the LM head input e·d per token; the logits cost e·V saved + 4·V for the fp32 gradient + e·V
+// for its cast back (8·V per token in bf16-mixed, 8·V in fp32), or with the fused cross-entropy
+// kernel e·V saved + e·V for the gradient written directly in the logits' dtype (4·V in
+// bf16-mixed).
 #include "accounting/memory.h"
 
 #include <cmath>
@@ -91,11 +95,16 @@ MemoryBreakdown estimate_memory(const ModelShape& in, const MemoryOptions& opt) 
       break;
   }
   const double ffn_saved = s.ffn == FfnKind::kSwiGlu && !opt.fused_kernels ? 4 * f : 3 * f;
+  // The CUDA path with fused kernels (measured by bench/train_bench.cpp's "forward keeps" line):
+  // LibTorch 2.x's fused RMSNorm saves its input and rstd only, and the fused attention's output
+  // is the O-projection's input itself, not a copy.
+  const double norm_saved = opt.fused_kernels ? r * d + 4 : 2 * r * d + 4;
+  const double o_proj_input = opt.fused_kernels && opt.flash_attention ? 0 : e * d;
   // Per token, per block, everything but the attention core's probabilities / log-sum-exp.
-  const double common = 2 * (2 * r * d + 4)      // two RMSNorms: input, normalised x, rstd
+  const double common = 2 * norm_saved           // two RMSNorms: input (normalised x), rstd
                         + e * d                  // QKV input
                         + e * (d + kv) + e * kv  // Q, K (rotated), V
-                        + e * d                  // O-projection input
+                        + o_proj_input           // O-projection input
                         + e * d                  // FFN input
                         + e * ffn_saved;
   const double plain_core = e * H * T;      // softmax probabilities, one T-row per head per token
@@ -104,7 +113,7 @@ MemoryBreakdown estimate_memory(const ModelShape& in, const MemoryOptions& opt) 
   m.activations_per_layer_per_seq_flash = T * (common + flash_core);
   m.activations_per_layer_per_seq = opt.flash_attention ? m.activations_per_layer_per_seq_flash
                                                         : m.activations_per_layer_per_seq_plain;
-  const double head_inputs = T * (2 * r * d + 4 + e * d);  // final norm + LM head input
+  const double head_inputs = T * (norm_saved + e * d);  // final norm + LM head input
   if (opt.recompute) {
     // Checkpoint each block's input (r·d per token); during backward one block is rematerialised.
     m.activations = B * (L * T * r * d + m.activations_per_layer_per_seq + head_inputs);

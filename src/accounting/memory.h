@@ -31,8 +31,9 @@ struct MemoryOptions {
   Precision precision = Precision::kBf16Mixed;
   bool flash_attention = true;  // fused attention: no T×T probabilities saved
   bool recompute = false;       // full activation recomputation (checkpoint every block)
-  // scalelab's CUDA kernels (src/model/fused.h): the cross-entropy gradient is written in the
-  // logits' dtype with no fp32 (N, V) buffer, and SwiGLU saves [W1 x | W3 x] and the product only.
+  // The CUDA training path (LibTorch 2.x, scalelab's kernels in src/model/fused.h): the
+  // cross-entropy gradient is written in the logits' dtype with no fp32 (N, V) buffer, SwiGLU saves
+  // [W1 x | W3 x] and the product only, RMSNorm its input and rstd only.
   bool fused_kernels = false;
 };
 

@@ -129,6 +129,24 @@ double CosineSchedule::lr(int64_t t) const {
 torch::Tensor clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm,
                              double eps) {
   torch::NoGradGuard ng;
+#if TORCH_VERSION_MAJOR >= 2
+  // On CUDA with LibTorch 2.x: the multi-tensor kernels torch.nn.utils.clip_grad_norm_ uses (a few
+  // launches for all parameters instead of four per parameter). Same arithmetic up to summation
+  // order (GPU test).
+  std::vector<torch::Tensor> grads;
+  bool foreach = true;
+  for (const auto& p : params) {
+    if (!p.grad().defined()) continue;
+    grads.push_back(p.grad());
+    foreach
+      = foreach && p.grad().is_cuda() && p.grad().scalar_type() == torch::kFloat32;
+  }
+  if (foreach && !grads.empty()) {
+    auto total = at::stack(at::_foreach_norm(grads, 2)).norm();  // stays on the device
+    if (max_norm > 0) at::_foreach_mul_(grads, (max_norm / (total + eps)).clamp_max(1.0));
+    return total;
+  }
+#endif
   std::vector<torch::Tensor> norms;
   for (const auto& p : params)
     if (p.grad().defined()) norms.push_back(p.grad().to(torch::kFloat32).pow(2).sum());

@@ -79,8 +79,9 @@ TEST(Memory, FlashAndRecomputeSaveMemoryOnRealShapes) {
   EXPECT_GT(flash, 4 * rec);
 }
 
-// The fused kernels: the logits cost 2·e·V per token instead of (e + 4 + e)·V in bf16-mixed (the
-// same 8·V in fp32), and SwiGLU saves 3·e·f instead of 4·e·f per token per layer.
+// The CUDA path with fused kernels: the logits cost 2·e·V per token instead of (e + 4 + e)·V in
+// bf16-mixed (the same 8·V in fp32); SwiGLU saves 3·e·f instead of 4·e·f, each RMSNorm r·d + 4
+// instead of 2·r·d + 4, and the O-projection input is attention's output.
 TEST(Memory, FusedKernelsSaveLogitAndSwigluBytes) {
   ModelShape s = find_model_preset("cs336-tinystories").shape;
   MemoryOptions o;
@@ -91,8 +92,11 @@ TEST(Memory, FusedKernelsSaveLogitAndSwigluBytes) {
   const double tokens = 4.0 * s.context_length;
   EXPECT_DOUBLE_EQ(plain.logits, tokens * 8 * s.vocab_size);
   EXPECT_DOUBLE_EQ(fused.logits, tokens * 4 * s.vocab_size);
+  // Per layer: SiLU(W1 x) (e·f), the two norms' normalised outputs (2·r·d) and the O-projection's
+  // input copy (e·d); the final norm's normalised output (r·d). e = 2, r = 4.
+  const double d = s.d_model, f = s.d_ff;
   EXPECT_DOUBLE_EQ(plain.activations - fused.activations,
-                   tokens * s.n_layers * 2.0 /* e */ * s.d_ff);
+                   tokens * (s.n_layers * (2 * f + 2 * 4 * d + 2 * d) + 4 * d));
   EXPECT_EQ(to_json(fused)["fused_kernels"], true);
   o.precision = Precision::kFp32;
   o.fused_kernels = false;

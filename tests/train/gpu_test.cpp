@@ -343,5 +343,27 @@ TEST(Gpu, ModelWithCustomKernelsMatchesLibTorchPath) {
   }
 }
 
+// Gradient clipping on CUDA (multi-tensor kernels on LibTorch 2.x) equals the CPU computation.
+TEST(Gpu, ClippingOnCudaMatchesCpu) {
+  REQUIRE_CUDA();
+  torch::manual_seed(25);
+  std::vector<torch::Tensor> cpu, gpu;
+  for (int64_t n : {7, 300, 4096}) {
+    auto p = torch::zeros({n}, torch::requires_grad());
+    p.mutable_grad() = torch::randn({n});
+    cpu.push_back(p);
+    auto q = torch::zeros({n}, torch::TensorOptions().device(torch::kCUDA).requires_grad(true));
+    q.mutable_grad() = p.grad().to(torch::kCUDA);
+    gpu.push_back(q);
+  }
+  auto a = clip_grad_norm(cpu, 1.0), b = clip_grad_norm(gpu, 1.0);
+  EXPECT_NEAR(a.item<double>(), b.item<double>(), 1e-4 * a.item<double>());
+  for (size_t i = 0; i < cpu.size(); ++i)
+    EXPECT_TRUE(torch::allclose(cpu[i].grad(), gpu[i].grad().cpu(), 1e-5, 1e-6));
+  // Below the threshold nothing changes.
+  auto c = clip_grad_norm(gpu, 1e6);
+  EXPECT_NEAR(c.item<double>(), 1.0, 1e-4);
+}
+
 }  // namespace
 }  // namespace scalelab::train

@@ -3,29 +3,16 @@
 # Debian dev packages carried in .debs/ (the machine has none; see DEVELOPERS.md), builds the `cuda`
 # preset, runs the GPU tests and the training throughput benchmark, prints a table last.
 # Logs go to $OUT (the device tool brings them back).
-set -uo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-out=${OUT:-/tmp/scalelab-gpu}
-mkdir -p "$out"
+source "$(dirname "$0")/gpu_setup.sh"
 {
   uname -srm; head -2 /etc/os-release; ldd --version | head -1; (g++ --version || c++ --version) | head -1
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
   python3 -c 'import torch; print("torch", torch.__version__, "cxx11abi", torch.compiled_with_cxx11_abi())'
-  command -v pkg-config || echo "no pkg-config"
 } 2>&1 | tee "$out/env.txt"
-deps=/opt/deps
-mkdir -p $deps
-for f in "$root"/.debs/*.deb; do dpkg -x "$f" $deps; done
-export LD_LIBRARY_PATH=$deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
-export PKG_CONFIG_PATH=$deps/usr/lib/x86_64-linux-gnu/pkgconfig PKG_CONFIG_SYSROOT_DIR=$deps
-torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
-cd "$root"
-cmake --preset cuda -DCMAKE_PREFIX_PATH="$torch_prefix;$deps/usr" -DICU_ROOT=$deps/usr \
-  -DSCALELAB_BUILD_TESTS=ON -DSCALELAB_BUILD_BENCH=ON \
-  -DCMAKE_CXX_FLAGS="-isystem $deps/usr/include" > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
+cuda_configure ON ON
 grep -E "scalelab|Torch|CUDA" "$out/configure.log" | tail -5
-time cmake --build --preset cuda -j "$(nproc)" --target scalelab train_bench gpu_test model_test train_test \
-  > "$out/build.log" 2>&1 || { grep -E "error" "$out/build.log" | head -30; tail -20 "$out/build.log"; exit 1; }
+cuda_build scalelab train_bench gpu_test model_test train_test
+tail -3 "$out/build.log"
 bin=build-cuda/bin
 echo "== GPU tests"; $bin/gpu_test 2>&1 | tee "$out/gpu_test.log" | grep -E "OK \]|FAILED|SKIPPED|Failure" 
 echo "== model/train tests (CPU paths, LibTorch 2.x)"

@@ -4,25 +4,10 @@
 # docs corpus carried in .bench-data/docs20.txt (../shared/bench/make_docs_corpus.sh), and copies
 # the report, the run database and the logs to $OUT. The sweep directory lives in build-cuda/
 # (kept between calls), so running this again resumes an unfinished sweep.
-set -uo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-out=${OUT:-/tmp/scalelab-gpu}
-mkdir -p "$out"
+source "$(dirname "$0")/gpu_setup.sh"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/env.txt"
-deps=/opt/deps
-if [ ! -d $deps/usr/include/nlohmann ]; then
-  mkdir -p $deps
-  for f in "$root"/.debs/*.deb; do dpkg -x "$f" $deps; done
-fi
-export LD_LIBRARY_PATH=$deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
-export PKG_CONFIG_PATH=$deps/usr/lib/x86_64-linux-gnu/pkgconfig PKG_CONFIG_SYSROOT_DIR=$deps
-torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
-cd "$root"
-cmake --preset cuda -DCMAKE_PREFIX_PATH="$torch_prefix;$deps/usr" -DICU_ROOT=$deps/usr \
-  -DSCALELAB_BUILD_TESTS=ON -DSCALELAB_BUILD_BENCH=OFF \
-  -DCMAKE_CXX_FLAGS="-isystem $deps/usr/include" > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
-( time cmake --build --preset cuda -j "$(nproc)" --target scalelab gpu_test ) > "$out/build.log" 2>&1 \
-  || { grep -E "error" "$out/build.log" | head -30; tail -20 "$out/build.log"; exit 1; }
+cuda_configure ON OFF
+cuda_build scalelab gpu_test
 tail -3 "$out/build.log"
 echo "== GPU tests"; build-cuda/bin/gpu_test 2>&1 | tee "$out/gpu_test.log" | grep -E "OK \]|FAILED|SKIPPED|Failure|fp32 "
 sweep=build-cuda/h100-sweep

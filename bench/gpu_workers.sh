@@ -2,27 +2,12 @@
 # On a multi-GPU machine of the device tool: builds scalelab (cuda preset, .debs carried as for
 # gpu_bench.sh), runs a tiny sweep with one worker process per GPU (--gpus 0,1,…) and checks that
 # every run finished once and that each worker (a distinct pid) trained runs on its own GPU.
-set -uo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-out=${OUT:-/tmp/scalelab-gpu}
-mkdir -p "$out"
+source "$(dirname "$0")/gpu_setup.sh"
 nvidia-smi --query-gpu=index,name --format=csv,noheader | tee "$out/env.txt"
 n=$(nvidia-smi --query-gpu=index --format=csv,noheader | wc -l)
 gpus=$(seq -s, 0 $((n - 1)))
-deps=/opt/deps
-if [ ! -d $deps/usr/include/nlohmann ]; then
-  mkdir -p $deps
-  for f in "$root"/.debs/*.deb; do dpkg -x "$f" $deps; done
-fi
-export LD_LIBRARY_PATH=$deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
-export PKG_CONFIG_PATH=$deps/usr/lib/x86_64-linux-gnu/pkgconfig PKG_CONFIG_SYSROOT_DIR=$deps
-torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
-cd "$root"
-cmake --preset cuda -DCMAKE_PREFIX_PATH="$torch_prefix;$deps/usr" -DICU_ROOT=$deps/usr \
-  -DSCALELAB_BUILD_TESTS=OFF -DSCALELAB_BUILD_BENCH=OFF \
-  -DCMAKE_CXX_FLAGS="-isystem $deps/usr/include" > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
-cmake --build --preset cuda -j "$(nproc)" --target scalelab > "$out/build.log" 2>&1 \
-  || { grep -E "error" "$out/build.log" | head -30; exit 1; }
+cuda_configure OFF OFF
+cuda_build scalelab
 sweep=build-cuda/workers-sweep
 rm -rf $sweep
 cat > "$out/tiny.json" <<JSON

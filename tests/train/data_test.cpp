@@ -2,11 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 
 #include "common/error.h"
 #include "common/file_util.h"
-#include "common/json.h"
+#include "token_file.h"
 
 namespace scalelab::train {
 namespace {
@@ -15,14 +14,7 @@ std::filesystem::path write_tokens(const std::string& name, const std::vector<ui
                                    int64_t claim = -1) {
   auto d = std::filesystem::temp_directory_path() / ("scalelab_data_" + std::to_string(getpid()));
   std::filesystem::create_directories(d);
-  auto p = d / name;
-  std::ofstream(p, std::ios::binary)
-      .write(reinterpret_cast<const char*>(ids.data()),
-             static_cast<std::streamsize>(ids.size() * 2));
-  json::write_file(
-      p.string() + ".json",
-      {{"dtype", "uint16"}, {"count", claim < 0 ? static_cast<int64_t>(ids.size()) : claim}});
-  return p;
+  return test_util::write_token_file(d / name, ids, claim);
 }
 
 std::string error_of(const std::function<void()>& f) {

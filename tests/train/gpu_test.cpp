@@ -5,13 +5,12 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 
 #include "common/file_util.h"
-#include "common/json.h"
 #include "model/fused.h"
 #include "model/layers.h"
 #include "model/transformer.h"
+#include "token_file.h"
 #include "train/autocast.h"
 #include "train/optim.h"
 #include "train/trainer.h"
@@ -71,9 +70,7 @@ TEST(Gpu, TrainerRunsBf16MixedOnCuda) {
   std::filesystem::create_directories(dir);
   std::vector<uint16_t> ids(20000);
   for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<uint16_t>((i * 7919) % 500);
-  std::ofstream(dir / "t.bin", std::ios::binary)
-      .write(reinterpret_cast<const char*>(ids.data()), 40000);
-  json::write_file(dir.string() + "/t.bin.json", {{"dtype", "uint16"}, {"count", 20000}});
+  test_util::write_token_file(dir / "t.bin", ids);
   TrainConfig c;
   c.model.vocab_size = 512;
   c.model.context_length = 128;
@@ -125,10 +122,7 @@ TEST(Gpu, Bf16MixedLearnsAsWellAsFp32) {
     ids[i] = (i % 64 < 32) ? static_cast<uint16_t>(std::min(1023.0, std::exp(u * 6.9)))
                            : static_cast<uint16_t>((i * 31) % 97 + 900);
   }
-  std::ofstream(dir / "t.bin", std::ios::binary)
-      .write(reinterpret_cast<const char*>(ids.data()),
-             static_cast<std::streamsize>(ids.size() * 2));
-  json::write_file(dir.string() + "/t.bin.json", {{"dtype", "uint16"}, {"count", ids.size()}});
+  test_util::write_token_file(dir / "t.bin", ids);
   auto run = [&](const std::string& precision) {
     TrainConfig c;
     c.model.vocab_size = 1024;

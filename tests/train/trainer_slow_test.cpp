@@ -1,9 +1,8 @@
 #include <gtest/gtest.h>
 
-#include <fstream>
 
 #include "common/file_util.h"
-#include "common/json.h"
+#include "token_file.h"
 #include "tokenizer/bpe_trainer.h"
 #include "tokenizer/file_encoder.h"
 #include "tokenizer/vocab_io.h"
@@ -35,11 +34,9 @@ TEST(TrainerSlow, EndToEndOnBundledTextWithOurTokenizer) {
   auto all = tokenizer::read_token_file(dir / "all.bin");
   const size_t cut = all.size() * 9 / 10;
   auto write = [&](const std::string& name, size_t b, size_t e) {
-    std::vector<uint16_t> v(all.begin() + static_cast<std::ptrdiff_t>(b),
-                            all.begin() + static_cast<std::ptrdiff_t>(e));
-    std::ofstream(dir / name, std::ios::binary)
-        .write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(2 * v.size()));
-    json::write_file((dir / name).string() + ".json", {{"dtype", "uint16"}, {"count", v.size()}});
+    test_util::write_token_file(
+        dir / name, std::vector<uint16_t>(all.begin() + static_cast<std::ptrdiff_t>(b),
+                                          all.begin() + static_cast<std::ptrdiff_t>(e)));
   };
   write("train.bin", 0, cut);
   write("val.bin", cut, all.size());

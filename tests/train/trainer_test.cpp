@@ -8,6 +8,7 @@
 #include "common/file_util.h"
 #include "common/json.h"
 #include "model/transformer.h"
+#include "token_file.h"
 #include "tokenizer/bpe_trainer.h"
 #include "tokenizer/file_encoder.h"
 #include "tokenizer/vocab_io.h"
@@ -46,11 +47,7 @@ fs::path token_file(const fs::path& dir, int64_t n, int64_t vocab) {
     t = static_cast<uint16_t>((s >> 16) % static_cast<uint32_t>(vocab));
   }
   for (size_t i = 200; i < ids.size(); ++i) ids[i] = ids[i % 200];  // period 200: memorisable
-  auto p = dir / "tokens.bin";
-  std::ofstream(p, std::ios::binary)
-      .write(reinterpret_cast<const char*>(ids.data()), static_cast<std::streamsize>(2 * n));
-  json::write_file(p.string() + ".json", {{"dtype", "uint16"}, {"count", n}});
-  return p;
+  return test_util::write_token_file(dir / "tokens.bin", ids);
 }
 
 accounting::ModelShape tiny() {

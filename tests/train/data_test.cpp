@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-
 #include "common/error.h"
 #include "common/file_util.h"
 #include "token_file.h"

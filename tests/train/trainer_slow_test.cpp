@@ -1,6 +1,5 @@
 #include <gtest/gtest.h>
 
-
 #include "common/file_util.h"
 #include "token_file.h"
 #include "tokenizer/bpe_trainer.h"

@@ -1,5 +1,5 @@
-// Test helper: writes ids as a uint16 token file with its JSON sidecar, the format `scalelab
-// tokenizer encode` writes. `count` may claim another length than the ids have (a truncated file).
+// Test helper: writes ids as a uint16 token file with its sidecar (write_token_meta, as `scalelab
+// tokenizer encode` does). `count` may claim another length than the ids have (a truncated file).
 #pragma once
 
 #include <cstdint>
@@ -7,7 +7,7 @@
 #include <fstream>
 #include <vector>
 
-#include "common/json.h"
+#include "common/token_file.h"
 
 namespace scalelab::train::test_util {
 
@@ -17,9 +17,10 @@ inline std::filesystem::path write_token_file(const std::filesystem::path& path,
   std::ofstream(path, std::ios::binary)
       .write(reinterpret_cast<const char*>(ids.data()),
              static_cast<std::streamsize>(2 * ids.size()));
-  json::write_file(
-      path.string() + ".json",
-      {{"dtype", "uint16"}, {"count", count < 0 ? static_cast<int64_t>(ids.size()) : count}});
+  TokenFileMeta meta;
+  meta.dtype = "uint16";
+  meta.count = count < 0 ? ids.size() : static_cast<uint64_t>(count);
+  write_token_meta(path, meta);
   return path;
 }
 

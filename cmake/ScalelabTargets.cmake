@@ -32,6 +32,7 @@ function(scalelab_add_test name)
   cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main scalelab_options)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)  # test_support.h
   target_compile_definitions(${name} PRIVATE
     SCALELAB_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     SCALELAB_SHARED_DATA_DIR="${PROJECT_SOURCE_DIR}/../shared/data"

@@ -1,18 +1,12 @@
 #include "accounting/model_shape.h"
+#include "test_support.h"
 
 #include <gtest/gtest.h>
 
 namespace scalelab::accounting {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using testing::error_of;
 
 TEST(ModelShape, DefaultSwiGluWidthRoundsEightThirdsUpTo64) {
   EXPECT_EQ(default_swiglu_d_ff(768), 2048);  // 8/3·768 = 2048 exactly

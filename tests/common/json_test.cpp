@@ -6,18 +6,12 @@
 #include <fstream>
 
 #include "common/file_util.h"
+#include "test_support.h"
 
 namespace scalelab::json {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using testing::error_of;
 
 TEST(Json, ParseErrorNamesSourceAndPosition) {
   std::string msg = error_of([] { parse("{\"a\": 1,,}", "model.json"); });

@@ -19,11 +19,7 @@ namespace {
 using testing::error_of;
 
 std::filesystem::path fresh(const std::string& name) {
-  auto p = std::filesystem::temp_directory_path() /
-           ("scalelab_rundb_" + name + "_" + std::to_string(getpid()));
-  std::filesystem::remove_all(p);
-  std::filesystem::create_directories(p);
-  return p / "runs.db";
+  return scalelab::testing::fresh_dir("rundb_" + name) / "runs.db";
 }
 
 scaling::Run make_run(double N, double D, double loss) {

@@ -9,17 +9,11 @@
 #include "common/error.h"
 #include "scaling/run.h"
 #include "scaling/scaling_law.h"
+#include "test_support.h"
 
 namespace scalelab::scaling::testing {
 
-inline std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using scalelab::testing::error_of;
 
 inline std::string data_path(const std::string& rel) {
   return std::string(SCALELAB_SOURCE_DIR) + "/" + rel;

@@ -9,6 +9,7 @@
 
 #include "accounting/flops.h"
 #include "common/error.h"
+#include "test_support.h"
 
 namespace scalelab::sweep {
 namespace {
@@ -26,12 +27,7 @@ SweepConfig config() {
 DataInfo data(int64_t train = 2'000'000'000) { return {8192, train, 1'000'000}; }
 
 std::string error_of(const SweepConfig& c, const DataInfo& d) {
-  try {
-    make_plan(c, d, 1e12);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
+  return testing::error_of([&] { make_plan(c, d, 1e12); });
 }
 
 TEST(Planner, RunsBracketTheGuessAndSpendTheBudget) {

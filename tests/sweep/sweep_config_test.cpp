@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "test_support.h"
 
 namespace scalelab::sweep {
 namespace {
@@ -16,12 +17,7 @@ SweepConfig valid() {
 }
 
 std::string error_of(const SweepConfig& c) {
-  try {
-    c.validate();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
+  return testing::error_of([&] { c.validate(); });
 }
 
 TEST(SweepConfig, JsonRoundTripKeepsEveryField) {
@@ -53,7 +49,7 @@ TEST(SweepConfig, UnknownFieldIsAnErrorNamingIt) {
 }
 
 TEST(SweepConfig, ValidationNamesTheField) {
-  EXPECT_EQ(error_of(valid()), "");
+  EXPECT_EQ(error_of(valid()), "<no error>");
   SweepConfig c = valid();
   c.corpus.clear();
   EXPECT_NE(error_of(c).find("corpus"), std::string::npos);

@@ -8,16 +8,9 @@
 
 #include "scaling/run_db.h"
 #include "scaling/scaling_law.h"
+#include "test_support.h"
 
 namespace scalelab::testing {
-
-inline std::filesystem::path fresh_dir(const std::string& name) {
-  auto p = std::filesystem::temp_directory_path() /
-           ("scalelab_sweep_" + name + "_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(p);
-  std::filesystem::create_directories(p);
-  return p;
-}
 
 // Four budgets (1e17 … 1e18·3) × 5 models from N_opt/4 to N_opt·4, loss = truth + N(0, sigma),
 // each with a short loss curve; budgets labelled.

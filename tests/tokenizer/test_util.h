@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "test_support.h"
 
 namespace scalelab::tokenizer::testing {
 
@@ -20,13 +21,6 @@ inline std::string shared(const std::string& rel) {
     if (!std::filesystem::exists(path)) GTEST_SKIP() << "shared data missing: " << (path); \
   } while (0)
 
-inline std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using scalelab::testing::error_of;
 
 }  // namespace scalelab::tokenizer::testing

@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "test_support.h"
 #include "token_file.h"
 
 namespace scalelab::train {
@@ -16,14 +17,7 @@ std::filesystem::path write_tokens(const std::string& name, const std::vector<ui
   return test_util::write_token_file(d / name, ids, claim);
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using testing::error_of;
 
 TEST(TokenDataset, RandomWindowsAreShiftedAndDeterministic) {
   std::vector<uint16_t> ids(100);

@@ -10,6 +10,7 @@
 #include "model/fused.h"
 #include "model/layers.h"
 #include "model/transformer.h"
+#include "test_support.h"
 #include "token_file.h"
 #include "train/autocast.h"
 #include "train/optim.h"
@@ -65,9 +66,7 @@ TEST(Gpu, FusedAdamWMatchesReference) {
 TEST(Gpu, TrainerRunsBf16MixedOnCuda) {
   REQUIRE_CUDA();
   if (TORCH_VERSION_MAJOR < 2) GTEST_SKIP() << "bf16-mixed needs LibTorch >= 2";
-  auto dir = std::filesystem::temp_directory_path() / "scalelab_gpu_trainer";
-  remove_tree(dir);
-  std::filesystem::create_directories(dir);
+  auto dir = testing::fresh_dir("gpu_trainer");
   std::vector<uint16_t> ids(20000);
   for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<uint16_t>((i * 7919) % 500);
   test_util::write_token_file(dir / "t.bin", ids);
@@ -110,9 +109,7 @@ TEST(Gpu, AutocastGuardComputesInBf16AndRestoresTheDtype) {
 TEST(Gpu, Bf16MixedLearnsAsWellAsFp32) {
   REQUIRE_CUDA();
   if (TORCH_VERSION_MAJOR < 2) GTEST_SKIP() << "bf16-mixed needs LibTorch >= 2";
-  auto dir = std::filesystem::temp_directory_path() / "scalelab_gpu_bf16_vs_fp32";
-  remove_tree(dir);
-  std::filesystem::create_directories(dir);
+  auto dir = testing::fresh_dir("gpu_bf16_vs_fp32");
   // Text-like ids: a Zipfian unigram draw mixed with repeated phrases, deterministic.
   std::vector<uint16_t> ids(400000);
   uint64_t x = 12345;

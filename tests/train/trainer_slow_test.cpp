@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "common/file_util.h"
+#include "test_support.h"
 #include "token_file.h"
 #include "tokenizer/bpe_trainer.h"
 #include "tokenizer/file_encoder.h"
@@ -12,13 +13,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path fresh(const std::string& name) {
-  auto d =
-      fs::temp_directory_path() / ("scalelab_trainer_" + name + "_" + std::to_string(getpid()));
-  remove_tree(d);
-  fs::create_directories(d);
-  return d;
-}
+fs::path fresh(const std::string& name) { return testing::fresh_dir("trainer_" + name); }
 
 TEST(TrainerSlow, EndToEndOnBundledTextWithOurTokenizer) {
   const std::string text = std::string(SCALELAB_SOURCE_DIR) + "/data/tinyshakespeare.txt";

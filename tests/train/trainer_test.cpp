@@ -8,6 +8,7 @@
 #include "common/file_util.h"
 #include "common/json.h"
 #include "model/transformer.h"
+#include "test_support.h"
 #include "token_file.h"
 #include "tokenizer/bpe_trainer.h"
 #include "tokenizer/file_encoder.h"
@@ -21,22 +22,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path fresh(const std::string& name) {
-  auto d =
-      fs::temp_directory_path() / ("scalelab_trainer_" + name + "_" + std::to_string(getpid()));
-  remove_tree(d);
-  fs::create_directories(d);
-  return d;
-}
+fs::path fresh(const std::string& name) { return testing::fresh_dir("trainer_" + name); }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using testing::error_of;
 
 // A token file with a learnable structure: a repeating pseudo-random sequence over `vocab` ids.
 fs::path token_file(const fs::path& dir, int64_t n, int64_t vocab) {

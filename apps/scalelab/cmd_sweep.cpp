@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "common/json.h"
+#include "config_flags.h"
 #include "sweep/sweep_config.h"
 #include "sweep_runner.h"
 
@@ -16,92 +17,74 @@ using sweep::SweepConfig;
 
 struct SweepCliOptions {
   std::string config;
-  SweepConfig flags;
+  ConfigFlags<SweepConfig> flags;
   bool dry_run = false, worker = false;
-  std::vector<std::pair<CLI::Option*, std::function<void(SweepConfig&)>>> setters;
 };
-
-template <typename T>
-CLI::Option* field(CLI::App& app, SweepCliOptions& o, const char* name, T SweepConfig::*member,
-                   const char* help) {
-  CLI::Option* opt = app.add_option(name, o.flags.*member, help)->capture_default_str();
-  o.setters.emplace_back(opt, [&o, member](SweepConfig& c) { c.*member = o.flags.*member; });
-  return opt;
-}
-
-void flag(CLI::App& app, SweepCliOptions& o, const char* name, bool SweepConfig::*member,
-          const char* help) {
-  CLI::Option* opt = app.add_flag(name, o.flags.*member, help);
-  o.setters.emplace_back(opt, [&o, member](SweepConfig& c) { c.*member = o.flags.*member; });
-}
-
-template <typename T>
-void arch_field(CLI::App& app, SweepCliOptions& o, const char* name,
-                T sweep::ArchitectureRule::*member, const char* help) {
-  CLI::Option* opt =
-      app.add_option(name, o.flags.architecture.*member, help)->capture_default_str();
-  o.setters.emplace_back(
-      opt, [&o, member](SweepConfig& c) { c.architecture.*member = o.flags.architecture.*member; });
-}
 
 void add_sweep_options(CLI::App& sub, SweepCliOptions& o) {
   sub.add_option("--config", o.config,
                  "Sweep config JSON (fields of SweepConfig; see docs/sweep.md)");
-  field(sub, o, "--corpus", &SweepConfig::corpus, "Text files (tokenizer trained, then encoded)");
-  field(sub, o, "--train-tokens", &SweepConfig::train_tokens, "Or: an encoded training token file");
-  field(sub, o, "--val-tokens", &SweepConfig::val_tokens, "Its validation token file");
-  field(sub, o, "--tokenizer", &SweepConfig::tokenizer, "Reuse this tokenizer directory");
-  field(sub, o, "--vocab-size", &SweepConfig::vocab_size, "Vocabulary when training a tokenizer");
-  field(sub, o, "--val-fraction", &SweepConfig::val_fraction, "Validation share of the corpus");
-  field(sub, o, "--budgets", &SweepConfig::budgets, "FLOP budgets (list)");
-  field(sub, o, "--budget-min", &SweepConfig::budget_min, "Or: smallest budget of a log range");
-  field(sub, o, "--budget-max", &SweepConfig::budget_max, "Largest budget of the range");
-  field(sub, o, "--budget-count", &SweepConfig::budget_count, "Budgets in the range");
-  field(sub, o, "--models-per-budget", &SweepConfig::models_per_budget, "Models per budget");
-  field(sub, o, "--tokens-per-param", &SweepConfig::tokens_per_param,
-        "Tokens per parameter the grid centres on");
-  field(sub, o, "--n-spread", &SweepConfig::n_spread,
-        "Grid spans guess/n-spread .. guess·n-spread");
-  field(sub, o, "--flop-count", &SweepConfig::flop_count, "6nd | exact: how a budget sets D");
-  arch_field(sub, o, "--context-length", &sweep::ArchitectureRule::context_length,
-             "Context length of every model");
-  arch_field(sub, o, "--head-dim", &sweep::ArchitectureRule::head_dim, "Head dimension");
-  arch_field(sub, o, "--aspect-ratio", &sweep::ArchitectureRule::aspect_ratio,
-             "Preferred d_model / n_layers");
-  field(sub, o, "--batch-tokens", &SweepConfig::batch_tokens, "Tokens per optimizer step");
-  field(sub, o, "--micro-batch-tokens", &SweepConfig::micro_batch_tokens,
-        "Tokens per micro-batch (0 = batch-tokens)");
-  field(sub, o, "--lr-rule", &SweepConfig::lr_rule, "constant | kaplan");
-  field(sub, o, "--lr", &SweepConfig::lr, "Peak lr of the constant rule");
-  field(sub, o, "--warmup-fraction", &SweepConfig::warmup_fraction, "Warmup share of each run");
-  field(sub, o, "--seed", &SweepConfig::seed, "Seed of every run and of the bootstrap");
-  field(sub, o, "--targets", &SweepConfig::targets,
-        "Target budgets to recommend for (default 100 × the largest)");
-  field(sub, o, "--loss", &SweepConfig::loss, "Parametric fit loss");
-  field(sub, o, "--bootstrap-samples", &SweepConfig::bootstrap_samples, "Bootstrap resamples");
-  flag(sub, o, "--verify", &SweepConfig::verify,
-       "Train the recommended model at verify-budget; report predicted vs achieved loss");
-  field(sub, o, "--verify-budget", &SweepConfig::verify_budget,
-        "Budget of the verification run (0 = 2 × the largest)");
-  field(sub, o, "--device", &SweepConfig::device, "auto | cpu | cuda");
-  field(sub, o, "--precision", &SweepConfig::precision, "auto | fp32 | bf16-mixed");
-  field(sub, o, "--gpus", &SweepConfig::gpus, "One worker process per GPU id (e.g. 0,1,2,3)")
+  o.flags.field(sub, "--corpus", &SweepConfig::corpus,
+                "Text files (tokenizer trained, then encoded)");
+  o.flags.field(sub, "--train-tokens", &SweepConfig::train_tokens,
+                "Or: an encoded training token file");
+  o.flags.field(sub, "--val-tokens", &SweepConfig::val_tokens, "Its validation token file");
+  o.flags.field(sub, "--tokenizer", &SweepConfig::tokenizer, "Reuse this tokenizer directory");
+  o.flags.field(sub, "--vocab-size", &SweepConfig::vocab_size,
+                "Vocabulary when training a tokenizer");
+  o.flags.field(sub, "--val-fraction", &SweepConfig::val_fraction,
+                "Validation share of the corpus");
+  o.flags.field(sub, "--budgets", &SweepConfig::budgets, "FLOP budgets (list)");
+  o.flags.field(sub, "--budget-min", &SweepConfig::budget_min,
+                "Or: smallest budget of a log range");
+  o.flags.field(sub, "--budget-max", &SweepConfig::budget_max, "Largest budget of the range");
+  o.flags.field(sub, "--budget-count", &SweepConfig::budget_count, "Budgets in the range");
+  o.flags.field(sub, "--models-per-budget", &SweepConfig::models_per_budget, "Models per budget");
+  o.flags.field(sub, "--tokens-per-param", &SweepConfig::tokens_per_param,
+                "Tokens per parameter the grid centres on");
+  o.flags.field(sub, "--n-spread", &SweepConfig::n_spread,
+                "Grid spans guess/n-spread .. guess·n-spread");
+  o.flags.field(sub, "--flop-count", &SweepConfig::flop_count, "6nd | exact: how a budget sets D");
+  o.flags.field(sub, "--context-length", &SweepConfig::architecture,
+                &sweep::ArchitectureRule::context_length, "Context length of every model");
+  o.flags.field(sub, "--head-dim", &SweepConfig::architecture, &sweep::ArchitectureRule::head_dim,
+                "Head dimension");
+  o.flags.field(sub, "--aspect-ratio", &SweepConfig::architecture,
+                &sweep::ArchitectureRule::aspect_ratio, "Preferred d_model / n_layers");
+  o.flags.field(sub, "--batch-tokens", &SweepConfig::batch_tokens, "Tokens per optimizer step");
+  o.flags.field(sub, "--micro-batch-tokens", &SweepConfig::micro_batch_tokens,
+                "Tokens per micro-batch (0 = batch-tokens)");
+  o.flags.field(sub, "--lr-rule", &SweepConfig::lr_rule, "constant | kaplan");
+  o.flags.field(sub, "--lr", &SweepConfig::lr, "Peak lr of the constant rule");
+  o.flags.field(sub, "--warmup-fraction", &SweepConfig::warmup_fraction,
+                "Warmup share of each run");
+  o.flags.field(sub, "--seed", &SweepConfig::seed, "Seed of every run and of the bootstrap");
+  o.flags.field(sub, "--targets", &SweepConfig::targets,
+                "Target budgets to recommend for (default 100 × the largest)");
+  o.flags.field(sub, "--loss", &SweepConfig::loss, "Parametric fit loss");
+  o.flags.field(sub, "--bootstrap-samples", &SweepConfig::bootstrap_samples, "Bootstrap resamples");
+  o.flags.flag(sub, "--verify", &SweepConfig::verify,
+               "Train the recommended model at verify-budget; report predicted vs achieved loss");
+  o.flags.field(sub, "--verify-budget", &SweepConfig::verify_budget,
+                "Budget of the verification run (0 = 2 × the largest)");
+  o.flags.field(sub, "--device", &SweepConfig::device, "auto | cpu | cuda");
+  o.flags.field(sub, "--precision", &SweepConfig::precision, "auto | fp32 | bf16-mixed");
+  o.flags.field(sub, "--gpus", &SweepConfig::gpus, "One worker process per GPU id (e.g. 0,1,2,3)")
       ->delimiter(',');
-  field(sub, o, "--workers", &SweepConfig::workers,
-        "Without --gpus: worker processes sharing the CPU (threads split)");
-  field(sub, o, "--device-tflops", &SweepConfig::device_tflops,
-        "Achieved TFLOP/s for time estimates (0 = measured or default)");
-  field(sub, o, "--warn-epochs", &SweepConfig::warn_epochs, "Warn above this many epochs");
-  field(sub, o, "--max-epochs", &SweepConfig::max_epochs, "Error above this many epochs");
-  flag(sub, o, "--retry-failed", &SweepConfig::retry_failed, "Run failed runs again");
-  field(sub, o, "--out", &SweepConfig::out_dir, "Output directory (runs.db, runs/, report/)");
+  o.flags.field(sub, "--workers", &SweepConfig::workers,
+                "Without --gpus: worker processes sharing the CPU (threads split)");
+  o.flags.field(sub, "--device-tflops", &SweepConfig::device_tflops,
+                "Achieved TFLOP/s for time estimates (0 = measured or default)");
+  o.flags.field(sub, "--warn-epochs", &SweepConfig::warn_epochs, "Warn above this many epochs");
+  o.flags.field(sub, "--max-epochs", &SweepConfig::max_epochs, "Error above this many epochs");
+  o.flags.flag(sub, "--retry-failed", &SweepConfig::retry_failed, "Run failed runs again");
+  o.flags.field(sub, "--out", &SweepConfig::out_dir, "Output directory (runs.db, runs/, report/)");
 }
 
 SweepConfig resolve(const SweepCliOptions& o) {
   SweepConfig c;
   if (!o.config.empty()) c = sweep::sweep_config_from_json(json::read_file(o.config), o.config);
-  for (const auto& [opt, set] : o.setters)
-    if (opt->count() > 0) set(c);
+  o.flags.apply(c);
   return c;
 }
 

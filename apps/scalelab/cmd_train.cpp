@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/format.h"
+#include "config_flags.h"
 #include "model/generate.h"
 #include "model/transformer.h"
 #include "model_options.h"
@@ -33,38 +34,26 @@ namespace fs = std::filesystem;
 struct TrainCliOptions {
   std::string config;
   ModelOptions model;
-  TrainConfig flags;
+  ConfigFlags<TrainConfig> flags;
   bool no_resume = false;
-  std::vector<std::pair<CLI::Option*, std::function<void(TrainConfig&)>>> setters;
 };
-
-template <typename T>
-void field(CLI::App& app, TrainCliOptions& o, const char* name, T TrainConfig::*member,
-           const char* help) {
-  CLI::Option* opt = app.add_option(name, o.flags.*member, help)->capture_default_str();
-  o.setters.emplace_back(opt, [&o, member](TrainConfig& c) { c.*member = o.flags.*member; });
-}
 
 void run_train(TrainCliOptions& o) {
   TrainConfig c;
   if (!o.config.empty()) c = train::train_config_from_json(json::read_file(o.config), o.config);
   // Model: the config file's shape, then --preset/--model-config/flags on top.
-  bool model_flags = !o.model.preset.empty() || !o.model.config.empty();
-  for (const auto& s : o.model.setters) model_flags |= s.first->count() > 0;
-  if (model_flags) {
+  if (!o.model.preset.empty() || !o.model.config.empty() || o.model.flags.any_given()) {
     std::string label;
     accounting::ModelShape base = c.model;
     if (o.model.preset.empty() && o.model.config.empty()) {
-      for (const auto& [opt, set] : o.model.setters)
-        if (opt->count() > 0) set(base);
+      o.model.flags.apply(base);
       base.validate("model");
       c.model = base;
     } else {
       c.model = resolve_model(o.model, &label);
     }
   }
-  for (const auto& [opt, set] : o.setters)
-    if (opt->count() > 0) set(c);
+  o.flags.apply(c);
   if (o.no_resume) c.resume = false;
   train::TrainResult r = train::run_training(c);
   std::cout << fmt::format(
@@ -164,41 +153,48 @@ Command setup_train(CLI::App& app) {
   sub->add_option("--config", o->config,
                   "Train config JSON (fields of the `config.json` a run writes)");
   add_model_options(*sub, o->model, "--model-config");
-  field(*sub, *o, "--train-data", &TrainConfig::train_data, "Token file (.bin with .bin.json)");
-  field(*sub, *o, "--val-data", &TrainConfig::val_data, "Validation token file");
-  field(*sub, *o, "--tokenizer", &TrainConfig::tokenizer,
-        "Tokenizer directory (recorded for generate)");
-  field(*sub, *o, "--out", &TrainConfig::out_dir, "Output directory");
-  field(*sub, *o, "--batch-size", &TrainConfig::batch_size, "Sequences per micro-batch");
-  field(*sub, *o, "--grad-accum", &TrainConfig::grad_accum, "Micro-batches per optimizer step");
-  field(*sub, *o, "--max-steps", &TrainConfig::max_steps, "Optimizer steps (or --max-tokens)");
-  field(*sub, *o, "--max-tokens", &TrainConfig::max_tokens, "Token budget (or --max-steps)");
-  field(*sub, *o, "--lr-max", &TrainConfig::lr_max, "Peak learning rate");
-  field(*sub, *o, "--lr-min", &TrainConfig::lr_min, "Final learning rate");
-  field(*sub, *o, "--warmup-steps", &TrainConfig::warmup_steps, "Linear warmup steps (-1 = 5%)");
-  field(*sub, *o, "--cosine-steps", &TrainConfig::cosine_steps,
-        "Step where the cosine reaches lr-min (0 = last)");
-  field(*sub, *o, "--beta1", &TrainConfig::beta1, "AdamW beta1");
-  field(*sub, *o, "--beta2", &TrainConfig::beta2, "AdamW beta2");
-  field(*sub, *o, "--weight-decay", &TrainConfig::weight_decay, "AdamW decoupled weight decay");
-  field(*sub, *o, "--grad-clip", &TrainConfig::grad_clip, "Global gradient-norm clip (0 = none)");
-  field(*sub, *o, "--log-interval", &TrainConfig::log_interval, "Steps between log lines");
-  field(*sub, *o, "--eval-interval", &TrainConfig::eval_interval,
-        "Steps between evaluations (0 = end only)");
-  field(*sub, *o, "--eval-tokens", &TrainConfig::eval_tokens,
-        "Validation tokens per evaluation (0 = all)");
-  field(*sub, *o, "--checkpoint-interval", &TrainConfig::checkpoint_interval,
-        "Steps between checkpoints (0 = end)");
-  field(*sub, *o, "--seed", &TrainConfig::seed, "Seed (init and data order)");
-  field(*sub, *o, "--device", &TrainConfig::device, "cpu | cuda | cuda:N");
-  field(*sub, *o, "--precision", &TrainConfig::precision, "fp32 | bf16-mixed (CUDA)");
-  field(*sub, *o, "--attention", &TrainConfig::attention, "auto (fused on LibTorch >= 2) | plain");
-  field(*sub, *o, "--rope-theta", &TrainConfig::rope_theta, "RoPE base");
-  field(*sub, *o, "--stop-at-step", &TrainConfig::stop_at_step,
-        "Stop with a checkpoint after this step (0 = end)");
-  field(*sub, *o, "--peak-tflops", &TrainConfig::peak_tflops,
-        "Peak TFLOP/s for MFU (0 = from the GPU table)");
-  field(*sub, *o, "--quiet", &TrainConfig::quiet, "No progress bar and no per-interval lines (true/false)");
+  o->flags.field(*sub, "--train-data", &TrainConfig::train_data,
+                 "Token file (.bin with .bin.json)");
+  o->flags.field(*sub, "--val-data", &TrainConfig::val_data, "Validation token file");
+  o->flags.field(*sub, "--tokenizer", &TrainConfig::tokenizer,
+                 "Tokenizer directory (recorded for generate)");
+  o->flags.field(*sub, "--out", &TrainConfig::out_dir, "Output directory");
+  o->flags.field(*sub, "--batch-size", &TrainConfig::batch_size, "Sequences per micro-batch");
+  o->flags.field(*sub, "--grad-accum", &TrainConfig::grad_accum,
+                 "Micro-batches per optimizer step");
+  o->flags.field(*sub, "--max-steps", &TrainConfig::max_steps, "Optimizer steps (or --max-tokens)");
+  o->flags.field(*sub, "--max-tokens", &TrainConfig::max_tokens, "Token budget (or --max-steps)");
+  o->flags.field(*sub, "--lr-max", &TrainConfig::lr_max, "Peak learning rate");
+  o->flags.field(*sub, "--lr-min", &TrainConfig::lr_min, "Final learning rate");
+  o->flags.field(*sub, "--warmup-steps", &TrainConfig::warmup_steps,
+                 "Linear warmup steps (-1 = 5%)");
+  o->flags.field(*sub, "--cosine-steps", &TrainConfig::cosine_steps,
+                 "Step where the cosine reaches lr-min (0 = last)");
+  o->flags.field(*sub, "--beta1", &TrainConfig::beta1, "AdamW beta1");
+  o->flags.field(*sub, "--beta2", &TrainConfig::beta2, "AdamW beta2");
+  o->flags.field(*sub, "--weight-decay", &TrainConfig::weight_decay,
+                 "AdamW decoupled weight decay");
+  o->flags.field(*sub, "--grad-clip", &TrainConfig::grad_clip,
+                 "Global gradient-norm clip (0 = none)");
+  o->flags.field(*sub, "--log-interval", &TrainConfig::log_interval, "Steps between log lines");
+  o->flags.field(*sub, "--eval-interval", &TrainConfig::eval_interval,
+                 "Steps between evaluations (0 = end only)");
+  o->flags.field(*sub, "--eval-tokens", &TrainConfig::eval_tokens,
+                 "Validation tokens per evaluation (0 = all)");
+  o->flags.field(*sub, "--checkpoint-interval", &TrainConfig::checkpoint_interval,
+                 "Steps between checkpoints (0 = end)");
+  o->flags.field(*sub, "--seed", &TrainConfig::seed, "Seed (init and data order)");
+  o->flags.field(*sub, "--device", &TrainConfig::device, "cpu | cuda | cuda:N");
+  o->flags.field(*sub, "--precision", &TrainConfig::precision, "fp32 | bf16-mixed (CUDA)");
+  o->flags.field(*sub, "--attention", &TrainConfig::attention,
+                 "auto (fused on LibTorch >= 2) | plain");
+  o->flags.field(*sub, "--rope-theta", &TrainConfig::rope_theta, "RoPE base");
+  o->flags.field(*sub, "--stop-at-step", &TrainConfig::stop_at_step,
+                 "Stop with a checkpoint after this step (0 = end)");
+  o->flags.field(*sub, "--peak-tflops", &TrainConfig::peak_tflops,
+                 "Peak TFLOP/s for MFU (0 = from the GPU table)");
+  o->flags.field(*sub, "--quiet", &TrainConfig::quiet,
+                 "No progress bar and no per-interval lines (true/false)");
   sub->add_flag("--no-resume", o->no_resume, "Start afresh even if out/checkpoint exists");
 
   return {sub, [o] { run_train(*o); }};

@@ -15,31 +15,22 @@ void add_model_options(CLI::App& app, ModelOptions& o, const std::string& config
   app.add_option("--preset", o.preset, "Start from a named model shape: " + presets);
   app.add_option(config_flag, o.config,
                  "Model shape JSON file (fields as in `--json` output 'shape')");
-  auto field = [&](const char* flag, int64_t ModelShape::*member, const char* help) {
-    CLI::Option* opt = app.add_option(flag, o.flags.*member, help)->capture_default_str();
-    o.setters.emplace_back(opt, [&o, member](ModelShape& s) { s.*member = o.flags.*member; });
-  };
-  field("--vocab-size", &ModelShape::vocab_size, "Vocabulary size");
-  field("--context-length", &ModelShape::context_length, "Context length T (tokens)");
-  field("--d-model", &ModelShape::d_model, "Model width d_model");
-  field("--n-layers", &ModelShape::n_layers, "Number of transformer blocks");
-  field("--n-heads", &ModelShape::n_heads, "Attention heads (must divide d_model)");
-  field("--n-kv-heads", &ModelShape::n_kv_heads, "Key/value heads for GQA (0 = n_heads)");
-  field("--d-ff", &ModelShape::d_ff,
-        "FFN width (0 = 8/3·d_model rounded up to 64 for SwiGLU, 4·d_model for GELU)");
-  CLI::Option* ffn = app.add_option("--ffn", o.ffn, "FFN kind")
-                         ->check(CLI::IsMember({"swiglu", "gelu_mlp"}))
-                         ->capture_default_str();
-  o.setters.emplace_back(ffn, [&o](ModelShape& s) { s.ffn = accounting::parse_ffn_kind(o.ffn); });
-  CLI::Option* tied = app.add_option("--tied-embeddings", o.flags.tied_embeddings,
-                                     "Share the embedding matrix with the LM head (true/false)")
-                          ->capture_default_str();
-  o.setters.emplace_back(tied,
-                         [&o](ModelShape& s) { s.tied_embeddings = o.flags.tied_embeddings; });
-  CLI::Option* rope =
-      app.add_option("--rope", o.flags.rope, "Rotary position embeddings (true/false)")
-          ->capture_default_str();
-  o.setters.emplace_back(rope, [&o](ModelShape& s) { s.rope = o.flags.rope; });
+  auto& f = o.flags;
+  f.field(app, "--vocab-size", &ModelShape::vocab_size, "Vocabulary size");
+  f.field(app, "--context-length", &ModelShape::context_length, "Context length T (tokens)");
+  f.field(app, "--d-model", &ModelShape::d_model, "Model width d_model");
+  f.field(app, "--n-layers", &ModelShape::n_layers, "Number of transformer blocks");
+  f.field(app, "--n-heads", &ModelShape::n_heads, "Attention heads (must divide d_model)");
+  f.field(app, "--n-kv-heads", &ModelShape::n_kv_heads, "Key/value heads for GQA (0 = n_heads)");
+  f.field(app, "--d-ff", &ModelShape::d_ff,
+          "FFN width (0 = 8/3·d_model rounded up to 64 for SwiGLU, 4·d_model for GELU)");
+  f.bind(app.add_option("--ffn", o.ffn, "FFN kind")
+             ->check(CLI::IsMember({"swiglu", "gelu_mlp"}))
+             ->capture_default_str(),
+         [&o](ModelShape& s) { s.ffn = accounting::parse_ffn_kind(o.ffn); });
+  f.field(app, "--tied-embeddings", &ModelShape::tied_embeddings,
+          "Share the embedding matrix with the LM head (true/false)");
+  f.field(app, "--rope", &ModelShape::rope, "Rotary position embeddings (true/false)");
 }
 
 ModelShape resolve_model(const ModelOptions& o, std::string* label) {
@@ -58,14 +49,7 @@ ModelShape resolve_model(const ModelOptions& o, std::string* label) {
     s = accounting::model_shape_from_json(base, o.config);
     where = o.preset.empty() ? o.config : where + " + " + o.config;
   }
-  bool any_flag = false;
-  for (const auto& [opt, set] : o.setters) {
-    if (opt->count() > 0) {
-      set(s);
-      any_flag = true;
-    }
-  }
-  if (any_flag) where += " + flags";
+  if (o.flags.apply(s)) where += " + flags";
   s.validate("model");
   if (label != nullptr) *label = where;
   return s;

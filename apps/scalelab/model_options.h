@@ -4,21 +4,18 @@
 
 #include <CLI/CLI.hpp>
 
-#include <functional>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "accounting/model_shape.h"
+#include "config_flags.h"
 
 namespace scalelab::app {
 
 struct ModelOptions {
   std::string preset;
   std::string config;
-  accounting::ModelShape flags;  // bound to the per-field flags; defaults shown in --help
+  ConfigFlags<accounting::ModelShape> flags;  // the per-field flags; defaults shown in --help
   std::string ffn{accounting::to_string(accounting::ModelShape{}.ffn)};
-  std::vector<std::pair<CLI::Option*, std::function<void(accounting::ModelShape&)>>> setters;
 };
 
 // config_flag names the model-shape file option ("--config" for `account`, "--model-config" where

@@ -134,14 +134,13 @@ torch::Tensor clip_grad_norm(const std::vector<torch::Tensor>& params, double ma
   // launches for all parameters instead of four per parameter). Same arithmetic up to summation
   // order (GPU test).
   std::vector<torch::Tensor> grads;
-  bool foreach = true;
+  bool multi_tensor = true;
   for (const auto& p : params) {
     if (!p.grad().defined()) continue;
     grads.push_back(p.grad());
-    foreach
-      = foreach && p.grad().is_cuda() && p.grad().scalar_type() == torch::kFloat32;
+    multi_tensor = multi_tensor && p.grad().is_cuda() && p.grad().scalar_type() == torch::kFloat32;
   }
-  if (foreach && !grads.empty()) {
+  if (multi_tensor && !grads.empty()) {
     auto total = at::stack(at::_foreach_norm(grads, 2)).norm();  // stays on the device
     if (max_norm > 0) at::_foreach_mul_(grads, (max_norm / (total + eps)).clamp_max(1.0));
     return total;

@@ -24,6 +24,7 @@ packages=(
   chromium              # headless screenshot check of the HTML report (tests labelled browser)
   # benchmarks only: the reference implementations that bench/ compares against
   python3-numpy python3-scipy
+  hyperfine             # whole-process start-up benchmark (docs/benchmarks.md)
 )
 
 if [ "$(id -u)" -ne 0 ]; then

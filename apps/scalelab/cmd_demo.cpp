@@ -57,7 +57,7 @@ sweep::SweepConfig demo_config(const std::string& corpus) {
   c.architecture.aspect_ratio = 32;
   c.architecture.tied_embeddings = true;
   c.batch_tokens = 2048;
-  c.lr_rule = "constant";
+  c.lr_rule = sweep::LrRule::kConstant;
   c.lr = 3e-2;
   c.min_steps = 20;
   c.curve_points = 20;
@@ -81,7 +81,7 @@ Command setup_demo(CLI::App& app) {
   return {sub, [o]() {
             sweep::SweepConfig c = demo_config(o->corpus.empty() ? bundled_corpus() : o->corpus);
             c.out_dir = o->out;
-            c.device = o->device;
+            sweep::sweep_config_fields().find("device")->set(c, o->device, "--device");
             run_sweep_config(c, {.plan_only = o->dry_run, .worker = false, .config_path = ""});
           }};
 }

@@ -44,7 +44,7 @@ void run_report(const ReportOptions& o) {
         json::parse(*stored, o.db + ": sweep_config"), o.db + ": sweep_config");
     info.sweep_config = sweep::to_json(c);
     ao.targets = c.resolved_targets();
-    loss = c.loss;
+    loss = fields::enum_name(c.loss);
     // The vocabulary is in every run's model shape.
     const auto runs = db.list();
     if (!runs.empty() && runs.front().config.contains("model")) {

@@ -26,11 +26,10 @@ Command setup_step(CLI::App& app);
 Command setup_tokenizer(CLI::App& app);
 Command setup_sweep(CLI::App& app);
 Command setup_report(CLI::App& app);
+Command setup_config_reference(CLI::App& app);
 Command setup_demo(CLI::App& app);
-#if SCALELAB_WITH_TORCH
 Command setup_train(CLI::App& app);
 Command setup_generate(CLI::App& app);
 Command setup_eval(CLI::App& app);
-#endif
 
 }  // namespace scalelab::app

@@ -42,12 +42,11 @@ int main(int argc, char** argv) {
   commands.push_back(app::setup_tokenizer(app));
   commands.push_back(app::setup_sweep(app));
   commands.push_back(app::setup_report(app));
+  commands.push_back(app::setup_config_reference(app));
   commands.push_back(app::setup_demo(app));
-#if SCALELAB_WITH_TORCH
   commands.push_back(app::setup_train(app));
   commands.push_back(app::setup_generate(app));
   commands.push_back(app::setup_eval(app));
-#endif
 
   try {
     log::init_from_env();

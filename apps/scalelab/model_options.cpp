@@ -15,22 +15,8 @@ void add_model_options(CLI::App& app, ModelOptions& o, const std::string& config
   app.add_option("--preset", o.preset, "Start from a named model shape: " + presets);
   app.add_option(config_flag, o.config,
                  "Model shape JSON file (fields as in `--json` output 'shape')");
-  auto& f = o.flags;
-  f.field(app, "--vocab-size", &ModelShape::vocab_size, "Vocabulary size");
-  f.field(app, "--context-length", &ModelShape::context_length, "Context length T (tokens)");
-  f.field(app, "--d-model", &ModelShape::d_model, "Model width d_model");
-  f.field(app, "--n-layers", &ModelShape::n_layers, "Number of transformer blocks");
-  f.field(app, "--n-heads", &ModelShape::n_heads, "Attention heads (must divide d_model)");
-  f.field(app, "--n-kv-heads", &ModelShape::n_kv_heads, "Key/value heads for GQA (0 = n_heads)");
-  f.field(app, "--d-ff", &ModelShape::d_ff,
-          "FFN width (0 = 8/3·d_model rounded up to 64 for SwiGLU, 4·d_model for GELU)");
-  f.bind(app.add_option("--ffn", o.ffn, "FFN kind")
-             ->check(CLI::IsMember({"swiglu", "gelu_mlp"}))
-             ->capture_default_str(),
-         [&o](ModelShape& s) { s.ffn = accounting::parse_ffn_kind(o.ffn); });
-  f.field(app, "--tied-embeddings", &ModelShape::tied_embeddings,
-          "Share the embedding matrix with the LM head (true/false)");
-  f.field(app, "--rope", &ModelShape::rope, "Rotary position embeddings (true/false)");
+  // Every field of the model shape's table (accounting/model_shape.cpp).
+  o.flags.add_table(app, accounting::model_shape_fields());
 }
 
 ModelShape resolve_model(const ModelOptions& o, std::string* label) {

@@ -15,7 +15,6 @@ struct ModelOptions {
   std::string preset;
   std::string config;
   ConfigFlags<accounting::ModelShape> flags;  // the per-field flags; defaults shown in --help
-  std::string ffn{accounting::to_string(accounting::ModelShape{}.ffn)};
 };
 
 // config_flag names the model-shape file option ("--config" for `account`, "--model-config" where

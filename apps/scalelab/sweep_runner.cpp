@@ -15,6 +15,7 @@
 #include "common/format.h"
 #include "common/log.h"
 #include "common/process.h"
+#include "engine/engine.h"
 #include "report/report.h"
 #include "scaling/run_db.h"
 #include "sweep/executor.h"
@@ -57,7 +58,7 @@ Throughput throughput(const sweep::SweepConfig& c, const std::string& device) {
 
 void verify_recommendation(const sweep::SweepConfig& c, const sweep::PreparedData& data,
                            const sweep::SweepAnalysis& a, const std::string& device,
-                           const std::string& precision) {
+                           accounting::Precision precision) {
   SCALELAB_CHECK(a.fit.has_value(), "verify: no parametric fit to verify");
   const double C = c.resolved_verify_budget();
   sweep::ArchitectureRule rule = c.architecture;
@@ -73,7 +74,7 @@ void verify_recommendation(const sweep::SweepConfig& c, const sweep::PreparedDat
   const train::TrainConfig tc = train::train_config_from_json(run.config, "verify");
   SCALELAB_LOG_INFO("verify: training the recommended model for C = {}: N = {}, D = {}",
                     format_sci(C, 3), format_int(choice.params), format_si(p.D));
-  const train::TrainResult res = train_one(tc);
+  const train::TrainResult res = engine::train(tc);
   SCALELAB_CHECK(res.status == "done", "verify: interrupted; run the same command to continue");
   const double predicted = a.fit->law.predict_loss(N, res.tokens);
   const double achieved = res.final_val_loss;
@@ -100,18 +101,20 @@ void run_sweep_config(sweep::SweepConfig c, const SweepRunOptions& o) {
     // The coordinator wrote the resolved device: a GPU worker sees its one GPU as "cuda".
     scaling::RunDb db(sweep::sweep_db_path(c));
     const sweep::WorkerStats st =
-        sweep::run_worker(db, train_one, c.device == "cuda" ? "cuda" : "");
+        sweep::run_worker(db, engine::train, c.device == sweep::Device::kCuda ? "cuda" : "");
     SCALELAB_LOG_INFO("worker: {} done, {} failed", st.done, st.failed);
     return;
   }
   // Device and precision.
-  std::string device = c.device;
-  if (device == "auto") device = cuda_available() ? "cuda" : "cpu";
-  SCALELAB_CHECK(device != "cuda" || cuda_available() || o.plan_only,
+  const sweep::Device dev =
+      c.device.value_or(engine::cuda_available() ? sweep::Device::kCuda : sweep::Device::kCpu);
+  const std::string device(fields::enum_name(dev));
+  SCALELAB_CHECK(device != "cuda" || engine::cuda_available() || o.plan_only,
                  "device: cuda requested but no GPU is available");
-  std::string precision = c.precision;
-  if (precision == "auto") precision = device == "cuda" ? "bf16-mixed" : "fp32";
-  SCALELAB_CHECK(precision != "bf16-mixed" || device == "cuda",
+  const accounting::Precision precision =
+      c.precision.value_or(dev == sweep::Device::kCuda ? accounting::Precision::kBf16Mixed
+                                                       : accounting::Precision::kFp32);
+  SCALELAB_CHECK(precision != accounting::Precision::kBf16Mixed || dev == sweep::Device::kCuda,
                  "precision: bf16-mixed needs device cuda");
 
   // Data (cached under out_dir), then the plan; every check before any training.
@@ -119,18 +122,16 @@ void run_sweep_config(sweep::SweepConfig c, const SweepRunOptions& o) {
   const Throughput tp = throughput(c, device);
   const sweep::Plan plan = sweep::make_plan(c, data.info, tp.flops_per_second, tp.step_seconds);
   SCALELAB_LOG_INFO("sweep: {} budgets × {} models on {} ({}); out {}", c.resolved_budgets().size(),
-                    c.models_per_budget, device, precision, c.out_dir);
+                    c.models_per_budget, device, fields::enum_name(precision), c.out_dir);
   std::cout << sweep::format_plan(plan) << std::flush;
   for (const auto& w : plan.warnings) SCALELAB_LOG_WARN("{}", w);
   if (o.plan_only) return;
   // After the plan, so a build without LibTorch still reports every problem of the config first.
-  SCALELAB_CHECK(training_available(),
-                 "this scalelab was built without LibTorch: `scalelab sweep plan` works, training "
-                 "needs a build with LibTorch (libtorch-dev)");
+  SCALELAB_CHECK(engine::available(), "{}", engine::unavailable_reason());
 
   // The resolved config next to the outputs; the plan into the database once.
   sweep::SweepConfig resolved = c;
-  resolved.device = device;
+  resolved.device = dev;
   resolved.precision = precision;
   const fs::path config_out = fs::path(c.out_dir) / "sweep.json";
   json::write_file(config_out, sweep::to_json(resolved));
@@ -169,7 +170,7 @@ void run_sweep_config(sweep::SweepConfig c, const SweepRunOptions& o) {
       if (rc != 0) SCALELAB_LOG_WARN("worker {} exited with status {}", i + 1, rc);
     }
   } else {
-    const sweep::WorkerStats st = sweep::run_worker(db, train_one, device);
+    const sweep::WorkerStats st = sweep::run_worker(db, engine::train, device);
     SCALELAB_CHECK(!st.interrupted,
                    "interrupted: {} of {} runs done; run the same command to continue",
                    db.count(scaling::RunStatus::kDone), plan.runs.size());
@@ -184,7 +185,7 @@ void run_sweep_config(sweep::SweepConfig c, const SweepRunOptions& o) {
   // Analyse, recommend, report.
   sweep::AnalysisOptions ao;
   ao.targets = c.resolved_targets();
-  ao.loss = scaling::parse_loss_function(c.loss);
+  ao.loss = c.loss;
   ao.bootstrap_samples = c.bootstrap_samples;
   ao.seed = c.seed;
   ao.holdout = c.holdout;

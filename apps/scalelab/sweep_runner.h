@@ -1,6 +1,6 @@
 // What `scalelab sweep` and `scalelab demo` share: run a sweep config end to end (prepare data,
-// plan, execute with one worker here or one process per GPU, analyse, report, verify), and the
-// training hooks that need LibTorch (sweep_train.cpp; without LibTorch they say so).
+// plan, execute with one worker here or one process per GPU, analyse, report, verify). Training
+// goes through the engine module (engine/engine.h), loaded only when a run trains.
 #pragma once
 
 #include <string>
@@ -17,10 +17,5 @@ struct SweepRunOptions {
 };
 
 void run_sweep_config(sweep::SweepConfig config, const SweepRunOptions& options);
-
-// sweep_train.cpp (LibTorch) or its absence.
-bool training_available();
-bool cuda_available();
-train::TrainResult train_one(const train::TrainConfig& config);
 
 }  // namespace scalelab::app

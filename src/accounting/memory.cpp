@@ -29,23 +29,9 @@
 
 namespace scalelab::accounting {
 
-std::string_view to_string(Precision p) {
-  switch (p) {
-    case Precision::kFp32:
-      return "fp32";
-    case Precision::kBf16Mixed:
-      return "bf16-mixed";
-    case Precision::kBf16:
-      return "bf16";
-  }
-  return "?";
-}
-
+std::string_view to_string(Precision p) { return fields::enum_name(p); }
 Precision parse_precision(std::string_view s) {
-  if (s == "fp32") return Precision::kFp32;
-  if (s == "bf16-mixed") return Precision::kBf16Mixed;
-  if (s == "bf16") return Precision::kBf16;
-  SCALELAB_FAIL("unknown precision '{}' (expected fp32, bf16-mixed or bf16)", s);
+  return fields::parse_enum<Precision>(s, "precision");
 }
 
 Dtype compute_dtype(Precision p) { return p == Precision::kFp32 ? Dtype::kFp32 : Dtype::kBf16; }

@@ -10,6 +10,7 @@
 
 #include "accounting/hardware.h"
 #include "accounting/model_shape.h"
+#include "common/fields.h"
 
 namespace scalelab::accounting {
 
@@ -74,3 +75,11 @@ int64_t max_batch_size(const ModelShape& shape, MemoryOptions options, double ca
 json::Json to_json(const MemoryBreakdown& m);
 
 }  // namespace scalelab::accounting
+
+// One precision vocabulary for accounting, the trainer and the sweep.
+template <>
+struct scalelab::fields::EnumNames<scalelab::accounting::Precision> {
+  using E = scalelab::accounting::Precision;
+  static constexpr std::array<std::pair<E, std::string_view>, 3> kNames{
+      {{E::kFp32, "fp32"}, {E::kBf16Mixed, "bf16-mixed"}, {E::kBf16, "bf16"}}};
+};

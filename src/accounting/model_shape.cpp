@@ -7,13 +7,8 @@
 
 namespace scalelab::accounting {
 
-std::string_view to_string(FfnKind k) { return k == FfnKind::kSwiGlu ? "swiglu" : "gelu_mlp"; }
-
-FfnKind parse_ffn_kind(std::string_view s) {
-  if (s == "swiglu") return FfnKind::kSwiGlu;
-  if (s == "gelu_mlp" || s == "gelu") return FfnKind::kGeluMlp;
-  SCALELAB_FAIL("unknown ffn '{}' (expected swiglu or gelu_mlp)", s);
-}
+std::string_view to_string(FfnKind k) { return fields::enum_name(k); }
+FfnKind parse_ffn_kind(std::string_view s) { return fields::parse_enum<FfnKind>(s, "ffn"); }
 
 int64_t default_swiglu_d_ff(int64_t d_model) {
   // ceil(8·d/3) then up to a multiple of 64, in integers to avoid rounding surprises.
@@ -59,42 +54,29 @@ void ModelShape::validate(std::string_view ctx) const {
                  "{}.n_heads: RoPE needs an even head dimension, got {}", ctx, head_dim());
 }
 
-json::Json to_json(const ModelShape& s) {
-  json::Json j;
-  j["vocab_size"] = s.vocab_size;
-  j["context_length"] = s.context_length;
-  j["d_model"] = s.d_model;
-  j["n_layers"] = s.n_layers;
-  j["n_heads"] = s.n_heads;
-  j["n_kv_heads"] = s.n_kv_heads;
-  j["d_ff"] = s.d_ff;
-  j["ffn"] = std::string(to_string(s.ffn));
-  j["tied_embeddings"] = s.tied_embeddings;
-  j["rope"] = s.rope;
-  return j;
+const fields::Table<ModelShape>& model_shape_fields() {
+  static const auto t =
+      fields::Table<ModelShape>()
+          .add("vocab_size", &ModelShape::vocab_size, "Vocabulary (embedding rows)")
+          .add("context_length", &ModelShape::context_length, "Tokens per sequence")
+          .add("d_model", &ModelShape::d_model, "Residual stream width")
+          .add("n_layers", &ModelShape::n_layers, "Transformer blocks")
+          .add("n_heads", &ModelShape::n_heads, "Attention heads (divides d_model)")
+          .add("n_kv_heads", &ModelShape::n_kv_heads,
+               "Key/value heads (0 = n_heads; fewer = grouped-query)")
+          .add("d_ff", &ModelShape::d_ff,
+               "MLP width (0 = SwiGLU 8/3·d_model rounded up to 64, GELU 4·d_model)")
+          .add("ffn", &ModelShape::ffn, "MLP kind (gelu = gelu_mlp)")
+          .add("tied_embeddings", &ModelShape::tied_embeddings,
+               "LM head shares the embedding matrix")
+          .add("rope", &ModelShape::rope, "Rotary position embeddings");
+  return t;
 }
 
+json::Json to_json(const ModelShape& s) { return model_shape_fields().to_json(s); }
+
 ModelShape model_shape_from_json(const json::Json& j, std::string_view context) {
-  ModelShape s;
-  json::ObjectReader r(j, std::string(context));
-  r.get("vocab_size", s.vocab_size);
-  r.get("context_length", s.context_length);
-  r.get("d_model", s.d_model);
-  r.get("n_layers", s.n_layers);
-  r.get("n_heads", s.n_heads);
-  r.get("n_kv_heads", s.n_kv_heads);
-  r.get("d_ff", s.d_ff);
-  std::string ffn(to_string(s.ffn));
-  if (r.get("ffn", ffn)) {
-    try {
-      s.ffn = parse_ffn_kind(ffn);
-    } catch (const Error& e) {
-      SCALELAB_FAIL("{}: {}", r.field_name("ffn"), e.what());
-    }
-  }
-  r.get("tied_embeddings", s.tied_embeddings);
-  r.get("rope", s.rope);
-  r.finish();
+  ModelShape s = model_shape_fields().from_json(j, context);
   s.validate(context);
   return s;
 }

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/fields.h"
 #include "common/json.h"
 
 namespace scalelab::accounting {
@@ -18,7 +19,7 @@ enum class FfnKind {
   kGeluMlp,  // W2 GELU(W1 x): two d×f matrices (GPT-2)
 };
 std::string_view to_string(FfnKind k);
-FfnKind parse_ffn_kind(std::string_view s);  // "swiglu" | "gelu_mlp"
+FfnKind parse_ffn_kind(std::string_view s);  // "swiglu" | "gelu_mlp" (or "gelu")
 
 struct ModelShape {
   int64_t vocab_size = 50257;
@@ -52,6 +53,8 @@ struct ModelShape {
 // MLP).
 int64_t default_swiglu_d_ff(int64_t d_model);
 
+// The field table (common/fields.h): JSON, CLI flags and docs of the shape.
+const fields::Table<ModelShape>& model_shape_fields();
 json::Json to_json(const ModelShape& shape);
 // Strict: unknown fields and wrong types are errors naming `context.field`. Validates.
 ModelShape model_shape_from_json(const json::Json& j, std::string_view context = "model");
@@ -66,3 +69,10 @@ const std::vector<ModelPreset>& model_presets();
 const ModelPreset& find_model_preset(std::string_view name);
 
 }  // namespace scalelab::accounting
+
+template <>
+struct scalelab::fields::EnumNames<scalelab::accounting::FfnKind> {
+  using E = scalelab::accounting::FfnKind;
+  static constexpr std::array<std::pair<E, std::string_view>, 3> kNames{
+      {{E::kSwiGlu, "swiglu"}, {E::kGeluMlp, "gelu_mlp"}, {E::kGeluMlp, "gelu"}}};
+};

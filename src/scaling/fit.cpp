@@ -31,37 +31,13 @@
 
 namespace scalelab::scaling {
 
-std::string_view to_string(LossFunction f) {
-  switch (f) {
-    case LossFunction::kLogHuber:
-      return "log-huber";
-    case LossFunction::kHuber:
-      return "huber";
-    case LossFunction::kMse:
-      return "mse";
-    case LossFunction::kMae:
-      return "mae";
-    case LossFunction::kAsymmetricMae:
-      return "asymmetric-mae";
-  }
-  return "?";
-}
-
+std::string_view to_string(LossFunction f) { return fields::enum_name(f); }
 LossFunction parse_loss_function(std::string_view s) {
-  for (LossFunction f : kAllLossFunctions)
-    if (s == to_string(f)) return f;
-  SCALELAB_FAIL(
-      "unknown loss function '{}' (expected log-huber, huber, mse, mae or asymmetric-mae)", s);
+  return fields::parse_enum<LossFunction>(s, "loss");
 }
-
-std::string_view to_string(Precision p) {
-  return p == Precision::kDouble ? "double" : "long-double";
-}
-
+std::string_view to_string(Precision p) { return fields::enum_name(p); }
 Precision parse_precision(std::string_view s) {
-  if (s == "double") return Precision::kDouble;
-  if (s == "long-double") return Precision::kLongDouble;
-  SCALELAB_FAIL("unknown precision '{}' (expected double or long-double)", s);
+  return fields::parse_enum<Precision>(s, "precision");
 }
 
 void ParamGrid::validate() const {

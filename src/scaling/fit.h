@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/fields.h"
 #include "common/json.h"
 #include "common/progress.h"
 #include "scaling/scaling_law.h"
@@ -110,3 +111,20 @@ double fit_objective(const FitData& data, const FitOptions& options, const Scali
                      std::array<double, 5>* grad = nullptr, bool reference = false);
 
 }  // namespace scalelab::scaling
+
+template <>
+struct scalelab::fields::EnumNames<scalelab::scaling::LossFunction> {
+  using E = scalelab::scaling::LossFunction;
+  static constexpr std::array<std::pair<E, std::string_view>, 5> kNames{
+      {{E::kLogHuber, "log-huber"},
+       {E::kHuber, "huber"},
+       {E::kMse, "mse"},
+       {E::kMae, "mae"},
+       {E::kAsymmetricMae, "asymmetric-mae"}}};
+};
+template <>
+struct scalelab::fields::EnumNames<scalelab::scaling::Precision> {
+  using E = scalelab::scaling::Precision;
+  static constexpr std::array<std::pair<E, std::string_view>, 2> kNames{
+      {{E::kDouble, "double"}, {E::kLongDouble, "long-double"}}};
+};

@@ -29,30 +29,25 @@ void ArchitectureRule::validate(std::string_view ctx) const {
                  multiple, max_d_model);
 }
 
-json::Json to_json(const ArchitectureRule& r) {
-  return {{"context_length", r.context_length},
-          {"head_dim", r.head_dim},
-          {"multiple", r.multiple},
-          {"aspect_ratio", r.aspect_ratio},
-          {"aspect_range", r.aspect_range},
-          {"max_layers", r.max_layers},
-          {"max_d_model", r.max_d_model},
-          {"tied_embeddings", r.tied_embeddings}};
+const fields::Table<ArchitectureRule>& architecture_rule_fields() {
+  using R = ArchitectureRule;
+  static const auto t =
+      fields::Table<R>()
+          .add("context_length", &R::context_length, "Context length of every model")
+          .add("head_dim", &R::head_dim, "Head dimension (d_model / n_heads)")
+          .add("multiple", &R::multiple, "d_model and d_ff are multiples of this")
+          .add("aspect_ratio", &R::aspect_ratio, "Preferred d_model / n_layers")
+          .add("aspect_range", &R::aspect_range, "Allowed factor either side of aspect_ratio")
+          .add("max_layers", &R::max_layers, "Search bound on n_layers")
+          .add("max_d_model", &R::max_d_model, "Search bound on d_model")
+          .add("tied_embeddings", &R::tied_embeddings, "LM head shares the embedding matrix");
+  return t;  // vocab_size is not a field: it comes from the tokenizer
 }
 
+json::Json to_json(const ArchitectureRule& r) { return architecture_rule_fields().to_json(r); }
+
 ArchitectureRule architecture_rule_from_json(const json::Json& j, std::string_view context) {
-  ArchitectureRule r;
-  json::ObjectReader o(j, std::string(context));
-  o.get("context_length", r.context_length);
-  o.get("head_dim", r.head_dim);
-  o.get("multiple", r.multiple);
-  o.get("aspect_ratio", r.aspect_ratio);
-  o.get("aspect_range", r.aspect_range);
-  o.get("max_layers", r.max_layers);
-  o.get("max_d_model", r.max_d_model);
-  o.get("tied_embeddings", r.tied_embeddings);
-  o.finish();
-  return r;
+  return architecture_rule_fields().from_json(j, context);
 }
 
 std::vector<ShapeChoice> candidate_shapes(const ArchitectureRule& rule) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "accounting/model_shape.h"
+#include "common/fields.h"
 #include "common/json.h"
 
 namespace scalelab::sweep {
@@ -32,6 +33,7 @@ struct ArchitectureRule {
   bool tied_embeddings = false;  // LM head shares the embedding matrix
   void validate(std::string_view context = "architecture") const;
 };
+const fields::Table<ArchitectureRule>& architecture_rule_fields();
 json::Json to_json(const ArchitectureRule& r);
 // Strict (unknown fields are errors naming them); vocab_size may be left 0.
 ArchitectureRule architecture_rule_from_json(const json::Json& j, std::string_view context);

@@ -184,7 +184,7 @@ PreparedData prepare_data(const SweepConfig& c) {
 
 std::vector<scaling::Run> plan_to_runs(const Plan& plan, const SweepConfig& c,
                                        const PreparedData& data, const std::string& device,
-                                       const std::string& precision) {
+                                       accounting::Precision precision) {
   std::vector<scaling::Run> out;
   for (const auto& p : plan.runs) {
     train::TrainConfig t;
@@ -216,8 +216,8 @@ std::vector<scaling::Run> plan_to_runs(const Plan& plan, const SweepConfig& c,
     r.N = static_cast<double>(p.choice.params);
     r.D = p.D;
     r.C = p.C;
-    r.c_source =
-        c.flop_count == "exact" ? scaling::FlopSource::kExact : scaling::FlopSource::kSixND;
+    r.c_source = c.flop_count == FlopCount::kExact ? scaling::FlopSource::kExact
+                                                   : scaling::FlopSource::kSixND;
     r.loss = std::nan("");
     r.budget = p.budget;
     r.config = train::to_json(t);

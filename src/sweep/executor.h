@@ -34,7 +34,7 @@ std::string sweep_db_path(const SweepConfig& config);
 // budget, target N, epochs, estimated seconds).
 std::vector<scaling::Run> plan_to_runs(const Plan& plan, const SweepConfig& config,
                                        const PreparedData& data, const std::string& device,
-                                       const std::string& precision);
+                                       accounting::Precision precision);
 
 // Inserts the runs unless the database already holds this sweep's plan; refuses a database
 // holding a different plan. Returns how many runs were inserted (0 when the plan was there).

@@ -28,7 +28,7 @@ double Plan::total_seconds() const {
 }
 
 double learning_rate(const SweepConfig& c, const accounting::ModelShape& shape) {
-  if (c.lr_rule == "constant") return c.lr;
+  if (c.lr_rule == LrRule::kConstant) return c.lr;
   // Kaplan et al. 2020, eq. D.1: LR(N) ≈ 0.003239 − 0.0001395 · log N (N non-embedding). Floored
   // at 1e-4: the fit was made for N up to ~1e9 and goes negative far beyond.
   const double n = static_cast<double>(accounting::count_params(shape).non_embedding);
@@ -48,13 +48,13 @@ PlannedRun plan_run(const SweepConfig& c, std::string key, double budget_C, doub
   r.grad_accum = c.batch_tokens / micro_tokens;
   const accounting::FlopCounts f = accounting::count_flops(choice.shape);
   const double N = static_cast<double>(choice.params);
-  const double per_token = c.flop_count == "exact" ? f.training_per_token : 6.0 * N;
+  const double per_token = c.flop_count == FlopCount::kExact ? f.training_per_token : 6.0 * N;
   const double bt = static_cast<double>(c.batch_tokens);
   r.steps = std::max<int64_t>(1, std::llround(budget_C / per_token / bt));
   r.D = static_cast<double>(r.steps) * bt;
   r.flops_exact = f.training_per_token * r.D;
   r.flops_6nd = 6.0 * N * r.D;
-  r.C = c.flop_count == "exact" ? r.flops_exact : r.flops_6nd;
+  r.C = c.flop_count == FlopCount::kExact ? r.flops_exact : r.flops_6nd;
   r.lr = learning_rate(c, choice.shape);
   r.epochs = r.D / static_cast<double>(train_tokens);
   return r;

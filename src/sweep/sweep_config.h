@@ -4,14 +4,22 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "accounting/memory.h"
+#include "common/fields.h"
 #include "common/json.h"
+#include "scaling/fit.h"
 #include "sweep/architecture.h"
 
 namespace scalelab::sweep {
+
+enum class FlopCount { k6nd, kExact };     // how a budget sets D: C = 6ND, or exact accounting
+enum class LrRule { kConstant, kKaplan };  // lr, or 0.003239 − 0.0001395 ln N_nonemb (Kaplan)
+enum class Device { kCpu, kCuda };         // where runs train (std::nullopt = auto)
 
 struct SweepConfig {
   // --- corpus: text files (tokenizer trained or reused, then encoded), or encoded token files
@@ -25,39 +33,40 @@ struct SweepConfig {
   std::vector<double> budgets;
   double budget_min = 0, budget_max = 0;
   int64_t budget_count = 0;
-  int64_t models_per_budget = 5;   // log-spaced N around the tokens-per-parameter guess
-  double tokens_per_param = 20;    // the guess the grid centres on (Hoffmann et al. 2022)
-  double n_spread = 3;             // models from guess/n_spread to guess·n_spread
-  std::string flop_count = "6nd";  // how a budget sets D: 6nd (C = 6ND) | exact (accounting)
+  int64_t models_per_budget = 5;  // log-spaced N around the tokens-per-parameter guess
+  double tokens_per_param = 20;   // the guess the grid centres on (Hoffmann et al. 2022)
+  double n_spread = 3;            // models from guess/n_spread to guess·n_spread
+  FlopCount flop_count = FlopCount::k6nd;
   ArchitectureRule architecture;
   // --- training (per run; cosine to the end of each run)
-  int64_t batch_tokens = 65536;      // tokens per optimizer step
-  int64_t micro_batch_tokens = 0;    // 0 = batch_tokens; smaller = gradient accumulation
-  std::string lr_rule = "constant";  // constant (lr) | kaplan (0.003239 − 0.0001395 ln N_nonemb)
-  double lr = 2e-3;                  // peak lr of the constant rule
-  double lr_min_ratio = 0.1;         // final lr = ratio · peak
-  double warmup_fraction = 0.05;     // of each run's steps
+  int64_t batch_tokens = 65536;    // tokens per optimizer step
+  int64_t micro_batch_tokens = 0;  // 0 = batch_tokens; smaller = gradient accumulation
+  LrRule lr_rule = LrRule::kConstant;
+  double lr = 2e-3;               // peak lr of the constant rule
+  double lr_min_ratio = 0.1;      // final lr = ratio · peak
+  double warmup_fraction = 0.05;  // of each run's steps
   double weight_decay = 0.1, grad_clip = 1.0, beta1 = 0.9, beta2 = 0.95;
   int64_t min_steps = 20;     // a run with fewer optimizer steps is an error
   int64_t curve_points = 25;  // loss-curve points recorded per run
   int64_t eval_tokens = 0;    // validation tokens for each run's final loss (0 = all)
   uint64_t seed = 0;
   // --- targets and analysis
-  std::vector<double> targets;     // budgets to recommend for; empty = 100 × the largest budget
-  std::string loss = "log-huber";  // parametric fit loss (see `scalelab fit`)
+  std::vector<double> targets;  // budgets to recommend for; empty = 100 × the largest budget
+  scaling::LossFunction loss = scaling::LossFunction::kLogHuber;  // see `scalelab fit`
   int64_t bootstrap_samples = 200;
   bool holdout = true;  // refit without the largest budget and predict it
   bool verify = false;  // train the recommended model at verify_budget, compare with prediction
   double verify_budget = 0;  // 0 = 2 × the largest sweep budget
   // --- execution
-  std::string device = "auto";     // auto (cuda when available) | cpu | cuda
-  std::string precision = "auto";  // auto (bf16-mixed on CUDA, fp32 on CPU) | fp32 | bf16-mixed
-  std::vector<int64_t> gpus;       // one worker process per GPU id (CUDA_VISIBLE_DEVICES)
-  int64_t workers = 1;             // without gpus: worker processes (> 1: CPU threads split)
-  double device_tflops = 0;        // achieved TFLOP/s for time estimates; 0 = by device
-  double warn_epochs = 4;          // warn when a run repeats its training data more than this
-  double max_epochs = 64;          // a run needing more epochs is an error (corpus too short)
-  bool retry_failed = false;       // run failed runs again
+  std::optional<Device> device;  // auto (cuda when available) | cpu | cuda
+  // auto (bf16-mixed on CUDA, fp32 on CPU) | fp32 | bf16-mixed
+  std::optional<accounting::Precision> precision;
+  std::vector<int64_t> gpus;  // one worker process per GPU id (CUDA_VISIBLE_DEVICES)
+  int64_t workers = 1;        // without gpus: worker processes (> 1: CPU threads split)
+  double device_tflops = 0;   // achieved TFLOP/s for time estimates; 0 = by device
+  double warn_epochs = 4;     // warn when a run repeats its training data more than this
+  double max_epochs = 64;     // a run needing more epochs is an error (corpus too short)
+  bool retry_failed = false;  // run failed runs again
   std::string out_dir = "sweep";
 
   void validate() const;  // everything that does not need the data
@@ -67,6 +76,8 @@ struct SweepConfig {
   double resolved_verify_budget() const;
 };
 
+// The field tables (common/fields.h): JSON, CLI flags, per-field checks and docs/sweep.md's table.
+const fields::Table<SweepConfig>& sweep_config_fields();
 json::Json to_json(const SweepConfig& c);
 SweepConfig sweep_config_from_json(const json::Json& j, std::string_view context);
 
@@ -74,3 +85,22 @@ SweepConfig sweep_config_from_json(const json::Json& j, std::string_view context
 std::string budget_label(double C);
 
 }  // namespace scalelab::sweep
+
+template <>
+struct scalelab::fields::EnumNames<scalelab::sweep::FlopCount> {
+  using E = scalelab::sweep::FlopCount;
+  static constexpr std::array<std::pair<E, std::string_view>, 2> kNames{
+      {{E::k6nd, "6nd"}, {E::kExact, "exact"}}};
+};
+template <>
+struct scalelab::fields::EnumNames<scalelab::sweep::LrRule> {
+  using E = scalelab::sweep::LrRule;
+  static constexpr std::array<std::pair<E, std::string_view>, 2> kNames{
+      {{E::kConstant, "constant"}, {E::kKaplan, "kaplan"}}};
+};
+template <>
+struct scalelab::fields::EnumNames<scalelab::sweep::Device> {
+  using E = scalelab::sweep::Device;
+  static constexpr std::array<std::pair<E, std::string_view>, 2> kNames{
+      {{E::kCpu, "cpu"}, {E::kCuda, "cuda"}}};
+};

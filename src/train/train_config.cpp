@@ -9,36 +9,19 @@
 namespace scalelab::train {
 
 void TrainConfig::validate() const {
+  train_config_fields().check(*this);
   model.validate("model");
-  auto pos = [](const char* f, double v) {
-    SCALELAB_CHECK(std::isfinite(v) && v > 0, "{}: must be positive (got {})", f, v);
-  };
   SCALELAB_CHECK(!train_data.empty(),
                  "train_data: required (a token file from `scalelab tokenizer encode`)");
   SCALELAB_CHECK(!out_dir.empty(), "out_dir: required");
-  pos("batch_size", static_cast<double>(batch_size));
-  pos("grad_accum", static_cast<double>(grad_accum));
   SCALELAB_CHECK((max_steps > 0) != (max_tokens > 0),
                  "give exactly one of max_steps and max_tokens (got {} and {})", max_steps,
                  max_tokens);
-  pos("lr_max", lr_max);
   SCALELAB_CHECK(lr_min >= 0 && lr_min <= lr_max, "lr_min: must be in [0, lr_max] (got {})",
                  lr_min);
-  SCALELAB_CHECK(beta1 >= 0 && beta1 < 1, "beta1: must be in [0, 1) (got {})", beta1);
-  SCALELAB_CHECK(beta2 >= 0 && beta2 < 1, "beta2: must be in [0, 1) (got {})", beta2);
-  pos("eps", eps);
-  SCALELAB_CHECK(weight_decay >= 0, "weight_decay: must be >= 0 (got {})", weight_decay);
-  SCALELAB_CHECK(grad_clip >= 0, "grad_clip: must be >= 0 (got {})", grad_clip);
-  pos("log_interval", static_cast<double>(log_interval));
-  SCALELAB_CHECK(eval_interval >= 0 && eval_tokens >= 0 && checkpoint_interval >= 0,
-                 "eval_interval, eval_tokens and checkpoint_interval must be >= 0");
-  SCALELAB_CHECK(warmup_steps >= -1, "warmup_steps: must be >= 0, or -1 for 5% of the steps");
-  SCALELAB_CHECK(stop_at_step >= 0, "stop_at_step: must be >= 0 (got {})", stop_at_step);
-  SCALELAB_CHECK(precision == "fp32" || precision == "bf16-mixed",
-                 "precision: expected fp32 or bf16-mixed, got '{}'", precision);
-  SCALELAB_CHECK(attention == "auto" || attention == "plain",
-                 "attention: expected auto or plain, got '{}'", attention);
-  pos("rope_theta", rope_theta);
+  SCALELAB_CHECK(precision != accounting::Precision::kBf16,
+                 "precision: bf16 (pure) is an accounting policy; training takes fp32 or "
+                 "bf16-mixed");
   SCALELAB_CHECK(device == "cpu" || device.rfind("cuda", 0) == 0,
                  "device: expected cpu, cuda or cuda:N, got '{}'", device);
 }
@@ -53,78 +36,57 @@ int64_t TrainConfig::resolved_warmup() const {
   return std::max<int64_t>(1, resolved_steps() / 20);
 }
 
-json::Json to_json(const TrainConfig& c) {
-  return {{"model", accounting::to_json(c.model)},
-          {"rope_theta", c.rope_theta},
-          {"attention", c.attention},
-          {"train_data", c.train_data},
-          {"val_data", c.val_data},
-          {"tokenizer", c.tokenizer},
-          {"out_dir", c.out_dir},
-          {"batch_size", c.batch_size},
-          {"grad_accum", c.grad_accum},
-          {"max_steps", c.max_steps},
-          {"max_tokens", c.max_tokens},
-          {"lr_max", c.lr_max},
-          {"lr_min", c.lr_min},
-          {"warmup_steps", c.warmup_steps},
-          {"cosine_steps", c.cosine_steps},
-          {"beta1", c.beta1},
-          {"beta2", c.beta2},
-          {"eps", c.eps},
-          {"weight_decay", c.weight_decay},
-          {"grad_clip", c.grad_clip},
-          {"log_interval", c.log_interval},
-          {"eval_interval", c.eval_interval},
-          {"eval_tokens", c.eval_tokens},
-          {"checkpoint_interval", c.checkpoint_interval},
-          {"seed", c.seed},
-          {"device", c.device},
-          {"precision", c.precision},
-          {"peak_tflops", c.peak_tflops},
-          {"resume", c.resume},
-          {"stop_at_step", c.stop_at_step},
-          {"quiet", c.quiet}};
+const fields::Table<TrainConfig>& train_config_fields() {
+  using fields::Opt;
+  using fields::Range;
+  using T = TrainConfig;
+  static const auto t =
+      fields::Table<T>()
+          .nest("model", &T::model, accounting::model_shape_fields(), "The model shape")
+          .add("rope_theta", &T::rope_theta, "RoPE base", Range::positive())
+          .add("attention", &T::attention, "Attention (auto = fused on LibTorch >= 2)")
+          .add("train_data", &T::train_data, "Token file (.bin with .bin.json)")
+          .add("val_data", &T::val_data, "Validation token file")
+          .add("tokenizer", &T::tokenizer, "Tokenizer directory (recorded for generate)")
+          .add("out_dir", &T::out_dir, "Output directory", Opt::named("--out"))
+          .add("batch_size", &T::batch_size, "Sequences per micro-batch", Range::positive())
+          .add("grad_accum", &T::grad_accum, "Micro-batches per optimizer step", Range::positive())
+          .add("max_steps", &T::max_steps, "Optimizer steps (or max_tokens)")
+          .add("max_tokens", &T::max_tokens, "Token budget (or max_steps)")
+          .add("lr_max", &T::lr_max, "Peak learning rate", Range::positive())
+          .add("lr_min", &T::lr_min, "Final learning rate")
+          .add("warmup_steps", &T::warmup_steps, "Linear warmup steps (-1 = 5%)",
+               Range::at_least(-1))
+          .add("cosine_steps", &T::cosine_steps, "Step where the cosine reaches lr_min (0 = last)")
+          .add("beta1", &T::beta1, "AdamW beta1", Range::in(0, 1, false, true))
+          .add("beta2", &T::beta2, "AdamW beta2", Range::in(0, 1, false, true))
+          .add("eps", &T::eps, "AdamW epsilon", Range::positive())
+          .add("weight_decay", &T::weight_decay, "AdamW decoupled weight decay", Range::at_least(0))
+          .add("grad_clip", &T::grad_clip, "Global gradient-norm clip (0 = none)",
+               Range::at_least(0))
+          .add("log_interval", &T::log_interval, "Steps between log lines", Range::positive())
+          .add("eval_interval", &T::eval_interval, "Steps between evaluations (0 = end only)",
+               Range::at_least(0))
+          .add("eval_tokens", &T::eval_tokens, "Validation tokens per evaluation (0 = all)",
+               Range::at_least(0))
+          .add("checkpoint_interval", &T::checkpoint_interval,
+               "Steps between checkpoints (0 = end)", Range::at_least(0))
+          .add("seed", &T::seed, "Seed (init and data order)")
+          .add("device", &T::device, "cpu | cuda | cuda:N")
+          .add("precision", &T::precision, "Training precision (bf16-mixed needs CUDA)")
+          .add("peak_tflops", &T::peak_tflops, "Peak TFLOP/s for MFU (0 = from the GPU table)",
+               Range::at_least(0))
+          .add("resume", &T::resume, "Continue from out_dir/checkpoint when it exists")
+          .add("stop_at_step", &T::stop_at_step, "Stop with a checkpoint after this step (0 = end)",
+               Range::at_least(0))
+          .add("quiet", &T::quiet, "No progress bar and no per-interval lines");
+  return t;
 }
 
+json::Json to_json(const TrainConfig& c) { return train_config_fields().to_json(c); }
+
 TrainConfig train_config_from_json(const json::Json& j, std::string_view context) {
-  TrainConfig c;
-  json::ObjectReader r(j, std::string(context));
-  if (r.has("model"))
-    c.model = accounting::model_shape_from_json(r.at("model"), std::string(context) + ".model");
-  r.accept("model");
-  r.get("rope_theta", c.rope_theta);
-  r.get("attention", c.attention);
-  r.get("train_data", c.train_data);
-  r.get("val_data", c.val_data);
-  r.get("tokenizer", c.tokenizer);
-  r.get("out_dir", c.out_dir);
-  r.get("batch_size", c.batch_size);
-  r.get("grad_accum", c.grad_accum);
-  r.get("max_steps", c.max_steps);
-  r.get("max_tokens", c.max_tokens);
-  r.get("lr_max", c.lr_max);
-  r.get("lr_min", c.lr_min);
-  r.get("warmup_steps", c.warmup_steps);
-  r.get("cosine_steps", c.cosine_steps);
-  r.get("beta1", c.beta1);
-  r.get("beta2", c.beta2);
-  r.get("eps", c.eps);
-  r.get("weight_decay", c.weight_decay);
-  r.get("grad_clip", c.grad_clip);
-  r.get("log_interval", c.log_interval);
-  r.get("eval_interval", c.eval_interval);
-  r.get("eval_tokens", c.eval_tokens);
-  r.get("checkpoint_interval", c.checkpoint_interval);
-  r.get("seed", c.seed);
-  r.get("device", c.device);
-  r.get("precision", c.precision);
-  r.get("peak_tflops", c.peak_tflops);
-  r.get("resume", c.resume);
-  r.get("stop_at_step", c.stop_at_step);
-  r.get("quiet", c.quiet);
-  r.finish();
-  return c;
+  return train_config_fields().from_json(j, context);
 }
 
 json::Json to_json(const TrainResult& r) {
@@ -143,8 +105,11 @@ json::Json to_json(const TrainResult& r) {
 }
 
 TrainResult read_train_result(const std::string& path) {
-  const json::Json j = json::read_file(path);
-  json::ObjectReader r(j, path);
+  return train_result_from_json(json::read_file(path), path);
+}
+
+TrainResult train_result_from_json(const json::Json& j, std::string_view context) {
+  json::ObjectReader r(j, std::string(context));
   TrainResult res;
   r.get("status", res.status);
   r.get("steps", res.steps);

@@ -7,18 +7,22 @@
 #include <cstdint>
 #include <string>
 
+#include "accounting/memory.h"
 #include "accounting/model_shape.h"
+#include "common/fields.h"
 #include "common/json.h"
 
 namespace scalelab::train {
 
+enum class Attention { kAuto, kPlain };  // auto: fused (SDPA) on LibTorch >= 2; plain: reference
+
 struct TrainConfig {
   accounting::ModelShape model;
   double rope_theta = 10000.0;
-  std::string attention = "auto";  // auto (fused on LibTorch >= 2) | plain
-  std::string train_data;          // token file (.bin + .bin.json)
-  std::string val_data;            // optional; evaluation uses it
-  std::string tokenizer;           // optional tokenizer directory, recorded for `generate`
+  Attention attention = Attention::kAuto;
+  std::string train_data;  // token file (.bin + .bin.json)
+  std::string val_data;    // optional; evaluation uses it
+  std::string tokenizer;   // optional tokenizer directory, recorded for `generate`
   std::string out_dir = "run";
   int64_t batch_size = 16;  // sequences per micro-batch
   int64_t grad_accum = 1;   // micro-batches per optimizer step
@@ -34,10 +38,11 @@ struct TrainConfig {
   int64_t eval_tokens = 0;          // validation tokens per evaluation (0 = the whole file)
   int64_t checkpoint_interval = 0;  // 0 = only at the end
   uint64_t seed = 0;
-  std::string device = "cpu";      // cpu | cuda | cuda:N
-  std::string precision = "fp32";  // fp32 | bf16-mixed (autocast, fp32 master weights; CUDA)
-  double peak_tflops = 0;          // for MFU; 0 = from the GPU table when the device is known
-  bool resume = true;              // continue from out_dir/checkpoint when it exists
+  std::string device = "cpu";  // cpu | cuda | cuda:N
+  // fp32 | bf16-mixed (autocast, fp32 master weights; CUDA). Pure bf16 is accounting-only.
+  accounting::Precision precision = accounting::Precision::kFp32;
+  double peak_tflops = 0;    // for MFU; 0 = from the GPU table when the device is known
+  bool resume = true;        // continue from out_dir/checkpoint when it exists
   int64_t stop_at_step = 0;  // stop (with a checkpoint) after this step, as if interrupted; 0 = end
   bool quiet = false;        // no progress bar; start-up and per-interval lines at debug level
 
@@ -47,6 +52,8 @@ struct TrainConfig {
   int64_t resolved_warmup() const;
 };
 
+// The field table (common/fields.h): JSON, the CLI flags of `scalelab train`, docs/training.md.
+const fields::Table<TrainConfig>& train_config_fields();
 json::Json to_json(const TrainConfig& c);
 // Strict: unknown fields are errors naming them; the "model" object is a ModelShape.
 TrainConfig train_config_from_json(const json::Json& j, std::string_view context);
@@ -68,5 +75,13 @@ json::Json to_json(const TrainResult& r);
 
 // Reads a run's result.json (the fields of to_json(TrainResult)); errors name the file.
 TrainResult read_train_result(const std::string& path);
+TrainResult train_result_from_json(const json::Json& j, std::string_view context);
 
 }  // namespace scalelab::train
+
+template <>
+struct scalelab::fields::EnumNames<scalelab::train::Attention> {
+  using E = scalelab::train::Attention;
+  static constexpr std::array<std::pair<E, std::string_view>, 2> kNames{
+      {{E::kAuto, "auto"}, {E::kPlain, "plain"}}};
+};

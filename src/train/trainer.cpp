@@ -89,7 +89,7 @@ TrainResult run_training(const TrainConfig& cfg_in) {
       !dev.is_cuda() || torch::cuda::is_available(),
       "device: CUDA requested ({}) but no GPU is available (or LibTorch was built without CUDA)",
       cfg.device);
-  const bool bf16 = cfg.precision == "bf16-mixed";
+  const bool bf16 = cfg.precision == accounting::Precision::kBf16Mixed;
   SCALELAB_CHECK(!bf16 || (dev.is_cuda() && TORCH_VERSION_MAJOR >= 2),
                  "precision: bf16-mixed needs a CUDA device and LibTorch >= 2 (use fp32 on CPU)");
   ensure_writable_directory(cfg.out_dir);
@@ -102,7 +102,7 @@ TrainResult run_training(const TrainConfig& cfg_in) {
     val.emplace(cfg.val_data, cfg.model.vocab_size, cfg.model.context_length);
 
   torch::manual_seed(cfg.seed);
-  model::ModelOptions mo{cfg.rope_theta, model::parse_attention_impl(cfg.attention)};
+  model::ModelOptions mo{cfg.rope_theta, model::parse_attention_impl(fields::enum_name(cfg.attention))};
   model::TransformerLM m(cfg.model, mo);
   m->to(dev);
   AdamW opt(m->parameters(), {cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay});
@@ -133,7 +133,7 @@ TrainResult run_training(const TrainConfig& cfg_in) {
       "clip {}, {} {} {}, seed {}; writing {}",
       cfg.resolved_steps(), cfg.tokens_per_step(), cfg.batch_size, cfg.grad_accum,
       cfg.model.context_length, cfg.lr_max, cfg.lr_min, cfg.resolved_warmup(), cfg.weight_decay,
-      cfg.grad_clip, cfg.device, cfg.precision, cfg.attention, cfg.seed, out.string());
+      cfg.grad_clip, cfg.device, fields::enum_name(cfg.precision), fields::enum_name(cfg.attention), cfg.seed, out.string());
 
   const accounting::FlopCounts flops = accounting::count_flops(cfg.model);
   const int64_t n_params = accounting::count_params(cfg.model).total;

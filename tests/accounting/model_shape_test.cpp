@@ -60,7 +60,7 @@ TEST(ModelShape, JsonRoundTripAndStrictness) {
   j = to_json(s);
   j["ffn"] = "relu";
   EXPECT_EQ(error_of([&] { model_shape_from_json(j); }),
-            "model.ffn: unknown ffn 'relu' (expected swiglu or gelu_mlp)");
+            "model.ffn: expected swiglu, gelu_mlp or gelu, got 'relu'");
   j = to_json(s);
   j["n_heads"] = "16";
   EXPECT_EQ(error_of([&] { model_shape_from_json(j); }),

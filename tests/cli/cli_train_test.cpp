@@ -64,7 +64,7 @@ TEST(CliTrain, BadInputIsOneLineErrorWithoutPartialFiles) {
   expect_one_line_error(run_scalelab(f.train("--max-steps 5 --out " + f.d + "/r1 --device cuda")),
                         "CUDA requested (cuda) but no GPU is available");
   expect_one_line_error(run_scalelab(f.train("--max-steps 5 --out " + f.d + "/r2 --batch-size -3")),
-                        "batch_size: must be positive (got -3)");
+                        "--batch-size: must be positive (got -3)");
   expect_one_line_error(
       run_scalelab(f.train("--max-steps 5 --out " + f.d + "/r3 --context-length 100000")),
       "fewer than context_length + 1 = 100001");

@@ -156,7 +156,7 @@ TEST(Fit, BadInputNamesTheRow) {
   EXPECT_EQ(error_of([&] { fit_scaling_law(few, {}); }),
             "need at least 5 runs to fit the scaling law, got 2");
   EXPECT_EQ(error_of([] { parse_loss_function("l2"); }),
-            "unknown loss function 'l2' (expected log-huber, huber, mse, mae or asymmetric-mae)");
+            "loss: expected log-huber, huber, mse, mae or asymmetric-mae, got 'l2'");
   FitOptions o;
   o.grid.alpha.clear();
   EXPECT_EQ(error_of([&] { fit_scaling_law(grid_data(kHoffmann2022), o); }),

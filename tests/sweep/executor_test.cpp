@@ -123,7 +123,7 @@ Fixture planned(const std::string& name) {
   f.config = small_config(f.out);
   f.data = prepare_data(f.config);
   f.plan = make_plan(f.config, f.data.info, 1e10);
-  f.runs = plan_to_runs(f.plan, f.config, f.data, "cpu", "fp32");
+  f.runs = plan_to_runs(f.plan, f.config, f.data, "cpu", accounting::Precision::kFp32);
   return f;
 }
 
@@ -162,7 +162,7 @@ TEST(Executor, PlanIsInsertedOnceAndADifferentPlanIsRefused) {
   changed.lr = 0.5;
   const Plan p2 = make_plan(changed, f.data.info, 1e10);
   try {
-    insert_plan(db, p2, plan_to_runs(p2, changed, f.data, "cpu", "fp32"));
+    insert_plan(db, p2, plan_to_runs(p2, changed, f.data, "cpu", accounting::Precision::kFp32));
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("different sweep plan"), std::string::npos) << e.what();

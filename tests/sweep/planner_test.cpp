@@ -70,7 +70,7 @@ TEST(Planner, RunsBracketTheGuessAndSpendTheBudget) {
 
 TEST(Planner, ExactFlopConventionSpendsExactFlops) {
   SweepConfig c = config();
-  c.flop_count = "exact";
+  c.flop_count = FlopCount::kExact;
   for (const auto& r : make_plan(c, data(), 1e12).runs) {
     EXPECT_EQ(r.C, r.flops_exact);
     const double per_step = r.flops_exact / static_cast<double>(r.steps);
@@ -118,7 +118,7 @@ TEST(Planner, ValidationSplitShorterThanAWindow) {
 
 TEST(Planner, KaplanLearningRateFallsWithSize) {
   SweepConfig c = config();
-  c.lr_rule = "kaplan";
+  c.lr_rule = LrRule::kKaplan;
   const Plan p = make_plan(c, data(), 1e12);
   EXPECT_GT(p.runs.front().lr, p.runs[4].lr);
   EXPECT_GT(p.runs.front().lr, 1e-4);

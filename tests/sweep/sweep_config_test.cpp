@@ -1,5 +1,10 @@
 // SweepConfig: JSON round trip, strictness, validation naming the field, budget ranges.
 #include "sweep/sweep_config.h"
+#include "sweep/config_docs.h"
+#include "train/train_config.h"
+
+#include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -29,7 +34,9 @@ TEST(SweepConfig, JsonRoundTripKeepsEveryField) {
   c.gpus = {0, 2};
   c.targets = {1e20};
   c.verify = true;
-  c.lr_rule = "kaplan";
+  c.lr_rule = LrRule::kKaplan;
+  c.loss = scaling::LossFunction::kHuber;
+  c.device = Device::kCpu;
   const SweepConfig back = sweep_config_from_json(to_json(c), "sweep.json");
   EXPECT_EQ(to_json(back), to_json(c));
   EXPECT_EQ(back.gpus, (std::vector<int64_t>{0, 2}));
@@ -72,11 +79,41 @@ TEST(SweepConfig, ValidationNamesTheField) {
   c.gpus = {1, 1};
   EXPECT_NE(error_of(c).find("twice"), std::string::npos);
   c = valid();
-  c.device = "tpu";
-  EXPECT_NE(error_of(c).find("device"), std::string::npos);
-  c = valid();
   c.max_epochs = 1;
   EXPECT_NE(error_of(c).find("max_epochs"), std::string::npos);
+}
+
+// Every choice is checked when the file is read, before any data is prepared or any run trains: the
+// error names the field and the allowed values.
+TEST(SweepConfig, BadChoiceInTheFileNamesTheFieldAndTheAllowedValues) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"loss", "log-huber, huber, mse, mae or asymmetric-mae"},
+      {"lr_rule", "constant or kaplan"},
+      {"flop_count", "6nd or exact"},
+      {"device", "auto, cpu or cuda"},
+      {"precision", "auto, fp32, bf16-mixed or bf16"}};
+  for (const auto& [field, allowed] : cases) {
+    json::Json j = to_json(valid());
+    j[field] = "log-hubr";
+    const std::string e =
+        scalelab::testing::error_of([&] { sweep_config_from_json(j, "sweep.json"); });
+    EXPECT_EQ(e, "sweep.json." + field + ": expected " + allowed + ", got 'log-hubr'") << field;
+  }
+  json::Json j = to_json(valid());
+  j["architecture"]["aspect_ratio"] = "wide";
+  EXPECT_EQ(scalelab::testing::error_of([&] { sweep_config_from_json(j, "sweep.json"); }),
+            "sweep.json.architecture.aspect_ratio: expected a number, got string \"wide\"");
+}
+
+TEST(SweepConfig, ReadsAutoAsUnsetAndWritesItBack) {
+  json::Json j = to_json(valid());
+  j["device"] = "auto";
+  j["precision"] = "bf16-mixed";
+  const SweepConfig c = sweep_config_from_json(j, "sweep.json");
+  EXPECT_FALSE(c.device.has_value());
+  EXPECT_EQ(c.precision, accounting::Precision::kBf16Mixed);
+  EXPECT_EQ(to_json(c)["device"], "auto");
+  EXPECT_EQ(to_json(c)["precision"], "bf16-mixed");
 }
 
 TEST(SweepConfig, BudgetRangeIsLogSpaced) {
@@ -93,6 +130,35 @@ TEST(SweepConfig, BudgetRangeIsLogSpaced) {
   EXPECT_NEAR(c.resolved_targets().at(0), 1e19, 1e7);  // default: 100 × the largest
   EXPECT_EQ(budget_label(1e18), "1e+18");
   EXPECT_EQ(budget_label(3.2e17), "3.2e+17");
+}
+
+}  // namespace
+}  // namespace scalelab::sweep
+
+namespace scalelab::sweep {
+namespace {
+
+// docs/config.md is generated from the field tables: the committed file must be what the code
+// says (regenerate with `scalelab config-reference > docs/config.md`).
+TEST(ConfigReference, DocsConfigMdIsTheGeneratedReference) {
+  std::ifstream in(std::string(SCALELAB_SOURCE_DIR) + "/docs/config.md");
+  ASSERT_TRUE(in) << "docs/config.md is missing";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_EQ(ss.str(), config_reference_markdown())
+      << "docs/config.md is stale: run `build/bin/scalelab config-reference > docs/config.md`";
+}
+
+TEST(ConfigReference, EveryFieldOfEveryTableIsDocumentedOnce) {
+  const std::string md = config_reference_markdown();
+  for (const auto& f : sweep_config_fields().fields()) {
+    EXPECT_FALSE(f.doc.empty()) << f.name;
+    if (f.kind != fields::Kind::kObject)
+      EXPECT_NE(md.find("| `" + f.name + "` |"), std::string::npos) << f.name;
+  }
+  for (const auto& f : train::train_config_fields().fields()) EXPECT_FALSE(f.doc.empty()) << f.name;
+  EXPECT_NE(md.find("| `architecture.aspect_ratio` | `--aspect-ratio` |"), std::string::npos);
+  EXPECT_NE(md.find("| `model.d_model` |"), std::string::npos);
 }
 
 }  // namespace

@@ -83,7 +83,7 @@ TEST(Gpu, TrainerRunsBf16MixedOnCuda) {
   c.max_steps = 60;
   c.lr_max = 3e-3;
   c.device = "cuda";
-  c.precision = "bf16-mixed";
+  c.precision = accounting::Precision::kBf16Mixed;
   c.quiet = true;
   TrainResult r = run_training(c);
   EXPECT_EQ(r.status, "done");
@@ -135,7 +135,7 @@ TEST(Gpu, Bf16MixedLearnsAsWellAsFp32) {
     c.max_steps = 300;
     c.lr_max = 3e-3;
     c.device = "cuda";
-    c.precision = precision;
+    c.precision = accounting::parse_precision(precision);
     c.quiet = true;
     c.resume = false;
     return run_training(c).final_val_loss;

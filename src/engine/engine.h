@@ -1,0 +1,66 @@
+// The training engine as the rest of scalelab sees it: train, evaluate and generate without a
+// LibTorch header. The engine itself (module.cpp: LibTorch, the model and the trainer) is a shared
+// module, libscalelab_engine.so, that this loader opens with dlopen on first use, so every command
+// that does not train starts without loading LibTorch's ~290 shared libraries (docs/training.md,
+// "The engine module"). Requests and answers cross the boundary as JSON through one C function.
+// Not here: option parsing (apps/scalelab) and the training loop itself (train/trainer.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/json.h"
+#include "train/train_config.h"
+
+namespace scalelab::engine {
+
+// Whether the module can be loaded; when not, why (the reason is a full sentence).
+bool available();
+std::string unavailable_reason();
+// Where the module is looked for: $SCALELAB_ENGINE, else libscalelab_engine.so next to the
+// executable, else ../lib/scalelab/ from it.
+std::string module_path();
+
+// Whether LibTorch sees a CUDA GPU (false when the engine is unavailable).
+bool cuda_available();
+
+// Trains (or resumes) one run: train::run_training in the module.
+train::TrainResult train(const train::TrainConfig& config);
+
+struct EvalRequest {
+  std::string checkpoint;  // run directory or its checkpoint/
+  std::string data;        // token file (.bin)
+  std::string device = "cpu";
+  int64_t batch_size = 16;
+  int64_t max_tokens = 0;  // 0 = all
+};
+struct EvalResult {
+  double loss = 0;
+  int64_t tokens = 0;
+};
+EvalResult evaluate(const EvalRequest& request);
+
+struct GenerateRequest {
+  std::string checkpoint, prompt;
+  std::string tokenizer;  // empty = the one the run recorded
+  std::string device = "cpu";
+  int64_t max_new_tokens = 256;
+  double temperature = 0.8;  // 0 = greedy
+  double top_p = 0.9;
+  uint64_t seed = 0;
+};
+// The generated continuation (without the prompt).
+std::string generate(const GenerateRequest& request);
+
+// The raw call: {"op": …, …} in, the op's answer out; an error answer becomes scalelab::Error.
+json::Json call(const json::Json& request);
+
+}  // namespace scalelab::engine
+
+// The module's one entry point (module.cpp). `request` is a JSON object; *response receives a
+// malloc'ed JSON string {"ok": true, "result": …} or {"ok": false, "error": "…"}, freed with
+// scalelab_engine_free. Returns 0, or non-zero when even the answer could not be built.
+extern "C" {
+int scalelab_engine_call(const char* request, char** response);
+void scalelab_engine_free(char* response);
+}

@@ -10,6 +10,7 @@
 #include <map>
 #include <thread>
 
+#include "accounting/hardware.h"
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/format.h"
@@ -52,7 +53,9 @@ Throughput throughput(const sweep::SweepConfig& c, const std::string& device) {
       return {rates[rates.size() / 2], 0};
     }
   }
-  if (device == "cuda") return {0.2 * 989e12, 0.007};
+  if (device == "cuda")
+    return {0.2 * 1e12 * accounting::default_training_gpu().peak_tflops(accounting::Dtype::kBf16),
+            0.007};
   return {25e9 * std::max(1u, std::thread::hardware_concurrency()), 0.007};
 }
 

@@ -74,6 +74,8 @@ const std::vector<GpuSpec>& gpu_table() {
   return table;
 }
 
+const GpuSpec& default_training_gpu() { return find_gpu("h100-sxm"); }
+
 const GpuSpec& find_gpu(std::string_view name) {
   std::string known;
   for (const auto& g : gpu_table()) {

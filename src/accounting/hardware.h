@@ -32,6 +32,9 @@ struct GpuSpec {
 
 const std::vector<GpuSpec>& gpu_table();
 const GpuSpec& find_gpu(std::string_view name);  // "unknown GPU 'x' (known: …)"
+// The GPU that MFU and a sweep's time estimate assume on CUDA when none is named: the H100 SXM
+// (the H200 of our GPU machine has the same dense peaks). The one place this choice is made.
+const GpuSpec& default_training_gpu();
 
 json::Json to_json(const GpuSpec& g);
 

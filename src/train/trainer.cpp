@@ -102,7 +102,8 @@ TrainResult run_training(const TrainConfig& cfg_in) {
     val.emplace(cfg.val_data, cfg.model.vocab_size, cfg.model.context_length);
 
   torch::manual_seed(cfg.seed);
-  model::ModelOptions mo{cfg.rope_theta, model::parse_attention_impl(fields::enum_name(cfg.attention))};
+  model::ModelOptions mo{cfg.rope_theta,
+                         model::parse_attention_impl(fields::enum_name(cfg.attention))};
   model::TransformerLM m(cfg.model, mo);
   m->to(dev);
   AdamW opt(m->parameters(), {cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay});
@@ -133,15 +134,15 @@ TrainResult run_training(const TrainConfig& cfg_in) {
       "clip {}, {} {} {}, seed {}; writing {}",
       cfg.resolved_steps(), cfg.tokens_per_step(), cfg.batch_size, cfg.grad_accum,
       cfg.model.context_length, cfg.lr_max, cfg.lr_min, cfg.resolved_warmup(), cfg.weight_decay,
-      cfg.grad_clip, cfg.device, fields::enum_name(cfg.precision), fields::enum_name(cfg.attention), cfg.seed, out.string());
+      cfg.grad_clip, cfg.device, fields::enum_name(cfg.precision), fields::enum_name(cfg.attention),
+      cfg.seed, out.string());
 
   const accounting::FlopCounts flops = accounting::count_flops(cfg.model);
   const int64_t n_params = accounting::count_params(cfg.model).total;
   double peak = cfg.peak_tflops;
   if (peak <= 0 && dev.is_cuda()) {
-    // The GPU machines this project runs on are H100/H200: same dense bf16/fp32 peaks.
-    peak = accounting::find_gpu("h100-sxm")
-               .peak_tflops(bf16 ? accounting::Dtype::kBf16 : accounting::Dtype::kTf32);
+    peak = accounting::default_training_gpu().peak_tflops(bf16 ? accounting::Dtype::kBf16
+                                                               : accounting::Dtype::kTf32);
   }
   const double tokens_per_step = static_cast<double>(cfg.tokens_per_step());
   std::ofstream metrics(out / "metrics.jsonl", step > 0 ? std::ios::app : std::ios::trunc);

@@ -55,25 +55,6 @@ const Module& module() {
   return m;
 }
 
-json::Json to_json(const EvalRequest& r) {
-  return {{"checkpoint", r.checkpoint},
-          {"data", r.data},
-          {"device", r.device},
-          {"batch_size", r.batch_size},
-          {"max_tokens", r.max_tokens}};
-}
-
-json::Json to_json(const GenerateRequest& r) {
-  return {{"checkpoint", r.checkpoint},
-          {"prompt", r.prompt},
-          {"tokenizer", r.tokenizer},
-          {"device", r.device},
-          {"max_new_tokens", r.max_new_tokens},
-          {"temperature", r.temperature},
-          {"top_p", r.top_p},
-          {"seed", r.seed}};
-}
-
 }  // namespace
 
 std::string module_path() {
@@ -84,6 +65,34 @@ std::string module_path() {
                             exe_dir / ".." / "lib" / "scalelab" / "libscalelab_engine.so"})
     if (fs::is_regular_file(p, ec)) return p.string();
   return "";
+}
+
+const fields::Table<EvalRequest>& eval_request_fields() {
+  using R = EvalRequest;
+  static const auto t =
+      fields::Table<R>()
+          .add("checkpoint", &R::checkpoint, "Run directory or its checkpoint/")
+          .add("data", &R::data, "Token file (.bin)")
+          .add("device", &R::device, "cpu | cuda")
+          .add("batch_size", &R::batch_size, "Sequences per batch", fields::Range::positive())
+          .add("max_tokens", &R::max_tokens, "Evaluate at most this many tokens (0 = all)",
+               fields::Range::at_least(0));
+  return t;
+}
+
+const fields::Table<GenerateRequest>& generate_request_fields() {
+  using R = GenerateRequest;
+  static const auto t =
+      fields::Table<R>()
+          .add("checkpoint", &R::checkpoint, "Run directory or its checkpoint/")
+          .add("prompt", &R::prompt, "Prompt text")
+          .add("tokenizer", &R::tokenizer, "Tokenizer directory (default: the run's)")
+          .add("device", &R::device, "cpu | cuda")
+          .add("max_new_tokens", &R::max_new_tokens, "Tokens to generate")
+          .add("temperature", &R::temperature, "Softmax temperature (0 = greedy)")
+          .add("top_p", &R::top_p, "Nucleus sampling mass")
+          .add("seed", &R::seed, "Sampling seed");
+  return t;
 }
 
 bool available() { return module().call != nullptr; }
@@ -113,12 +122,14 @@ train::TrainResult train(const train::TrainConfig& config) {
 }
 
 EvalResult evaluate(const EvalRequest& request) {
-  const json::Json r = call({{"op", "eval"}, {"request", to_json(request)}});
+  const json::Json r = call({{"op", "eval"}, {"request", eval_request_fields().to_json(request)}});
   return {r.at("loss").get<double>(), r.at("tokens").get<int64_t>()};
 }
 
 std::string generate(const GenerateRequest& request) {
-  return call({{"op", "generate"}, {"request", to_json(request)}}).at("text").get<std::string>();
+  return call({{"op", "generate"}, {"request", generate_request_fields().to_json(request)}})
+      .at("text")
+      .get<std::string>();
 }
 
 }  // namespace scalelab::engine

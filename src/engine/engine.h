@@ -52,6 +52,10 @@ struct GenerateRequest {
 // The generated continuation (without the prompt).
 std::string generate(const GenerateRequest& request);
 
+// The requests' field tables: both sides of the module boundary read and write them from here.
+const fields::Table<EvalRequest>& eval_request_fields();
+const fields::Table<GenerateRequest>& generate_request_fields();
+
 // The raw call: {"op": …, …} in, the op's answer out; an error answer becomes scalelab::Error.
 json::Json call(const json::Json& request);
 

@@ -57,16 +57,8 @@ Loaded load_model(const std::string& arg, const std::string& device) {
 }
 
 json::Json run_eval(const json::Json& j) {
-  EvalRequest q;
-  json::ObjectReader r(j, "eval");
-  r.require("checkpoint", q.checkpoint);
-  r.require("data", q.data);
-  r.get("device", q.device);
-  r.get("batch_size", q.batch_size);
-  r.get("max_tokens", q.max_tokens);
-  r.finish();
-  SCALELAB_CHECK(q.batch_size > 0, "--batch-size: must be positive (got {})", q.batch_size);
-  SCALELAB_CHECK(q.max_tokens >= 0, "--max-tokens: must be >= 0 (got {})", q.max_tokens);
+  // The table checks batch_size > 0 and max_tokens >= 0.
+  const EvalRequest q = eval_request_fields().from_json(j, "eval");
   Loaded l = load_model(q.checkpoint, q.device);
   train::TokenDataset data(q.data, l.config.model.vocab_size, l.config.model.context_length);
   const train::EvalResult e = train::evaluate_loss(l.model, data, q.batch_size, q.max_tokens,
@@ -75,17 +67,7 @@ json::Json run_eval(const json::Json& j) {
 }
 
 json::Json run_generate(const json::Json& j) {
-  GenerateRequest q;
-  json::ObjectReader r(j, "generate");
-  r.require("checkpoint", q.checkpoint);
-  r.require("prompt", q.prompt);
-  r.get("tokenizer", q.tokenizer);
-  r.get("device", q.device);
-  r.get("max_new_tokens", q.max_new_tokens);
-  r.get("temperature", q.temperature);
-  r.get("top_p", q.top_p);
-  r.get("seed", q.seed);
-  r.finish();
+  const GenerateRequest q = generate_request_fields().from_json(j, "generate");
   model::SampleOptions s;
   s.max_new_tokens = q.max_new_tokens;
   s.temperature = q.temperature;

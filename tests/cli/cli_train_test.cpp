@@ -65,6 +65,11 @@ TEST(CliTrain, BadInputIsOneLineErrorWithoutPartialFiles) {
                         "CUDA requested (cuda) but no GPU is available");
   expect_one_line_error(run_scalelab(f.train("--max-steps 5 --out " + f.d + "/r2 --batch-size -3")),
                         "--batch-size: must be positive (got -3)");
+  // An error inside LibTorch (here its allocator) reaches the user as one line, not a C++ stack.
+  expect_one_line_error(run_scalelab(f.train("--max-steps 2 --out " + f.d +
+                                             "/r5 --d-model 262144 --n-layers 1 "
+                                             "--n-heads 1")),
+                        "LibTorch: ");
   expect_one_line_error(
       run_scalelab(f.train("--max-steps 5 --out " + f.d + "/r3 --context-length 100000")),
       "fewer than context_length + 1 = 100001");

@@ -12,8 +12,8 @@
 
 #include "common/csv.h"
 #include "common/error.h"
+#include "runs/run.h"
 #include "scaling/fit.h"
-#include "scaling/run.h"
 
 using namespace scalelab;
 
@@ -44,8 +44,8 @@ int main(int argc, char** argv) try {
     } else
       SCALELAB_FAIL("unknown option {}", k);
   }
-  auto runs = scaling::runs_from_csv(csv::read_file(path), path);
-  scaling::FitData data = scaling::to_fit_data(runs);
+  auto runs = runs::runs_from_csv(csv::read_file(path), path);
+  scaling::FitData data = scaling::to_fit_data(runs::observations(runs));
   double best = 1e300;
   scaling::FitResult r;
   for (int k = 0; k < repeat; ++k) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Captures the machine-readable outputs of the analysis and planning commands on the bundled
 # examples, so that a refactor can be checked to change nothing: run it with the old and the new
-# binary into two directories and `diff -r` them (tests/cli's GoldenOutputs test does this against
-# tests/data/golden/).
+# binary into two directories and `diff -r` them. tests/cli/golden_test.cpp runs it on every test
+# run and compares with tests/data/golden/ (numbers to 1e-9 relative); after an intended change of
+# output, refresh that directory with this script and say why in the commit.
 #   bench/golden_outputs.sh BUILD_BIN_SCALELAB OUT_DIR
 # Everything is deterministic: the fit runs on one thread (its basin pruning depends on thread
 # timing, see docs/scaling.md); tokenizer training and planning are deterministic.
@@ -36,7 +37,8 @@ cat > sweep.json <<JSON
  "budget_max": 1.2e12, "budget_count": 3, "models_per_budget": 4, "n_spread": 2,
  "architecture": {"context_length": 64, "head_dim": 32, "multiple": 32, "aspect_ratio": 32,
                   "tied_embeddings": true},
- "batch_tokens": 2048, "lr": 0.03, "targets": [1e14], "device": "cpu", "out_dir": "plan"}
+ "batch_tokens": 2048, "lr": 0.03, "targets": [1e14], "device": "cpu", "device_tflops": 0.05,
+ "out_dir": "plan"}
 JSON
 "$bin" sweep plan --config sweep.json > "$out/sweep_plan.txt" 2> /dev/null
 "$bin" sweep plan --config sweep.json --vocab-size 300 --budget-min 1e12 --budget-max 4e12 \

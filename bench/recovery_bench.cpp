@@ -53,7 +53,7 @@ int main(int argc, char** argv) try {
   std::vector<std::vector<double>> est(7);
   for (int s = 0; s < seeds; ++s) {
     sim.seed = static_cast<uint64_t>(s);
-    FitResult r = fit_scaling_law(to_fit_data(simulate_runs(sim)), fit);
+    FitResult r = fit_scaling_law(to_fit_data(observations(simulate_runs(sim))), fit);
     const ScalingLaw& l = r.law;
     double v[] = {l.E,
                   l.A,

@@ -82,7 +82,7 @@ Command setup_demo(CLI::App& app) {
             sweep::SweepConfig c = demo_config(o->corpus.empty() ? bundled_corpus() : o->corpus);
             c.out_dir = o->out;
             sweep::sweep_config_fields().find("device")->set(c, o->device, "--device");
-            run_sweep_config(c, {.plan_only = o->dry_run, .worker = false, .config_path = ""});
+            run_sweep_config(c, {.plan_only = o->dry_run, .worker = false});
           }};
 }
 

@@ -14,24 +14,23 @@
 #include "common/format.h"
 #include "common/log.h"
 #include "common/progress.h"
+#include "config_flags.h"
 #include "run_source.h"
-#include "scaling/analysis.h"
-#include "scaling/bootstrap.h"
-#include "scaling/fit.h"
+#include "runs/run.h"
+#include "scaling/pipeline.h"
 
 namespace scalelab::app {
 
 namespace {
 
 using namespace scaling;
+using runs::observations;
 
 struct FitCliOptions {
   RunSource source;
-  FitOptions fit;
-  std::string loss{to_string(FitOptions{}.loss)};
-  std::string precision{to_string(FitOptions{}.precision)};
-  std::string grid;  // JSON file
-  BootstrapOptions boot;
+  ConfigFlags<FitOptions> fit;         // fit_options_fields()
+  ConfigFlags<BootstrapOptions> boot;  // bootstrap_options_fields()
+  std::string grid;                    // JSON file
   std::vector<double> budgets{1e21, 1e22, 1e23, 1e24};
   std::string holdout;
   bool compare = false;
@@ -47,48 +46,29 @@ std::string law_string(const ScalingLaw& l) {
 
 void run_fit(const FitCliOptions& o) {
   std::string label;
-  std::vector<Run> runs = load_runs(o.source, &label);
-  FitOptions opt = o.fit;
-  opt.loss = parse_loss_function(o.loss);
-  opt.precision = parse_precision(o.precision);
-  if (!o.grid.empty()) opt.grid = param_grid_from_json(json::read_file(o.grid), o.grid);
+  const std::vector<Observation> runs = observations(load_runs(o.source, &label));
   check_positive(o.budgets, "--budgets");
-  FitData data = to_fit_data(runs);
-  data.validate();
-  opt.validate();
-  BootstrapOptions boot = o.boot;
-  boot.budgets = o.budgets;
-  if (boot.samples > 0) boot.validate();
-  HoldoutSpec holdout;
-  if (!o.holdout.empty()) holdout = parse_holdout(o.holdout);
-
-  const bool show_progress = !o.quiet && log::enabled(log::Level::kInfo);
-  std::unique_ptr<ProgressBar> bar;
-  if (show_progress)
-    bar = std::make_unique<ProgressBar>("fit", static_cast<int64_t>(opt.grid.size()),
-                                        ProgressOptions{.unit = "starts"});
-  FitResult fit = fit_scaling_law(data, opt, bar.get());
-  if (bar) bar->close();
-  std::vector<std::string> warnings = data_warnings(runs);
-  warnings.insert(warnings.end(), fit.warnings.begin(), fit.warnings.end());
-  SCALELAB_CHECK(
-      fit.law.alpha > 0 && fit.law.beta > 0,
-      "the best fit has alpha = {:.4g}, beta = {:.4g}: not a valid scaling law (the runs do not "
-      "identify it; widen the compute range)",
-      fit.law.alpha, fit.law.beta);
-
-  std::optional<BootstrapResult> bs;
-  if (boot.samples > 0) {
-    std::unique_ptr<ProgressBar> bb;
-    if (show_progress)
-      bb =
-          std::make_unique<ProgressBar>("bootstrap", boot.samples, ProgressOptions{.unit = "fits"});
-    bs = bootstrap_fit(data, opt, fit.law, boot, bb.get());
-  }
-  std::optional<HoldoutResult> ho;
-  if (!o.holdout.empty()) ho = holdout_check(runs, holdout, opt);
-  std::vector<LossComparison> cmp;
-  if (o.compare) cmp = compare_losses(data, opt, o.budgets);
+  PipelineOptions po;
+  po.targets = o.budgets;
+  o.fit.apply(po.fit);
+  if (!o.grid.empty()) po.fit.grid = param_grid_from_json(json::read_file(o.grid), o.grid);
+  o.boot.apply(po.bootstrap);
+  if (!o.holdout.empty()) po.holdout = parse_holdout(o.holdout);
+  po.compare_losses = o.compare;
+  po.on_failure = OnFailure::kThrow;
+  if (!o.quiet && log::enabled(log::Level::kInfo))
+    po.progress = [](std::string_view stage, int64_t total) {
+      return std::make_unique<ProgressBar>(
+          std::string(stage), total, ProgressOptions{.unit = stage == "fit" ? "starts" : "fits"});
+    };
+  const Analysis an = analyze(runs, po);
+  const FitOptions& opt = po.fit;
+  const FitResult& fit = *an.fit;
+  const std::optional<BootstrapResult>& bs = an.bootstrap;
+  const std::optional<HoldoutResult>& ho = an.holdout;
+  const std::vector<LossComparison>& cmp = an.comparison;
+  std::vector<std::string> warnings;
+  for (const auto& w : an.warnings) warnings.push_back(w.text);
 
   // Everything computed: now write and print.
   json::Json j;
@@ -98,9 +78,8 @@ void run_fit(const FitCliOptions& o) {
   j["grid"] = to_json(opt.grid);
   j["precision"] = std::string(to_string(opt.precision));
   json::Json alloc = json::Json::array();
-  for (double C : o.budgets) {
-    Allocation a = fit.law.allocate(C);
-    alloc.push_back({{"C", C},
+  for (const Allocation& a : an.allocations) {
+    alloc.push_back({{"C", a.C},
                      {"N_opt", a.N},
                      {"D_opt", a.D},
                      {"tokens_per_param", a.tokens_per_param()},
@@ -159,7 +138,7 @@ void run_fit(const FitCliOptions& o) {
   if (bs)
     out += fmt::format(
         "  intervals: percentile bootstrap over runs, {} samples ({} excluded), seed {}\n",
-        bs->samples, bs->failed, o.boot.seed);
+        bs->samples, bs->failed, po.bootstrap.seed);
   out += fmt::format(
       "fit quality: RMSE of log loss {:.4g}, max |error| {:.4g}, R² {:.4f}, objective {:.6g}\n",
       fit.rmse_log, fit.max_abs_err_log, fit.r2, fit.objective);
@@ -175,8 +154,8 @@ void run_fit(const FitCliOptions& o) {
     ah.push_back("D_opt interval");
   }
   TextTable at(ah);
-  for (size_t k = 0; k < o.budgets.size(); ++k) {
-    Allocation a = fit.law.allocate(o.budgets[k]);
+  for (size_t k = 0; k < an.allocations.size(); ++k) {
+    const Allocation& a = an.allocations[k];
     std::vector<std::string> row{format_sci(a.C, 3), format_si(a.N), format_si(a.D),
                                  fmt::format("{:.1f}", a.D / a.N), fmt::format("{:.4f}", a.loss)};
     if (bs) {
@@ -237,30 +216,10 @@ Command setup_fit(CLI::App& app) {
       "fit", "Fit the parametric scaling law L(N, D) to recorded runs (approach 3)");
   auto o = std::make_shared<FitCliOptions>();
   add_run_source(*sub, o->source);
-  sub->add_option("--loss", o->loss,
-                  "log-huber (the paper) | huber | mse | mae | asymmetric-mae (the package)")
-      ->check(CLI::IsMember({"log-huber", "huber", "mse", "mae", "asymmetric-mae"}))
-      ->capture_default_str();
-  sub->add_option("--delta", o->fit.delta, "Huber delta (0 = 1e-3 for log-huber, 1.0 for huber)")
-      ->capture_default_str();
-  sub->add_option("--asymmetric-weight", o->fit.asymmetric_weight,
-                  "asymmetric-mae: weight of over-prediction")
-      ->capture_default_str();
+  // Every field of the fit's and the bootstrap's tables (scaling/fit.cpp, scaling/bootstrap.cpp).
+  o->fit.add_table(*sub, fit_options_fields());
+  o->boot.add_table(*sub, bootstrap_options_fields());
   sub->add_option("--grid", o->grid, "Start grid JSON (default: the paper's 4,500 starts)");
-  sub->add_option("--precision", o->precision, "double | long-double")
-      ->check(CLI::IsMember({"double", "long-double"}))
-      ->capture_default_str();
-  sub->add_option("--threads", o->fit.threads, "Threads (0 = all cores)")->capture_default_str();
-  sub->add_option("--max-iterations", o->fit.max_iterations, "L-BFGS iterations per start")
-      ->capture_default_str();
-  sub->add_option("--prune-radius", o->fit.prune_radius,
-                  "Stop a start on reaching a converged start's path (scaled units; 0 = run every "
-                  "start to the end)")
-      ->capture_default_str();
-  sub->add_option("--bootstrap", o->boot.samples, "Bootstrap samples for intervals (0 = none)")
-      ->capture_default_str();
-  sub->add_option("--seed", o->boot.seed, "Bootstrap seed")->capture_default_str();
-  sub->add_option("--confidence", o->boot.confidence, "Interval level")->capture_default_str();
   sub->add_option("--budgets", o->budgets, "Budgets (FLOPs) to allocate, comma-separated")
       ->delimiter(',')
       ->capture_default_str();

@@ -10,14 +10,15 @@
 #include "common/format.h"
 #include "common/log.h"
 #include "run_source.h"
-#include "scaling/isoflop.h"
-#include "scaling/run_db.h"
+#include "runs/run_db.h"
+#include "scaling/pipeline.h"
 
 namespace scalelab::app {
 
 namespace {
 
 using namespace scaling;
+using namespace runs;
 
 struct IsoflopCliOptions {
   RunSource source;
@@ -30,16 +31,22 @@ struct IsoflopCliOptions {
 void run_isoflop(const IsoflopCliOptions& o) {
   check_positive(o.iso.targets, "--targets");
   std::string label;
-  std::vector<Run> runs = load_runs(o.source, &label);
-  IsoflopResult r = isoflop_analysis(runs, o.iso);
+  const std::vector<Observation> runs = observations(load_runs(o.source, &label));
+  PipelineOptions po;
+  po.parametric = false;
+  po.isoflop = o.iso;
+  po.targets = o.iso.targets;
+  po.on_failure = OnFailure::kThrow;
+  const Analysis an = analyze(runs, po);
+  const IsoflopResult& r = *an.isoflop;
   std::optional<EnvelopeResult> env;
   if (o.envelope) {
     SCALELAB_CHECK(o.source.csv.empty(),
                    "--envelope needs loss curves: read runs from --db, not --csv");
     RunDb db(o.source.db);
-    env = envelope_analysis(runs, db.curves(), o.levels);
+    env = envelope_analysis(runs, curve_samples(db.curves()), o.levels);
   }
-  for (const auto& w : r.warnings) SCALELAB_LOG_WARN("{}", w);
+  for (const auto& w : an.warnings) SCALELAB_LOG_WARN("{}", w.text);
   if (o.json) {
     json::Json j = to_json(r);
     j["source"] = label;

@@ -11,7 +11,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "report/report.h"
-#include "scaling/run_db.h"
+#include "runs/run_db.h"
 #include "sweep/results.h"
 #include "sweep/sweep_config.h"
 
@@ -31,7 +31,7 @@ struct ReportOptions {
 
 void run_report(const ReportOptions& o) {
   SCALELAB_CHECK(std::filesystem::exists(o.db), "--db: {}: no such file", o.db);
-  scaling::RunDb db(o.db);
+  runs::RunDb db(o.db);
   sweep::AnalysisOptions ao;
   ao.bootstrap_samples = o.bootstrap_samples;
   ao.seed = o.seed;

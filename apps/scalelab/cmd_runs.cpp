@@ -12,13 +12,14 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/format.h"
-#include "scaling/run_db.h"
+#include "runs/run_db.h"
 
 namespace scalelab::app {
 
 namespace {
 
 using namespace scaling;
+using namespace runs;
 
 struct RunsOptions {
   std::string db = "runs.db";
@@ -36,7 +37,7 @@ struct RunsOptions {
 
 void run_add(const RunsOptions& o) {
   Run r;
-  r.status = parse_run_status(o.status);
+  r.status = fields::parse_enum<RunStatus>(o.status, "--status");
   r.N = o.N;
   r.D = o.D;
   r.C = o.C;
@@ -59,7 +60,7 @@ void run_list(const RunsOptions& o) {
   SCALELAB_CHECK(std::filesystem::exists(o.db), "{}: no such run database", o.db);
   RunDb db(o.db);
   std::optional<RunStatus> st;
-  if (!o.only_status.empty()) st = parse_run_status(o.only_status);
+  if (!o.only_status.empty()) st = fields::parse_enum<RunStatus>(o.only_status, "--status");
   std::vector<Run> runs = db.list(st);
   if (o.json) {
     json::Json j = json::Json::array();

@@ -10,7 +10,7 @@
 #include "common/csv.h"
 #include "common/error.h"
 #include "common/file_util.h"
-#include "scaling/run_db.h"
+#include "runs/run_db.h"
 #include "scaling/simulator.h"
 
 namespace scalelab::app {
@@ -18,6 +18,7 @@ namespace scalelab::app {
 namespace {
 
 using namespace scaling;
+using namespace runs;
 
 struct SimulateCliOptions {
   SimulatorOptions sim;
@@ -36,7 +37,17 @@ void run_simulate(const SimulateCliOptions& o) {
   SimulatorOptions s = o.sim;
   s.ranges = {o.c_range[0], o.c_range[1], o.ratio_range[0], o.ratio_range[1]};
   s.noise = parse_noise_kind(o.noise);
-  std::vector<Run> runs = simulate_runs(s);
+  std::vector<Run> runs;
+  for (const SimulatedRun& x : simulate_runs(s)) {
+    Run r;
+    r.N = x.run.N;
+    r.D = x.run.D;
+    r.C = x.run.C;
+    r.c_source = FlopSource::kSixND;
+    r.loss = x.run.loss;
+    r.extra["simulated"] = x.seeded ? "seed" : "scaled";
+    runs.push_back(std::move(r));
+  }
   if (!o.out.empty()) {
     write_text_file_atomic(o.out, csv::format(runs_to_csv(runs)));
     std::cout << fmt::format("wrote {} simulated runs to {}\n", runs.size(), o.out);

@@ -10,7 +10,7 @@
 #include "commands.h"
 #include "common/error.h"
 #include "common/format.h"
-#include "scaling/run_db.h"
+#include "runs/run_db.h"
 #include "scaling/seeding.h"
 
 namespace scalelab::app {
@@ -18,6 +18,7 @@ namespace scalelab::app {
 namespace {
 
 using namespace scaling;
+using namespace runs;
 
 struct StepCliOptions {
   std::string db = "runs.db";
@@ -39,7 +40,7 @@ void run_step(const StepCliOptions& o) {
   // A new draw for each call: the generator is seeded by the seed and how many runs exist.
   std::mt19937_64 rng(o.seed * 1000003ull + runs.size());
   std::optional<FitResult> fitted;
-  Proposal p = step(s, runs, rng, {}, &fitted);
+  Proposal p = step(s, observations(runs), rng, {}, &fitted);
   int64_t id = 0;
   if (o.record) {
     Run r;

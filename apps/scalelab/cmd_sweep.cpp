@@ -49,14 +49,11 @@ Command setup_sweep(CLI::App& app) {
   add_sweep_options(*plan, *po);
   return {sub, [sub, plan, o, po]() {
             if (plan->parsed()) {
-              run_sweep_config(resolve(*po),
-                               {.plan_only = true, .worker = false, .config_path = po->config});
+              run_sweep_config(resolve(*po), {.plan_only = true, .worker = false});
               return;
             }
             (void)sub;
-            run_sweep_config(
-                resolve(*o),
-                {.plan_only = o->dry_run, .worker = o->worker, .config_path = o->config});
+            run_sweep_config(resolve(*o), {.plan_only = o->dry_run, .worker = o->worker});
           }};
 }
 

@@ -5,7 +5,7 @@
 
 #include "common/csv.h"
 #include "common/error.h"
-#include "scaling/run_db.h"
+#include "runs/run_db.h"
 
 namespace scalelab::app {
 
@@ -15,17 +15,17 @@ void add_run_source(CLI::App& app, RunSource& s) {
                  "Read runs from a chinchilla-format CSV (C,N,D,loss) instead of --db");
 }
 
-std::vector<scaling::Run> load_runs(const RunSource& s, std::string* label) {
+std::vector<runs::Run> load_runs(const RunSource& s, std::string* label) {
   if (!s.csv.empty()) {
     if (label != nullptr) *label = s.csv;
-    return scaling::runs_from_csv(csv::read_file(s.csv), s.csv);
+    return runs::runs_from_csv(csv::read_file(s.csv), s.csv);
   }
   SCALELAB_CHECK(
       std::filesystem::exists(s.db),
       "{}: no such run database (create one with `scalelab runs import` or `scalelab runs add`)",
       s.db);
   if (label != nullptr) *label = s.db;
-  scaling::RunDb db(s.db);
+  runs::RunDb db(s.db);
   return db.list();
 }
 

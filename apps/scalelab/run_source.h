@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "scaling/run.h"
+#include "runs/run.h"
 
 namespace scalelab::app {
 
@@ -18,7 +18,7 @@ struct RunSource {
 
 void add_run_source(CLI::App& app, RunSource& source);
 // Loads every run (all statuses); label names the source for output.
-std::vector<scaling::Run> load_runs(const RunSource& source, std::string* label);
+std::vector<runs::Run> load_runs(const RunSource& source, std::string* label);
 // Parses "1e18,1e19" or repeated values into numbers (CLI11 already splits on commas).
 void check_positive(const std::vector<double>& values, const char* option);
 

@@ -279,7 +279,7 @@ Figure curves_figure(const sweep::SweepAnalysis& a, Writer& w) {
   for (const auto& r : a.runs) by_c.emplace(r.extra.value("budget_C", r.C), r.budget);
   std::map<std::string, size_t> index;
   for (const auto& [c, label] : by_c) index.emplace(label, index.size());
-  std::vector<const scaling::Run*> with_curve;
+  std::vector<const runs::Run*> with_curve;
   {
     auto f = w.open("curves.dat");
     f << "# one block per run: tokens train_loss\n";

@@ -26,7 +26,7 @@ HoldoutSpec parse_holdout(const std::string& s) {
   return h;
 }
 
-HoldoutResult holdout_check(const std::vector<Run>& runs, const HoldoutSpec& spec,
+HoldoutResult holdout_check(const std::vector<Observation>& runs, const HoldoutSpec& spec,
                             const FitOptions& options) {
   std::vector<char> held(runs.size(), 0);
   if (spec.largest_budget) {
@@ -37,10 +37,9 @@ HoldoutResult holdout_check(const std::vector<Run>& runs, const HoldoutSpec& spe
     for (size_t i : groups.back().runs) held[i] = 1;
   } else {
     SCALELAB_CHECK(spec.c_threshold > 0, "holdout: no threshold given");
-    for (size_t i = 0; i < runs.size(); ++i)
-      held[i] = runs[i].status == RunStatus::kDone && runs[i].C >= spec.c_threshold;
+    for (size_t i = 0; i < runs.size(); ++i) held[i] = runs[i].C >= spec.c_threshold;
   }
-  std::vector<Run> train;
+  std::vector<Observation> train;
   for (size_t i = 0; i < runs.size(); ++i)
     if (!held[i]) train.push_back(runs[i]);
   HoldoutResult res;
@@ -51,8 +50,8 @@ HoldoutResult holdout_check(const std::vector<Run>& runs, const HoldoutSpec& spe
   double sum = 0;
   res.threshold_C = INFINITY;
   for (size_t i = 0; i < runs.size(); ++i) {
-    if (!held[i] || runs[i].status != RunStatus::kDone) continue;
-    const Run& r = runs[i];
+    if (!held[i]) continue;
+    const Observation& r = runs[i];
     HoldoutResult::Row row{r.id, r.N, r.D, r.C, r.loss, res.fit.law.predict_loss(r.N, r.D), 0};
     row.rel_error = (row.predicted - row.actual) / row.actual;
     sum += std::abs(row.rel_error);
@@ -64,12 +63,11 @@ HoldoutResult holdout_check(const std::vector<Run>& runs, const HoldoutSpec& spe
   return res;
 }
 
-std::vector<std::string> data_warnings(const std::vector<Run>& runs) {
+std::vector<std::string> data_warnings(const std::vector<Observation>& runs) {
   std::vector<std::string> w;
   double cmin = INFINITY, cmax = 0, nmin = INFINITY, nmax = 0, dmin = INFINITY, dmax = 0;
   size_t done = 0;
   for (const auto& r : runs) {
-    if (r.status != RunStatus::kDone) continue;
     ++done;
     cmin = std::min(cmin, r.C);
     cmax = std::max(cmax, r.C);

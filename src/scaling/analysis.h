@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "scaling/fit.h"
-#include "scaling/run.h"
+#include "scaling/observation.h"
 
 namespace scalelab::scaling {
 
@@ -30,11 +30,11 @@ struct HoldoutResult {
   double mean_abs_rel_error = 0;
   double threshold_C = 0;  // smallest held-out C
 };
-HoldoutResult holdout_check(const std::vector<Run>& runs, const HoldoutSpec& spec,
+HoldoutResult holdout_check(const std::vector<Observation>& runs, const HoldoutSpec& spec,
                             const FitOptions& options);
 
 // Identifiability warnings from the runs alone (compute range, N and D ranges).
-std::vector<std::string> data_warnings(const std::vector<Run>& runs);
+std::vector<std::string> data_warnings(const std::vector<Observation>& runs);
 
 struct LossComparison {
   LossFunction loss;

@@ -10,10 +10,23 @@
 
 namespace scalelab::scaling {
 
+const fields::Table<BootstrapOptions>& bootstrap_options_fields() {
+  using fields::Opt;
+  using fields::Range;
+  static const auto t =
+      fields::Table<BootstrapOptions>()
+          .add("samples", &BootstrapOptions::samples,
+               "Bootstrap resamples for the intervals (0 = none, else at least 10)",
+               Opt::named("--bootstrap", Range::at_least(0)))
+          .add("seed", &BootstrapOptions::seed, "Bootstrap seed")
+          .add("confidence", &BootstrapOptions::confidence, "Central interval level",
+               Range::in(0, 1, true, true));
+  return t;
+}
+
 void BootstrapOptions::validate() const {
+  bootstrap_options_fields().check(*this);
   SCALELAB_CHECK(samples >= 10, "bootstrap: need at least 10 samples (got {})", samples);
-  SCALELAB_CHECK(confidence > 0 && confidence < 1, "confidence: must be in (0, 1) (got {})",
-                 confidence);
   for (double c : budgets)
     SCALELAB_CHECK(std::isfinite(c) && c > 0, "bootstrap budget must be positive (got {})", c);
 }

@@ -9,18 +9,21 @@
 #include <string>
 #include <vector>
 
+#include "common/fields.h"
 #include "common/progress.h"
 #include "scaling/fit.h"
 
 namespace scalelab::scaling {
 
+// Fields and defaults: bootstrap_options_fields() (budgets is set by the caller, not a field).
 struct BootstrapOptions {
   int samples = 200;
   uint64_t seed = 0;
   double confidence = 0.95;     // central percentile interval
   std::vector<double> budgets;  // C values for N_opt / D_opt / L_opt intervals
-  void validate() const;
+  void validate() const;        // the table's ranges; at least 10 samples; budgets positive
 };
+const fields::Table<BootstrapOptions>& bootstrap_options_fields();
 
 struct Interval {
   double lo = 0, median = 0, hi = 0;

@@ -128,14 +128,33 @@ void FitData::validate(size_t min_runs) const {
   }
 }
 
+const fields::Table<FitOptions>& fit_options_fields() {
+  using fields::Range;
+  static const auto t =
+      fields::Table<FitOptions>()
+          .add("loss", &FitOptions::loss,
+               "Loss minimised over the runs: log-huber is Hoffmann et al.'s, asymmetric-mae the "
+               "chinchilla package's")
+          .add("delta", &FitOptions::delta, "Huber delta (0 = 1e-3 for log-huber, 1.0 for huber)",
+               Range::at_least(0))
+          .add("asymmetric_weight", &FitOptions::asymmetric_weight,
+               "asymmetric-mae: weight of over-prediction", Range::positive())
+          .add("precision", &FitOptions::precision, "Arithmetic of the objective and L-BFGS")
+          .add("threads", &FitOptions::threads, "Threads (0 = all cores)", Range::at_least(0))
+          .add("max_iterations", &FitOptions::max_iterations, "L-BFGS iterations per start",
+               Range::at_least(1))
+          .add("prune_radius", &FitOptions::prune_radius,
+               "Stop a start on reaching a converged start's path (scaled units; 0 = run every "
+               "start to the end)",
+               Range::in(0, 1, false, true))
+          .add("near_best_rtol", &FitOptions::near_best_rtol,
+               "Relative objective within which a start counts as landing on the best",
+               Range::at_least(0));
+  return t;
+}
+
 void FitOptions::validate() const {
-  SCALELAB_CHECK(delta >= 0 && std::isfinite(delta), "delta: must be >= 0 (got {})", delta);
-  SCALELAB_CHECK(asymmetric_weight > 0 && std::isfinite(asymmetric_weight),
-                 "asymmetric-weight: must be positive (got {})", asymmetric_weight);
-  SCALELAB_CHECK(max_iterations > 0, "max-iterations: must be positive (got {})", max_iterations);
-  SCALELAB_CHECK(prune_radius >= 0 && prune_radius < 1, "prune-radius: must be in [0, 1) (got {})",
-                 prune_radius);
-  SCALELAB_CHECK(near_best_rtol >= 0, "near-best tolerance must be >= 0");
+  fit_options_fields().check(*this);
   grid.validate();
 }
 

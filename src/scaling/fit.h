@@ -60,6 +60,8 @@ struct FitData {
   void validate(size_t min_runs = 5) const;
 };
 
+// Fields and defaults: fit_options_fields() (flags of `scalelab fit`, docs/config.md). The grid is
+// not in the table: `--grid FILE` reads it with param_grid_from_json.
 struct FitOptions {
   LossFunction loss = LossFunction::kLogHuber;
   double delta = 0;               // Huber δ; 0 = the loss's default (1e-3 log-Huber, 1.0 Huber)
@@ -72,9 +74,10 @@ struct FitOptions {
   // minimum, with an objective no better, stop there and count as that basin. 0 disables.
   double prune_radius = 1e-2;
   double near_best_rtol = 1e-6;  // "landed within" tolerance (relative objective)
-  void validate() const;
+  void validate() const;         // the table's ranges, then the grid
   double resolved_delta() const;
 };
+const fields::Table<FitOptions>& fit_options_fields();
 
 struct FitResult {
   ScalingLaw law;

@@ -59,14 +59,14 @@ bool parse_label(const std::string& s, double& v) {
 }
 }  // namespace
 
-std::vector<BudgetGroup> group_by_budget(const std::vector<Run>& runs, double tol) {
+std::vector<BudgetGroup> group_by_budget(const std::vector<Observation>& runs, double tol) {
   SCALELAB_CHECK(std::isfinite(tol) && tol > 0, "budget tolerance must be positive (got {})", tol);
   std::vector<size_t> done;
-  bool all_labelled = true;
+  bool all_labelled = true, all_exact = true;
   for (size_t i = 0; i < runs.size(); ++i) {
-    if (runs[i].status != RunStatus::kDone) continue;
     done.push_back(i);
     all_labelled &= !runs[i].budget.empty();
+    all_exact &= runs[i].budget_C > 0;
   }
   std::vector<BudgetGroup> groups;
   auto finish = [&](BudgetGroup& g) {
@@ -80,7 +80,17 @@ std::vector<BudgetGroup> group_by_budget(const std::vector<Run>& runs, double to
       if (g.label.empty()) g.label = fmt::format("{:.3g}", g.C);
     }
   };
-  if (all_labelled && !done.empty()) {
+  if (all_exact && !done.empty()) {
+    std::map<double, BudgetGroup> by_c;
+    for (size_t i : done) {
+      auto& g = by_c[runs[i].budget_C];
+      g.C = runs[i].budget_C;
+      if (g.label.empty())
+        g.label = runs[i].budget.empty() ? fmt::format("{:.3g}", g.C) : runs[i].budget;
+      g.runs.push_back(i);
+    }
+    for (auto& [c, g] : by_c) groups.push_back(std::move(g));
+  } else if (all_labelled && !done.empty()) {
     std::map<std::string, BudgetGroup> by_label;
     for (size_t i : done) {
       auto& g = by_label[runs[i].budget];
@@ -109,7 +119,7 @@ std::vector<BudgetGroup> group_by_budget(const std::vector<Run>& runs, double to
 
 namespace {
 
-BudgetFit fit_parabola(const std::vector<Run>& runs, const BudgetGroup& g) {
+BudgetFit fit_parabola(const std::vector<Observation>& runs, const BudgetGroup& g) {
   BudgetFit f;
   f.group = g;
   const size_t n = g.runs.size();
@@ -117,7 +127,7 @@ BudgetFit fit_parabola(const std::vector<Run>& runs, const BudgetGroup& g) {
   Eigen::VectorXd y(n);
   double xmin = INFINITY, xmax = -INFINITY;
   for (size_t k = 0; k < n; ++k) {
-    const Run& r = runs[g.runs[k]];
+    const Observation& r = runs[g.runs[k]];
     f.N.push_back(r.N);
     f.loss.push_back(r.loss);
     double x = std::log(r.N);
@@ -192,7 +202,7 @@ BudgetFit fit_parabola(const std::vector<Run>& runs, const BudgetGroup& g) {
 
 }  // namespace
 
-IsoflopResult isoflop_analysis(const std::vector<Run>& runs, const IsoflopOptions& o) {
+IsoflopResult isoflop_analysis(const std::vector<Observation>& runs, const IsoflopOptions& o) {
   SCALELAB_CHECK(o.min_runs >= 3,
                  "min runs per budget must be >= 3 (a parabola has 3 coefficients)");
   for (double t : o.targets)
@@ -246,14 +256,13 @@ IsoflopResult isoflop_analysis(const std::vector<Run>& runs, const IsoflopOption
   return res;
 }
 
-EnvelopeResult envelope_analysis(const std::vector<Run>& runs,
-                                 const std::map<int64_t, std::vector<CurvePoint>>& curves,
+EnvelopeResult envelope_analysis(const std::vector<Observation>& runs, const Curves& curves,
                                  int levels) {
   SCALELAB_CHECK(levels >= 2, "envelope: need at least 2 FLOP levels");
   EnvelopeResult res;
   struct Curve {
-    const Run* run;
-    const std::vector<CurvePoint>* pts;
+    const Observation* run;
+    const std::vector<CurveSample>* pts;
   };
   std::vector<Curve> cs;
   for (const auto& r : runs) {
@@ -279,14 +288,14 @@ EnvelopeResult envelope_analysis(const std::vector<Run>& runs,
       if (f < p.front().flops || f > p.back().flops) continue;
       ++covering;
       auto it = std::lower_bound(p.begin(), p.end(), f,
-                                 [](const CurvePoint& a, double v) { return a.flops < v; });
+                                 [](const CurveSample& a, double v) { return a.flops < v; });
       double loss, tokens;
       if (it == p.begin()) {
         loss = it->loss;
         tokens = it->tokens;
       } else {
-        const CurvePoint& a = *(it - 1);
-        const CurvePoint& b = *it;
+        const CurveSample& a = *(it - 1);
+        const CurveSample& b = *it;
         double t = (std::log(f) - std::log(std::max(a.flops, 1.0))) /
                    (std::log(b.flops) - std::log(std::max(a.flops, 1.0)));
         loss = a.loss + t * (b.loss - a.loss);

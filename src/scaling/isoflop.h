@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "scaling/run.h"
-#include "scaling/run_db.h"
+#include "common/json.h"
+#include "scaling/observation.h"
 
 namespace scalelab::scaling {
 
@@ -30,9 +30,10 @@ struct BudgetGroup {
   std::vector<size_t> runs;  // indices into the input runs
 };
 
-// Groups done runs: by label when every run has one, else by C (a run joins a group when
+// Groups runs: by exact planned budget (budget_C) when every run has one, else by label when every
+// run has one, else by C (a run joins a group when
 // |ln C − ln C_first| <= tolerance; runs sorted by C).
-std::vector<BudgetGroup> group_by_budget(const std::vector<Run>& runs, double tolerance);
+std::vector<BudgetGroup> group_by_budget(const std::vector<Observation>& runs, double tolerance);
 
 struct BudgetFit {
   BudgetGroup group;
@@ -69,7 +70,7 @@ struct IsoflopResult {
   std::vector<std::string> warnings;
 };
 
-IsoflopResult isoflop_analysis(const std::vector<Run>& runs, const IsoflopOptions& options);
+IsoflopResult isoflop_analysis(const std::vector<Observation>& runs, const IsoflopOptions& options);
 
 struct EnvelopeResult {
   struct Point {
@@ -81,8 +82,8 @@ struct EnvelopeResult {
   std::vector<std::string> warnings;
 };
 // levels: number of log-spaced FLOP levels over the range covered by at least two runs.
-EnvelopeResult envelope_analysis(const std::vector<Run>& runs,
-                                 const std::map<int64_t, std::vector<CurvePoint>>& curves,
+// curves: by Observation::id; runs without a curve of 2+ points are left out.
+EnvelopeResult envelope_analysis(const std::vector<Observation>& runs, const Curves& curves,
                                  int levels = 50);
 
 json::Json to_json(const PowerLaw& p);

@@ -64,16 +64,15 @@ Proposal scale(const ScalingLaw& law, double C, const ModelSizeSearch& search) {
   return p;
 }
 
-double next_budget(const SeedRanges& r, const std::vector<Run>& runs, double factor) {
+double next_budget(const SeedRanges& r, const std::vector<Observation>& runs, double factor) {
   SCALELAB_CHECK(std::isfinite(factor) && factor > 0, "scaling factor must be positive (got {})",
                  factor);
   double c = r.c_max;
-  for (const auto& run : runs)
-    if (run.status == RunStatus::kDone) c = std::max(c, run.C);
+  for (const auto& run : runs) c = std::max(c, run.C);
   return c * factor;
 }
 
-Proposal step(const StepOptions& o, const std::vector<Run>& runs, std::mt19937_64& rng,
+Proposal step(const StepOptions& o, const std::vector<Observation>& runs, std::mt19937_64& rng,
               const ModelSizeSearch& search, std::optional<FitResult>* fitted) {
   o.ranges.validate();
   SCALELAB_CHECK(o.num_seeding_steps > 0, "num-seeding-steps: must be positive (got {})",
@@ -84,7 +83,6 @@ Proposal step(const StepOptions& o, const std::vector<Run>& runs, std::mt19937_6
   int64_t seeds = 0;
   double max_c = 0;
   for (const auto& r : runs) {
-    if (r.status != RunStatus::kDone) continue;
     seeds += o.ranges.contains_c(r.C) ? 1 : 0;
     max_c = std::max(max_c, r.C);
   }

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "scaling/fit.h"
-#include "scaling/run.h"
+#include "scaling/observation.h"
 #include "scaling/scaling_law.h"
 
 namespace scalelab::scaling {
@@ -41,7 +41,7 @@ Proposal seed(const SeedRanges& ranges, std::mt19937_64& rng, const ModelSizeSea
 Proposal scale(const ScalingLaw& law, double C, const ModelSizeSearch& search = {});
 
 // The next budget: max(c_max, largest C so far) × factor.
-double next_budget(const SeedRanges& ranges, const std::vector<Run>& runs, double factor);
+double next_budget(const SeedRanges& ranges, const std::vector<Observation>& runs, double factor);
 
 struct StepOptions {
   SeedRanges ranges;
@@ -51,9 +51,10 @@ struct StepOptions {
   FitOptions fit;
 };
 
-// Seed while fewer than num_seeding_steps done runs have C in the seed range; then fit and scale.
-// fitted receives the fit when one was made.
-Proposal step(const StepOptions& options, const std::vector<Run>& runs, std::mt19937_64& rng,
-              const ModelSizeSearch& search = {}, std::optional<FitResult>* fitted = nullptr);
+// Seed while fewer than num_seeding_steps runs (finished ones) have C in the seed range; then fit
+// and scale. fitted receives the fit when one was made.
+Proposal step(const StepOptions& options, const std::vector<Observation>& runs,
+              std::mt19937_64& rng, const ModelSizeSearch& search = {},
+              std::optional<FitResult>* fitted = nullptr);
 
 }  // namespace scalelab::scaling

@@ -48,30 +48,36 @@ double draw_noise(NoiseKind kind, double scale, std::mt19937_64& rng) {
   return 0.0;
 }
 
-std::vector<Run> simulate_runs(const SimulatorOptions& o, const FitOptions& fit) {
+std::vector<SimulatedRun> simulate_runs(const SimulatorOptions& o, const FitOptions& fit) {
   o.validate();
   std::mt19937_64 rng(o.seed);
-  std::vector<Run> runs;
-  auto pseudo_train = [&](const Proposal& p, const std::string& budget) {
-    Run r;
+  std::vector<SimulatedRun> runs;
+  std::vector<Observation> seen;  // the same, for the fits of the scaling steps
+  auto pseudo_train = [&](const Proposal& p) {
+    Observation r;
+    r.id = static_cast<int64_t>(runs.size()) + 1;
     r.N = p.N;
     r.D = p.D;
     r.C = 6.0 * p.N * p.D;
-    r.c_source = FlopSource::kSixND;
     r.loss = o.truth.predict_loss(p.N, p.D) + draw_noise(o.noise, o.noise_scale, rng);
     // Gaussian noise can push a tiny loss below zero; a loss is positive by definition.
     SCALELAB_CHECK(r.loss > 0, "simulated loss {} is not positive: lower --noise-scale", r.loss);
-    r.budget = budget;
-    r.extra["simulated"] = p.seeded ? "seed" : "scaled";
-    runs.push_back(std::move(r));
+    seen.push_back(r);
+    runs.push_back({std::move(r), p.seeded});
   };
-  for (int64_t i = 0; i < o.n_runs; ++i) pseudo_train(seed(o.ranges, rng), "");
+  for (int64_t i = 0; i < o.n_runs; ++i) pseudo_train(seed(o.ranges, rng));
   for (int64_t s = 0; s < o.scaling_steps; ++s) {
-    FitResult f = fit_scaling_law(to_fit_data(runs), fit);
-    Proposal p = scale(f.law, next_budget(o.ranges, runs, o.scaling_factor));
-    pseudo_train(p, "");
+    FitResult f = fit_scaling_law(to_fit_data(seen), fit);
+    pseudo_train(scale(f.law, next_budget(o.ranges, seen, o.scaling_factor)));
   }
   return runs;
+}
+
+std::vector<Observation> observations(const std::vector<SimulatedRun>& runs) {
+  std::vector<Observation> out;
+  out.reserve(runs.size());
+  for (const auto& r : runs) out.push_back(r.run);
+  return out;
 }
 
 }  // namespace scalelab::scaling

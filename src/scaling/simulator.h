@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "scaling/fit.h"
-#include "scaling/run.h"
+#include "scaling/observation.h"
 #include "scaling/seeding.h"
 
 namespace scalelab::scaling {
@@ -36,8 +36,17 @@ struct SimulatorOptions {
   void validate() const;
 };
 
+// A pseudo-run: the observation (id 1, 2, … in order; C = 6ND; no budget label) and whether it
+// came from the seed regime or a scaling step.
+struct SimulatedRun {
+  Observation run;
+  bool seeded = false;
+};
 // Deterministic for a seed. Scaling steps use `fit` options (default: the paper's grid, log-Huber).
-std::vector<Run> simulate_runs(const SimulatorOptions& options, const FitOptions& fit = {});
+std::vector<SimulatedRun> simulate_runs(const SimulatorOptions& options,
+                                        const FitOptions& fit = {});
+// The observations alone.
+std::vector<Observation> observations(const std::vector<SimulatedRun>& runs);
 
 // Noise-free loss of the true law plus one noise draw.
 double draw_noise(NoiseKind kind, double scale, std::mt19937_64& rng);

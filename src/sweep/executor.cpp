@@ -123,10 +123,9 @@ std::string sweep_db_path(const SweepConfig& c) {
   return (fs::path(c.out_dir) / "runs.db").string();
 }
 
-PreparedData prepare_data(const SweepConfig& c) {
-  c.validate();
+DataInfo prepare_data(const SweepConfig& c) {
   ensure_writable_directory(c.out_dir);
-  PreparedData p;
+  DataInfo p;
   std::optional<tokenizer::Tokenizer> tok;
   if (!c.train_tokens.empty()) {
     p.tokenizer_dir = c.tokenizer;
@@ -176,51 +175,26 @@ PreparedData prepare_data(const SweepConfig& c) {
     SCALELAB_CHECK(m->vocab_size <= tok->vocab_size(),
                    "{}: token file for a vocabulary of {} but the tokenizer has {}",
                    m == &tm ? p.train_bin : p.val_bin, m->vocab_size, tok->vocab_size());
-  p.info.vocab_size = static_cast<int64_t>(tok->vocab_size());
-  p.info.train_tokens = static_cast<int64_t>(tm.count);
-  p.info.val_tokens = static_cast<int64_t>(vm.count);
+  p.vocab_size = static_cast<int64_t>(tok->vocab_size());
+  p.train_tokens = static_cast<int64_t>(tm.count);
+  p.val_tokens = static_cast<int64_t>(vm.count);
   return p;
 }
 
-std::vector<scaling::Run> plan_to_runs(const Plan& plan, const SweepConfig& c,
-                                       const PreparedData& data, const std::string& device,
-                                       accounting::Precision precision) {
-  std::vector<scaling::Run> out;
+std::vector<runs::Run> plan_to_runs(const Plan& plan, FlopCount flop_count) {
+  std::vector<runs::Run> out;
   for (const auto& p : plan.runs) {
-    train::TrainConfig t;
-    t.model = p.choice.shape;
-    t.train_data = data.train_bin;
-    t.val_data = data.val_bin;
-    t.tokenizer = data.tokenizer_dir;
-    t.out_dir = (fs::path(c.out_dir) / "runs" / p.key).string();
-    t.batch_size = p.batch_size;
-    t.grad_accum = p.grad_accum;
-    t.max_steps = p.steps;
-    t.lr_max = p.lr;
-    t.lr_min = p.lr * c.lr_min_ratio;
-    t.warmup_steps = std::llround(c.warmup_fraction * static_cast<double>(p.steps));
-    t.beta1 = c.beta1;
-    t.beta2 = c.beta2;
-    t.weight_decay = c.weight_decay;
-    t.grad_clip = c.grad_clip;
-    t.log_interval = std::max<int64_t>(1, p.steps / c.curve_points);
-    t.eval_tokens = c.eval_tokens;
-    t.checkpoint_interval = std::max<int64_t>(1, p.steps / 10);
-    t.seed = c.seed;
-    t.device = device;
-    t.precision = precision;
-    t.quiet = true;
-    t.validate();
-    scaling::Run r;
-    r.status = scaling::RunStatus::kPlanned;
+    p.train.validate();  // the planner's output, checked before it reaches the database
+    runs::Run r;
+    r.status = runs::RunStatus::kPlanned;
     r.N = static_cast<double>(p.choice.params);
     r.D = p.D;
     r.C = p.C;
-    r.c_source = c.flop_count == FlopCount::kExact ? scaling::FlopSource::kExact
-                                                   : scaling::FlopSource::kSixND;
+    r.c_source =
+        flop_count == FlopCount::kExact ? runs::FlopSource::kExact : runs::FlopSource::kSixND;
     r.loss = std::nan("");
     r.budget = p.budget;
-    r.config = train::to_json(t);
+    r.config = train::to_json(p.train);
     r.extra = {{"key", p.key},
                {"budget_C", p.budget_C},
                {"target_N", p.target_N},
@@ -233,7 +207,7 @@ std::vector<scaling::Run> plan_to_runs(const Plan& plan, const SweepConfig& c,
   return out;
 }
 
-size_t insert_plan(scaling::RunDb& db, const Plan& plan, std::vector<scaling::Run> runs) {
+size_t insert_plan(runs::RunDb& db, const Plan& plan, std::vector<runs::Run> runs) {
   const std::string fp = plan_fingerprint(plan).dump();
   const size_t n = runs.size();
   const auto [inserted, stored] = db.add_all_once(std::move(runs), "sweep_plan", fp);
@@ -256,45 +230,45 @@ size_t insert_plan(scaling::RunDb& db, const Plan& plan, std::vector<scaling::Ru
       db.path().string(), why);
 }
 
-std::vector<int64_t> release_runs(scaling::RunDb& db, bool retry_failed) {
+std::vector<int64_t> release_runs(runs::RunDb& db, bool retry_failed) {
   std::vector<int64_t> ids = db.release_stale(
       [](const json::Json& owner) { return process_is_dead(process_identity_from_json(owner)); });
   if (retry_failed) {
-    for (const auto& r : db.list(scaling::RunStatus::kFailed)) {
-      db.set_status(r.id, scaling::RunStatus::kPlanned);
+    for (const auto& r : db.list(runs::RunStatus::kFailed)) {
+      db.set_status(r.id, runs::RunStatus::kPlanned);
       ids.push_back(r.id);
     }
   }
   return ids;
 }
 
-std::vector<scaling::CurvePoint> read_loss_curve(const std::string& path) {
+std::vector<runs::CurvePoint> read_loss_curve(const std::string& path) {
   std::ifstream f(path);
   SCALELAB_CHECK(f.good(), "{}: cannot read", path);
-  std::map<int64_t, scaling::CurvePoint> by_step;
+  std::map<int64_t, runs::CurvePoint> by_step;
   std::string line;
   int64_t n = 0;
   while (std::getline(f, line)) {
     ++n;
     if (line.empty()) continue;
     const json::Json j = json::parse(line, fmt::format("{}:{}", path, n));
-    scaling::CurvePoint p;
+    runs::CurvePoint p;
     p.step = j.at("step").get<int64_t>();
     p.tokens = j.at("tokens").get<double>();
     p.flops = j.at("flops").get<double>();
     p.loss = j.at("train_loss").get<double>();
     if (std::isfinite(p.loss)) by_step[p.step] = p;
   }
-  std::vector<scaling::CurvePoint> out;
+  std::vector<runs::CurvePoint> out;
   for (const auto& [s, p] : by_step) out.push_back(p);
   return out;
 }
 
-scaling::Run finished_run(scaling::Run run, const train::TrainResult& res) {
-  run.status = scaling::RunStatus::kDone;
+runs::Run finished_run(runs::Run run, const train::TrainResult& res) {
+  run.status = runs::RunStatus::kDone;
   run.N = static_cast<double>(res.params);
   run.D = res.tokens;
-  run.C = run.c_source == scaling::FlopSource::kExact ? res.flops : 6.0 * run.N * run.D;
+  run.C = run.c_source == runs::FlopSource::kExact ? res.flops : 6.0 * run.N * run.D;
   SCALELAB_CHECK(std::isfinite(res.final_val_loss),
                  "run {}: training finished without a validation loss", run.id);
   run.loss = res.final_val_loss;
@@ -310,14 +284,14 @@ scaling::Run finished_run(scaling::Run run, const train::TrainResult& res) {
   return run;
 }
 
-WorkerStats run_worker(scaling::RunDb& db, const TrainFn& train_fn, const std::string& device) {
+WorkerStats run_worker(runs::RunDb& db, const TrainFn& train_fn, const std::string& device) {
   WorkerStats st;
   json::Json owner = to_json(current_process());
   // A GPU worker's device as the coordinator assigned it (recorded with every run it trains).
   if (const char* v = std::getenv("CUDA_VISIBLE_DEVICES"); v != nullptr && *v != '\0')
     owner["cuda_visible_devices"] = v;
   while (auto claimed = db.claim_next(owner)) {
-    scaling::Run run = *claimed;
+    runs::Run run = *claimed;
     const std::string key = run.extra.value("key", std::to_string(run.id));
     train::TrainConfig cfg = train::train_config_from_json(
         run.config, fmt::format("{}: run {} config", db.path().string(), run.id));
@@ -328,18 +302,18 @@ WorkerStats run_worker(scaling::RunDb& db, const TrainFn& train_fn, const std::s
     try {
       res = train_fn(cfg);
       if (res.status == "interrupted") {
-        db.set_status(run.id, scaling::RunStatus::kPlanned);
+        db.set_status(run.id, runs::RunStatus::kPlanned);
         st.interrupted = true;
         return st;
       }
-      const std::vector<scaling::CurvePoint> curve =
+      const std::vector<runs::CurvePoint> curve =
           read_loss_curve((fs::path(cfg.out_dir) / "metrics.jsonl").string());
       db.complete(finished_run(run, res), curve);
       ++st.done;
       SCALELAB_LOG_INFO("run {} ({}) done: val loss {:.4f} in {}", run.id, key, res.final_val_loss,
                         format_duration_s(res.wall_seconds));
     } catch (const std::exception& e) {
-      run.status = scaling::RunStatus::kFailed;
+      run.status = runs::RunStatus::kFailed;
       run.extra.erase("owner");
       run.extra["error"] = e.what();
       db.update(run);

@@ -11,38 +11,32 @@
 #include <string>
 #include <vector>
 
-#include "scaling/run_db.h"
+#include "runs/run_db.h"
 #include "sweep/planner.h"
 #include "sweep/sweep_config.h"
 #include "train/train_config.h"
 
 namespace scalelab::sweep {
 
-struct PreparedData {
-  std::string tokenizer_dir, train_bin, val_bin;
-  DataInfo info;
-};
-
 // Under out_dir/data and out_dir/tokenizer; each stage is skipped when its output already exists
-// (outputs appear by rename, so an existing one is complete). Errors name the file.
-PreparedData prepare_data(const SweepConfig& config);
+// (outputs appear by rename, so an existing one is complete). Errors name the file. The config has
+// passed validate().
+DataInfo prepare_data(const SweepConfig& config);
 
 // The run database of a sweep: out_dir/runs.db.
 std::string sweep_db_path(const SweepConfig& config);
 
-// The plan as run-database rows (status planned; config = the run's TrainConfig JSON; extra = key,
-// budget, target N, epochs, estimated seconds).
-std::vector<scaling::Run> plan_to_runs(const Plan& plan, const SweepConfig& config,
-                                       const PreparedData& data, const std::string& device,
-                                       accounting::Precision precision);
+// The plan as run-database rows (status planned; config = the run's TrainConfig JSON, checked
+// here; extra = key, exact budget C, target N, epochs, estimated seconds, FLOP counts).
+std::vector<runs::Run> plan_to_runs(const Plan& plan, FlopCount flop_count);
 
 // Inserts the runs unless the database already holds this sweep's plan; refuses a database
 // holding a different plan. Returns how many runs were inserted (0 when the plan was there).
-size_t insert_plan(scaling::RunDb& db, const Plan& plan, std::vector<scaling::Run> runs);
+size_t insert_plan(runs::RunDb& db, const Plan& plan, std::vector<runs::Run> runs);
 
 // Runs left `running` by dead processes go back to planned; with retry_failed, failed ones too.
 // Returns the ids released.
-std::vector<int64_t> release_runs(scaling::RunDb& db, bool retry_failed);
+std::vector<int64_t> release_runs(runs::RunDb& db, bool retry_failed);
 
 using TrainFn = std::function<train::TrainResult(const train::TrainConfig&)>;
 
@@ -54,13 +48,13 @@ struct WorkerStats {
 // Claims planned runs one at a time until none is left. A run that throws is marked failed (the
 // message in extra.error) and the worker goes on. `device` overrides the run's device when not
 // empty (a GPU worker sees its GPU as "cuda").
-WorkerStats run_worker(scaling::RunDb& db, const TrainFn& train, const std::string& device = "");
+WorkerStats run_worker(runs::RunDb& db, const TrainFn& train, const std::string& device = "");
 
 // The training-loss curve from a run's metrics.jsonl (later lines win for a repeated step, as
 // after a resume). Throws naming the file and line on malformed JSON.
-std::vector<scaling::CurvePoint> read_loss_curve(const std::string& metrics_jsonl);
+std::vector<runs::CurvePoint> read_loss_curve(const std::string& metrics_jsonl);
 
 // The sweep's run as the scaling engine records it once done.
-scaling::Run finished_run(scaling::Run run, const train::TrainResult& result);
+runs::Run finished_run(runs::Run run, const train::TrainResult& result);
 
 }  // namespace scalelab::sweep

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <set>
 
 #include "accounting/flops.h"
@@ -36,7 +37,7 @@ double learning_rate(const SweepConfig& c, const accounting::ModelShape& shape) 
 }
 
 PlannedRun plan_run(const SweepConfig& c, std::string key, double budget_C, double target_N,
-                    const ShapeChoice& choice, int64_t train_tokens) {
+                    const ShapeChoice& choice, const DataInfo& data) {
   PlannedRun r;
   r.key = std::move(key);
   r.budget = budget_label(budget_C);
@@ -56,13 +57,37 @@ PlannedRun plan_run(const SweepConfig& c, std::string key, double budget_C, doub
   r.flops_6nd = 6.0 * N * r.D;
   r.C = c.flop_count == FlopCount::kExact ? r.flops_exact : r.flops_6nd;
   r.lr = learning_rate(c, choice.shape);
-  r.epochs = r.D / static_cast<double>(train_tokens);
+  r.epochs = r.D / static_cast<double>(data.train_tokens);
+
+  train::TrainConfig& t = r.train;
+  t.model = choice.shape;
+  t.train_data = data.train_bin;
+  t.val_data = data.val_bin;
+  t.tokenizer = data.tokenizer_dir;
+  t.out_dir = (std::filesystem::path(c.out_dir) / "runs" / r.key).string();
+  t.batch_size = r.batch_size;
+  t.grad_accum = r.grad_accum;
+  t.max_steps = r.steps;
+  t.lr_max = r.lr;
+  t.lr_min = r.lr * c.lr_min_ratio;
+  t.warmup_steps = std::llround(c.warmup_fraction * static_cast<double>(r.steps));
+  t.beta1 = c.beta1;
+  t.beta2 = c.beta2;
+  t.weight_decay = c.weight_decay;
+  t.grad_clip = c.grad_clip;
+  t.log_interval = std::max<int64_t>(1, r.steps / c.curve_points);
+  t.eval_tokens = c.eval_tokens;
+  t.checkpoint_interval = std::max<int64_t>(1, r.steps / 10);
+  t.seed = c.seed;
+  const Device device = c.device.value_or(Device::kCpu);
+  t.device = std::string(fields::enum_name(device));
+  t.precision = c.precision.value_or(default_precision(device));
+  t.quiet = true;
   return r;
 }
 
 Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_second,
                double step_overhead) {
-  c.validate();
   SCALELAB_CHECK(data.train_tokens > 0, "corpus: the training split has no tokens");
   SCALELAB_CHECK(data.val_tokens > c.architecture.context_length,
                  "corpus: the validation split has {} tokens, fewer than one window of "
@@ -108,8 +133,7 @@ Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_seco
       const ShapeChoice choice = shape_for_params(candidates, target, rule.aspect_ratio);
       if (!seen.insert(choice.params).second) continue;  // same shape as a smaller target
       ++distinct;
-      PlannedRun r =
-          plan_run(c, fmt::format("b{}-m{}", b + 1, m + 1), C, target, choice, data.train_tokens);
+      PlannedRun r = plan_run(c, fmt::format("b{}-m{}", b + 1, m + 1), C, target, choice, data);
       SCALELAB_CHECK(r.steps >= c.min_steps,
                      "budgets: C = {} gives run {} (N = {}) only {} optimizer steps of {} tokens "
                      "(min_steps {}); raise the budget or lower batch_tokens",

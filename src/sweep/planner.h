@@ -14,14 +14,16 @@
 #include "common/json.h"
 #include "sweep/architecture.h"
 #include "sweep/sweep_config.h"
+#include "train/train_config.h"
 
 namespace scalelab::sweep {
 
-// What the planner needs to know of the data.
+// What the planner needs to know of the data (prepare_data in executor.h fills it).
 struct DataInfo {
   int64_t vocab_size = 0;
   int64_t train_tokens = 0;
   int64_t val_tokens = 0;
+  std::string tokenizer_dir, train_bin, val_bin;  // the runs' files
 };
 
 struct PlannedRun {
@@ -39,6 +41,10 @@ struct PlannedRun {
   double lr = 0;
   double epochs = 0;       // D / training tokens
   double est_seconds = 0;  // flops_exact / device FLOP/s + steps · per-step overhead
+  // Everything the trainer gets: shape, data, out_dir (out_dir/runs/<key>), batch, steps, lr
+  // schedule (warmup_fraction, lr_min_ratio), AdamW, clipping, log/eval/checkpoint intervals,
+  // device and precision. Decided here and nowhere else.
+  train::TrainConfig train;
 };
 
 struct Plan {
@@ -51,13 +57,17 @@ struct Plan {
   double total_seconds() const;
 };
 
-// Throws (one line naming the budget/run and what to change) for the errors above.
+// The config given to the functions below has passed SweepConfig::validate() (once, where it was
+// read) and has its device and precision resolved (an unresolved device plans for the CPU).
+//
 // One run of budget_C for a chosen shape: batch and accumulation, whole steps so that 6ND (or the
-// exact count, as configured) lands on budget_C, FLOP counts, learning rate, epochs over
-// train_tokens. No checks and no time estimate (make_plan adds both). Also used for --verify.
+// exact count, as configured) lands on budget_C, FLOP counts, learning rate, epochs over the
+// training tokens, and the run's complete TrainConfig. No checks and no time estimate (make_plan
+// adds both). Also plans the --verify run.
 PlannedRun plan_run(const SweepConfig& config, std::string key, double budget_C, double target_N,
-                    const ShapeChoice& choice, int64_t train_tokens);
+                    const ShapeChoice& choice, const DataInfo& data);
 
+// Throws (one line naming the budget/run and what to change) for the errors above.
 // Time estimates: exact FLOPs at device_flops_per_second plus step_overhead_seconds per optimizer
 // step (launches and data movement that dominate tiny models).
 Plan make_plan(const SweepConfig& config, const DataInfo& data, double device_flops_per_second,

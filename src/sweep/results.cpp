@@ -21,20 +21,20 @@ json::Json interval_json(const std::optional<scaling::Interval>& i) {
 
 }  // namespace
 
-SweepAnalysis analyze_runs(const scaling::RunDb& db, const AnalysisOptions& o) {
+SweepAnalysis analyze_runs(const runs::RunDb& db, const AnalysisOptions& o) {
   SweepAnalysis a;
   for (auto& r : db.list()) {
     switch (r.status) {
-      case scaling::RunStatus::kDone:
+      case runs::RunStatus::kDone:
         a.runs.push_back(std::move(r));
         break;
-      case scaling::RunStatus::kPlanned:
+      case runs::RunStatus::kPlanned:
         ++a.planned;
         break;
-      case scaling::RunStatus::kRunning:
+      case runs::RunStatus::kRunning:
         ++a.running;
         break;
-      case scaling::RunStatus::kFailed:
+      case runs::RunStatus::kFailed:
         ++a.failed;
         break;
     }
@@ -47,79 +47,34 @@ SweepAnalysis analyze_runs(const scaling::RunDb& db, const AnalysisOptions& o) {
                                      a.planned + a.running, a.runs.size()));
   SCALELAB_CHECK(!a.runs.empty(), "{}: no finished runs to analyse", db.path().string());
 
-  // Approach 2.
+  // One pipeline (scaling/pipeline.h) with failures as warnings: a report shows what it can.
+  scaling::PipelineOptions po;
+  po.targets = o.targets;
+  po.fit.loss = o.loss;
+  po.bootstrap.samples = static_cast<int>(o.bootstrap_samples);
+  po.bootstrap.seed = o.seed;
+  po.band_points = 24;
+  if (o.holdout) po.holdout = scaling::HoldoutSpec{.largest_budget = true};
   scaling::IsoflopOptions io;
   io.skip_small = true;
   io.partial_ok = true;
-  io.targets = o.targets;
-  try {
-    a.iso = scaling::isoflop_analysis(a.runs, io);
-    for (const auto& w : a.iso->warnings) a.warnings.push_back("isoflop: " + w);
-  } catch (const Error& e) {
-    a.warnings.push_back(fmt::format("isoflop: {}", e.what()));
-  }
-
-  // Approach 3.
-  const scaling::FitData data = scaling::to_fit_data(a.runs);
-  scaling::FitOptions fo;
-  fo.loss = o.loss;
-  if (data.size() < 5) {
-    a.warnings.push_back(fmt::format(
-        "parametric fit: needs at least 5 done runs (have {}); no recommendation", data.size()));
-    return a;
-  }
-  try {
-    a.fit = scaling::fit_scaling_law(data, fo);
-  } catch (const Error& e) {
-    a.warnings.push_back(fmt::format("parametric fit: {}; no recommendation", e.what()));
-    return a;
-  }
-  for (const auto& w : a.fit->warnings) a.warnings.push_back("fit: " + w);
-  for (const auto& w : scaling::data_warnings(a.runs)) a.warnings.push_back("data: " + w);
-
-  // Bootstrap: the targets plus a grid from the smallest run's C to the largest target.
-  double c_lo = INFINITY, c_hi = 0;
-  for (const auto& r : a.runs) {
-    c_lo = std::min(c_lo, r.C);
-    c_hi = std::max(c_hi, r.C);
-  }
-  for (double t : o.targets) c_hi = std::max(c_hi, t);
-  std::vector<double> grid;
-  constexpr int kBand = 24;
-  for (int i = 0; i < kBand; ++i)
-    grid.push_back(std::exp(std::log(c_lo) + (std::log(c_hi) - std::log(c_lo)) * i / (kBand - 1)));
-  if (o.bootstrap_samples > 0) {
-    scaling::BootstrapOptions bo;
-    bo.samples = static_cast<int>(o.bootstrap_samples);
-    bo.seed = o.seed;
-    bo.budgets = o.targets;
-    bo.budgets.insert(bo.budgets.end(), grid.begin(), grid.end());
-    try {
-      a.boot = scaling::bootstrap_fit(data, fo, a.fit->law, bo);
-      a.band.assign(a.boot->budgets.begin() + static_cast<std::ptrdiff_t>(o.targets.size()),
-                    a.boot->budgets.end());
-    } catch (const Error& e) {
-      a.warnings.push_back(fmt::format("no intervals: {}", e.what()));
-    }
-  }
-
-  // Held-out check: refit without the largest budget, predict it.
-  if (o.holdout) {
-    try {
-      scaling::HoldoutSpec hs;
-      hs.largest_budget = true;
-      a.holdout = scaling::holdout_check(a.runs, hs, fo);
-    } catch (const Error& e) {
-      a.warnings.push_back(fmt::format("held-out check: {}", e.what()));
-    }
-  }
+  po.isoflop = io;
+  po.on_failure = scaling::OnFailure::kWarn;
+  scaling::Analysis an = scaling::analyze(runs::observations(a.runs), po);
+  for (const auto& w : an.warnings) a.warnings.push_back(w.str());
+  a.iso = std::move(an.isoflop);
+  a.fit = std::move(an.fit);
+  a.boot = std::move(an.bootstrap);
+  a.band = std::move(an.band);
+  a.holdout = std::move(an.holdout);
+  if (!a.fit) return a;
 
   std::vector<ShapeChoice> candidates;
   if (o.architecture) candidates = candidate_shapes(*o.architecture);
   for (size_t i = 0; i < o.targets.size(); ++i) {
     Recommendation r;
     r.C = o.targets[i];
-    r.law = a.fit->law.allocate(r.C);
+    r.law = an.allocations[i];
     if (a.boot) {
       r.N_ci = a.boot->budgets[i].N_opt;
       r.D_ci = a.boot->budgets[i].D_opt;

@@ -9,11 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "scaling/analysis.h"
-#include "scaling/bootstrap.h"
-#include "scaling/fit.h"
-#include "scaling/isoflop.h"
-#include "scaling/run_db.h"
+#include "runs/run_db.h"
+#include "scaling/pipeline.h"
 #include "sweep/architecture.h"
 
 namespace scalelab::sweep {
@@ -37,9 +34,9 @@ struct Recommendation {
 };
 
 struct SweepAnalysis {
-  std::vector<scaling::Run> runs;  // done runs
+  std::vector<runs::Run> runs;  // done runs
   size_t planned = 0, running = 0, failed = 0;
-  std::map<int64_t, std::vector<scaling::CurvePoint>> curves;
+  std::map<int64_t, std::vector<runs::CurvePoint>> curves;
   std::optional<scaling::IsoflopResult> iso;
   std::optional<scaling::FitResult> fit;
   std::optional<scaling::BootstrapResult> boot;
@@ -50,10 +47,11 @@ struct SweepAnalysis {
   std::vector<std::string> warnings;
 };
 
-// Analyses what is done in the database; parts that the data cannot support (fewer than 5 done
-// runs for the parametric fit, fewer than 2 convex budgets for the power laws) are left empty with
-// a warning rather than failing.
-SweepAnalysis analyze_runs(const scaling::RunDb& db, const AnalysisOptions& options);
+// Analyses what is done in the database through the scaling pipeline (scaling/pipeline.h) with
+// OnFailure::kWarn: parts that the data cannot support (fewer than 5 done runs for the parametric
+// fit, fewer than 2 convex budgets for the power laws) are left empty with a warning rather than
+// failing. Then the architecture rule's shape for each target.
+SweepAnalysis analyze_runs(const runs::RunDb& db, const AnalysisOptions& options);
 json::Json to_json(const SweepAnalysis& a);
 // The recommendation block for the console.
 std::string format_recommendations(const SweepAnalysis& a);

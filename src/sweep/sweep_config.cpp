@@ -18,6 +18,10 @@ void check_positive(const char* field, double v) {
 
 }  // namespace
 
+accounting::Precision default_precision(Device device) {
+  return device == Device::kCuda ? accounting::Precision::kBf16Mixed : accounting::Precision::kFp32;
+}
+
 void SweepConfig::validate() const {
   sweep_config_fields().check(*this);
   const bool text = !corpus.empty();

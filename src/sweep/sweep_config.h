@@ -76,6 +76,9 @@ struct SweepConfig {
   double resolved_verify_budget() const;
 };
 
+// The precision a device trains in when the config says auto: bf16-mixed on CUDA, fp32 on the CPU.
+accounting::Precision default_precision(Device device);
+
 // The field tables (common/fields.h): JSON, CLI flags, per-field checks and docs/sweep.md's table.
 const fields::Table<SweepConfig>& sweep_config_fields();
 json::Json to_json(const SweepConfig& c);

@@ -14,14 +14,14 @@
 #include "common/file_util.h"
 #include "common/process.h"
 #include "run_command.h"
-#include "scaling/run_db.h"
+#include "runs/run_db.h"
 #include "sweep_fixture.h"
 
 namespace scalelab::testing {
 namespace {
 
 namespace fs = std::filesystem;
-using scaling::RunStatus;
+using runs::RunStatus;
 
 // Every run's result.json modification time, by key.
 std::map<std::string, fs::file_time_type> result_times(const std::string& out) {
@@ -43,7 +43,7 @@ TEST(CliSweepTrain, WholeLoopThenResumeRetrainsNothing) {
   EXPECT_NE(r.out.find("build:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("report: "), std::string::npos) << r.out;
   {
-    scaling::RunDb db(out + "/runs.db");
+    runs::RunDb db(out + "/runs.db");
     EXPECT_EQ(db.count(RunStatus::kDone), 9u);
     EXPECT_EQ(db.count(), 9u);
     for (const auto& run : db.list()) {
@@ -72,7 +72,7 @@ TEST(CliSweepTrain, WholeLoopThenResumeRetrainsNothing) {
     return p == std::string::npos ? std::string("?") : s.substr(p + k.size(), 6);
   };
   EXPECT_EQ(n_of(again.out), n_of(r.out));
-  scaling::RunDb db(out + "/runs.db");
+  runs::RunDb db(out + "/runs.db");
   EXPECT_EQ(db.count(), 9u);  // never duplicated
   // --verify trains the recommended model at 2 × the largest budget and compares the losses.
   CommandResult v = run_scalelab("sweep --verify --config " + cfg);
@@ -103,7 +103,7 @@ TEST(CliSweepTrain, KillNineLosesOnlyTheRunInFlight) {
   while (std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (!fs::exists(out + "/runs.db")) continue;
-    scaling::RunDb db(out + "/runs.db");
+    runs::RunDb db(out + "/runs.db");
     const auto running = db.list(RunStatus::kRunning);
     if (db.count(RunStatus::kDone) >= 2 && running.size() == 1) {
       ::kill(static_cast<pid_t>(pid), SIGKILL);
@@ -116,7 +116,7 @@ TEST(CliSweepTrain, KillNineLosesOnlyTheRunInFlight) {
   EXPECT_EQ(wait_process(pid), 128 + SIGKILL);
   std::map<int64_t, double> losses;
   {
-    scaling::RunDb db(out + "/runs.db");
+    runs::RunDb db(out + "/runs.db");
     for (const auto& r : db.list(RunStatus::kDone)) {
       done_before.insert(r.id);
       losses[r.id] = r.loss;
@@ -130,7 +130,7 @@ TEST(CliSweepTrain, KillNineLosesOnlyTheRunInFlight) {
   CommandResult r = run_scalelab("sweep --config " + cfg);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("restarted"), std::string::npos) << r.err;
-  scaling::RunDb db(out + "/runs.db");
+  runs::RunDb db(out + "/runs.db");
   EXPECT_EQ(db.count(), 9u);  // nothing duplicated
   EXPECT_EQ(db.count(RunStatus::kDone), 9u);
   // Runs done before the kill were not trained again: same loss, same result.json.
@@ -150,7 +150,7 @@ TEST(CliSweepTrain, TwoWorkerProcessesShareTheDatabase) {
   const std::string cfg = write_config(d + "/sweep.json", tiny_sweep(out));
   CommandResult r = run_scalelab("sweep --workers 2 --config " + cfg);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  scaling::RunDb db(out + "/runs.db");
+  runs::RunDb db(out + "/runs.db");
   EXPECT_EQ(db.count(), 9u);
   EXPECT_EQ(db.count(RunStatus::kDone), 9u);
   std::set<int64_t> pids;

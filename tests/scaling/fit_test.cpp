@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "common/csv.h"
+#include "runs/run.h"
 #include "scaling/fit_kernel.h"
-#include "scaling/run.h"
 #include "test_util.h"
 
 namespace scalelab::scaling {
@@ -121,7 +121,7 @@ TEST(Fit, LongDoubleFindsTheSameOptimum) {
 
 TEST(Fit, PaperDataSameOptimumWithAndWithoutPruning) {
   std::string path = testing::data_path("bench/data/chinchilla_paper_runs.csv");
-  FitData d = to_fit_data(runs_from_csv(csv::read_file(path), path));
+  FitData d = to_fit_data(runs::observations(runs::runs_from_csv(csv::read_file(path), path)));
   ASSERT_EQ(d.size(), 234u);
   FitOptions o;
   o.prune_radius = 0;

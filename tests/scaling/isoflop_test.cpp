@@ -35,7 +35,7 @@ TEST(Isoflop, RecoversTheLawsAllocationExponents) {
 }
 
 TEST(Isoflop, GroupsByToleranceOrLabel) {
-  std::vector<scaling::Run> runs = isoflop_runs(kHoffmann2022, {1e18, 1e19}, 4);
+  std::vector<Observation> runs = isoflop_runs(kHoffmann2022, {1e18, 1e19}, 4);
   // Jitter C by < 5%: still two groups.
   for (size_t i = 0; i < runs.size(); ++i) runs[i].C *= 1.0 + 0.01 * static_cast<double>(i % 3);
   auto g = group_by_budget(runs, 0.05);
@@ -45,6 +45,17 @@ TEST(Isoflop, GroupsByToleranceOrLabel) {
   g = group_by_budget(runs, 0.05);
   ASSERT_EQ(g.size(), 2u);
   EXPECT_DOUBLE_EQ(g[1].C, 1e19);  // numeric labels give the budget exactly
+  // The exact planned budget wins over a rounded label: one group per value, C to the bit.
+  const double exact = 1.2345678901234567e19;
+  for (auto& r : runs) {
+    r.budget_C = r.C < 5e18 ? 1e18 : exact;
+    r.budget = r.C < 5e18 ? "1e+18" : "1.2e+19";
+  }
+  g = group_by_budget(runs, 0.05);
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_EQ(g[1].C, exact);
+  EXPECT_EQ(g[1].label, "1.2e+19");
+  EXPECT_EQ(g[1].runs.size(), 4u);
 }
 
 TEST(Isoflop, WarnsWhenTheMinimumLiesOutsideTheSampledRange) {
@@ -102,11 +113,11 @@ TEST(Envelope, FrontierFollowsTheComputeOptimalModels) {
   // Loss curves of runs of several sizes trained on the same data: each curve follows the law along
   // D.
   const ScalingLaw law = kHoffmann2022;
-  std::vector<scaling::Run> runs;
-  std::map<int64_t, std::vector<CurvePoint>> curves;
+  std::vector<Observation> runs;
+  Curves curves;
   int64_t id = 1;
   for (double N : {1e7, 3e7, 1e8, 3e8, 1e9, 3e9}) {
-    scaling::Run r;
+    Observation r;
     r.id = id;
     r.N = N;
     r.D = 1e11;
@@ -115,7 +126,7 @@ TEST(Envelope, FrontierFollowsTheComputeOptimalModels) {
     runs.push_back(r);
     for (int s = 1; s <= 60; ++s) {
       double D = r.D * std::pow(10.0, -3.0 + 3.0 * s / 60);
-      curves[id].push_back({s, D, 6 * N * D, law.predict_loss(N, D)});
+      curves[id].push_back({D, 6 * N * D, law.predict_loss(N, D)});
     }
     ++id;
   }

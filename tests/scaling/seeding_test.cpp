@@ -50,13 +50,13 @@ TEST(Seeding, ScaleAndStep) {
   o.ranges = {1e15, 1e16, 10, 100};
   o.num_seeding_steps = 30;
   o.scaling_factor = 10;
-  std::vector<scaling::Run> runs;
+  std::vector<Observation> runs;
   std::mt19937_64 rng(4);
   // Seed until 30 runs exist (pseudo-training with the true law).
   for (int i = 0; i < 30; ++i) {
     Proposal q = step(o, runs, rng);
     ASSERT_TRUE(q.seeded);
-    scaling::Run r;
+    Observation r;
     r.N = q.N;
     r.D = q.D;
     r.C = q.C;

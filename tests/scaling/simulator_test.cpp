@@ -13,7 +13,7 @@ TEST(Simulator, DeterministicAndNoiseMatchesTheDistribution) {
   SimulatorOptions o;
   o.n_runs = 400;
   o.seed = 11;
-  auto a = simulate_runs(o), b = simulate_runs(o);
+  auto a = observations(simulate_runs(o)), b = observations(simulate_runs(o));
   ASSERT_EQ(a.size(), 400u);
   double mean_noise = 0;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -25,7 +25,8 @@ TEST(Simulator, DeterministicAndNoiseMatchesTheDistribution) {
   // Exponential with mean 0.1: the sample mean of 400 draws has sd 0.005.
   EXPECT_NEAR(mean_noise / 400, 0.1, 0.02);
   o.noise = NoiseKind::kNone;
-  for (const auto& r : simulate_runs(o)) EXPECT_DOUBLE_EQ(r.loss, o.truth.predict_loss(r.N, r.D));
+  for (const auto& r : observations(simulate_runs(o)))
+    EXPECT_DOUBLE_EQ(r.loss, o.truth.predict_loss(r.N, r.D));
 }
 
 TEST(Simulator, NoiseFreeWideRangeFitRecoversTruthWithinHalfAPercent) {
@@ -33,7 +34,7 @@ TEST(Simulator, NoiseFreeWideRangeFitRecoversTruthWithinHalfAPercent) {
   o.n_runs = 60;
   o.noise = NoiseKind::kNone;
   o.ranges = {1e17, 1e22, 5, 200};  // five decades of compute: identifiable
-  FitResult f = fit_scaling_law(to_fit_data(simulate_runs(o)), {});
+  FitResult f = fit_scaling_law(to_fit_data(observations(simulate_runs(o))), {});
   EXPECT_NEAR(f.law.E / o.truth.E, 1, 0.005);
   EXPECT_NEAR(f.law.A / o.truth.A, 1, 0.005);
   EXPECT_NEAR(f.law.B / o.truth.B, 1, 0.005);
@@ -55,9 +56,11 @@ TEST(Simulator, ScalingStepsAppendLargerBudgets) {
   fit.grid.beta = {0.3};
   auto runs = simulate_runs(o, fit);
   ASSERT_EQ(runs.size(), 42u);
-  EXPECT_NEAR(runs[40].C, 1e20, 1e10);
-  EXPECT_NEAR(runs[41].C, 1e21, 1e11);
-  EXPECT_EQ(runs[41].extra["simulated"], "scaled");
+  EXPECT_NEAR(runs[40].run.C, 1e20, 1e10);
+  EXPECT_NEAR(runs[41].run.C, 1e21, 1e11);
+  EXPECT_TRUE(runs[39].seeded);
+  EXPECT_FALSE(runs[41].seeded);
+  EXPECT_EQ(runs[41].run.id, 42);
 }
 
 TEST(Simulator, BadOptions) {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "scaling/run.h"
+#include "scaling/observation.h"
 #include "scaling/scaling_law.h"
 #include "test_support.h"
 
@@ -34,14 +34,15 @@ inline FitData grid_data(const ScalingLaw& law, int n_per_axis = 7) {
 }
 
 // IsoFLOP sweep: `per` models per budget, log-spaced over ±span decades around the law's optimum.
-inline std::vector<Run> isoflop_runs(const ScalingLaw& law, const std::vector<double>& budgets,
-                                     int per = 7, double span = 0.6, double shift = 0.0) {
-  std::vector<Run> runs;
+inline std::vector<Observation> isoflop_runs(const ScalingLaw& law,
+                                             const std::vector<double>& budgets, int per = 7,
+                                             double span = 0.6, double shift = 0.0) {
+  std::vector<Observation> runs;
   int64_t id = 1;
   for (double C : budgets) {
     double n0 = law.allocate(C).N;
     for (int k = 0; k < per; ++k) {
-      Run r;
+      Observation r;
       r.id = id++;
       r.N = n0 * std::pow(10.0, shift - span + 2 * span * k / (per - 1));
       r.D = C / (6 * r.N);

@@ -48,7 +48,7 @@ SweepConfig small_config(const fs::path& out) {
 TEST(Executor, PrepareDataSplitsTrainsTokenizerEncodesAndReuses) {
   const fs::path out = fresh_dir("prepare");
   const SweepConfig c = small_config(out);
-  const PreparedData d = prepare_data(c);
+  const DataInfo d = prepare_data(c);
   const std::string train = read_text_file(out / "data/train.txt");
   const std::string val = read_text_file(out / "data/val.txt");
   const std::string all = read_text_file(corpus_en());
@@ -74,13 +74,13 @@ TEST(Executor, PrepareDataSplitsTrainsTokenizerEncodesAndReuses) {
   lines(train, lines_split);
   lines(val, lines_split);
   EXPECT_EQ(lines_all, lines_split);
-  EXPECT_EQ(d.info.vocab_size, 300);
-  EXPECT_EQ(d.info.train_tokens, static_cast<int64_t>(read_token_meta(d.train_bin).count));
-  EXPECT_GT(d.info.val_tokens, 1000);
+  EXPECT_EQ(d.vocab_size, 300);
+  EXPECT_EQ(d.train_tokens, static_cast<int64_t>(read_token_meta(d.train_bin).count));
+  EXPECT_GT(d.val_tokens, 1000);
   // A second call reuses every stage.
   const auto t0 = fs::last_write_time(d.train_bin);
   const auto t1 = fs::last_write_time(out / "tokenizer" / "vocab.json");
-  const PreparedData again = prepare_data(c);
+  const DataInfo again = prepare_data(c);
   EXPECT_EQ(fs::last_write_time(again.train_bin), t0);
   EXPECT_EQ(fs::last_write_time(out / "tokenizer" / "vocab.json"), t1);
   // A different vocabulary for the same out_dir is refused, naming both.
@@ -112,9 +112,9 @@ TEST(Executor, EmptyCorpusAndMissingFileAreErrors) {
 struct Fixture {
   fs::path out;
   SweepConfig config;
-  PreparedData data;
+  DataInfo data;
   Plan plan;
-  std::vector<scaling::Run> runs;
+  std::vector<runs::Run> runs;
 };
 
 Fixture planned(const std::string& name) {
@@ -122,8 +122,8 @@ Fixture planned(const std::string& name) {
   f.out = fresh_dir(name);
   f.config = small_config(f.out);
   f.data = prepare_data(f.config);
-  f.plan = make_plan(f.config, f.data.info, 1e10);
-  f.runs = plan_to_runs(f.plan, f.config, f.data, "cpu", accounting::Precision::kFp32);
+  f.plan = make_plan(f.config, f.data, 1e10);
+  f.runs = plan_to_runs(f.plan, f.config.flop_count);
   return f;
 }
 
@@ -154,15 +154,15 @@ train::TrainResult fake_train(const train::TrainConfig& c) {
 
 TEST(Executor, PlanIsInsertedOnceAndADifferentPlanIsRefused) {
   Fixture f = planned("insert");
-  scaling::RunDb db(sweep_db_path(f.config));
+  runs::RunDb db(sweep_db_path(f.config));
   EXPECT_EQ(insert_plan(db, f.plan, f.runs), f.runs.size());
   EXPECT_EQ(insert_plan(db, f.plan, f.runs), 0u);  // same plan: nothing added
   EXPECT_EQ(db.count(), f.runs.size());
   SweepConfig changed = f.config;
   changed.lr = 0.5;
-  const Plan p2 = make_plan(changed, f.data.info, 1e10);
+  const Plan p2 = make_plan(changed, f.data, 1e10);
   try {
-    insert_plan(db, p2, plan_to_runs(p2, changed, f.data, "cpu", accounting::Precision::kFp32));
+    insert_plan(db, p2, plan_to_runs(p2, changed.flop_count));
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("different sweep plan"), std::string::npos) << e.what();
@@ -180,12 +180,12 @@ TEST(Executor, PlanIsInsertedOnceAndADifferentPlanIsRefused) {
 
 TEST(Executor, WorkerRunsEverythingRecordsResultsAndCurves) {
   Fixture f = planned("worker");
-  scaling::RunDb db(sweep_db_path(f.config));
+  runs::RunDb db(sweep_db_path(f.config));
   insert_plan(db, f.plan, f.runs);
   const WorkerStats st = run_worker(db, fake_train);
   EXPECT_EQ(st.done, static_cast<int64_t>(f.runs.size()));
   EXPECT_EQ(st.failed, 0);
-  EXPECT_EQ(db.count(scaling::RunStatus::kDone), f.runs.size());
+  EXPECT_EQ(db.count(runs::RunStatus::kDone), f.runs.size());
   for (const auto& r : db.list()) {
     EXPECT_EQ(r.N, 10000);
     EXPECT_GT(r.loss, 2.0);
@@ -202,7 +202,7 @@ TEST(Executor, WorkerRunsEverythingRecordsResultsAndCurves) {
 
 TEST(Executor, FailedRunIsRecordedAndTheWorkerGoesOn) {
   Fixture f = planned("failed");
-  scaling::RunDb db(sweep_db_path(f.config));
+  runs::RunDb db(sweep_db_path(f.config));
   insert_plan(db, f.plan, f.runs);
   int calls = 0;
   const WorkerStats st = run_worker(db, [&](const train::TrainConfig& c) {
@@ -211,7 +211,7 @@ TEST(Executor, FailedRunIsRecordedAndTheWorkerGoesOn) {
   });
   EXPECT_EQ(st.failed, 1);
   EXPECT_EQ(st.done, static_cast<int64_t>(f.runs.size()) - 1);
-  const auto failed = db.list(scaling::RunStatus::kFailed);
+  const auto failed = db.list(runs::RunStatus::kFailed);
   ASSERT_EQ(failed.size(), 1u);
   EXPECT_NE(failed[0].extra["error"].get<std::string>().find("diverged"), std::string::npos);
   // retry_failed puts it back.
@@ -221,7 +221,7 @@ TEST(Executor, FailedRunIsRecordedAndTheWorkerGoesOn) {
 
 TEST(Executor, InterruptedRunGoesBackToPlanned) {
   Fixture f = planned("interrupted");
-  scaling::RunDb db(sweep_db_path(f.config));
+  runs::RunDb db(sweep_db_path(f.config));
   insert_plan(db, f.plan, f.runs);
   const WorkerStats st = run_worker(db, [](const train::TrainConfig&) {
     train::TrainResult r;
@@ -229,13 +229,13 @@ TEST(Executor, InterruptedRunGoesBackToPlanned) {
     return r;
   });
   EXPECT_TRUE(st.interrupted);
-  EXPECT_EQ(db.count(scaling::RunStatus::kPlanned), f.runs.size());
-  EXPECT_EQ(db.count(scaling::RunStatus::kRunning), 0u);
+  EXPECT_EQ(db.count(runs::RunStatus::kPlanned), f.runs.size());
+  EXPECT_EQ(db.count(runs::RunStatus::kRunning), 0u);
 }
 
 TEST(Executor, RunsOfDeadOwnersAreReleasedLiveOnesKept) {
   Fixture f = planned("release");
-  scaling::RunDb db(sweep_db_path(f.config));
+  runs::RunDb db(sweep_db_path(f.config));
   insert_plan(db, f.plan, f.runs);
   // A process that has exited: its identity is dead.
   const int64_t pid = spawn_process({"true"});
@@ -253,8 +253,8 @@ TEST(Executor, RunsOfDeadOwnersAreReleasedLiveOnesKept) {
   const auto released = release_runs(db, false);
   ASSERT_EQ(released.size(), 1u);
   EXPECT_EQ(released[0], a->id);
-  EXPECT_EQ(db.get(a->id)->status, scaling::RunStatus::kPlanned);
-  EXPECT_EQ(db.get(b->id)->status, scaling::RunStatus::kRunning);
+  EXPECT_EQ(db.get(a->id)->status, runs::RunStatus::kPlanned);
+  EXPECT_EQ(db.get(b->id)->status, runs::RunStatus::kRunning);
   // Another host's process is never declared dead.
   EXPECT_FALSE(process_is_dead({"some-other-host", 1, 1}));
 }

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <cmath>
 #include <set>
 
@@ -24,10 +26,40 @@ SweepConfig config() {
   return c;
 }
 
-DataInfo data(int64_t train = 2'000'000'000) { return {8192, train, 1'000'000}; }
+DataInfo data(int64_t train = 2'000'000'000) {
+  return {8192, train, 1'000'000, "tok", "train.bin", "val.bin"};
+}
 
 std::string error_of(const SweepConfig& c, const DataInfo& d) {
   return testing::error_of([&] { make_plan(c, d, 1e12); });
+}
+
+TEST(Planner, EachRunCarriesItsCompleteTrainConfig) {
+  SweepConfig c = config();
+  c.device = Device::kCuda;  // resolved by the coordinator before planning
+  c.warmup_fraction = 0.1;
+  c.lr_min_ratio = 0.2;
+  c.curve_points = 10;
+  for (const auto& r : make_plan(c, data(), 1e12).runs) {
+    const train::TrainConfig& t = r.train;
+    EXPECT_NO_THROW(t.validate()) << r.key;
+    EXPECT_EQ(t.model.d_model, r.choice.shape.d_model);
+    EXPECT_EQ(t.model.n_layers, r.choice.shape.n_layers);
+    EXPECT_EQ(t.train_data, "train.bin");
+    EXPECT_EQ(t.val_data, "val.bin");
+    EXPECT_EQ(t.tokenizer, "tok");
+    EXPECT_EQ(t.out_dir, (std::filesystem::path(c.out_dir) / "runs" / r.key).string());
+    EXPECT_EQ(t.max_steps, r.steps);
+    EXPECT_EQ(t.batch_size, r.batch_size);
+    EXPECT_EQ(t.grad_accum, r.grad_accum);
+    EXPECT_DOUBLE_EQ(t.lr_max, r.lr);
+    EXPECT_DOUBLE_EQ(t.lr_min, 0.2 * r.lr);
+    EXPECT_EQ(t.warmup_steps, std::llround(0.1 * static_cast<double>(r.steps)));
+    EXPECT_EQ(t.log_interval, std::max<int64_t>(1, r.steps / 10));
+    EXPECT_EQ(t.device, "cuda");
+    EXPECT_EQ(t.precision, accounting::Precision::kBf16Mixed);  // auto on CUDA
+    EXPECT_TRUE(t.quiet);
+  }
 }
 
 TEST(Planner, RunsBracketTheGuessAndSpendTheBudget) {

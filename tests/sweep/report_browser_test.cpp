@@ -29,7 +29,7 @@ TEST(ReportBrowser, ChromiumRendersTheReport) {
   if (chromium.empty()) chromium = find_in_path("chromium-browser");
   if (chromium.empty()) GTEST_SKIP() << "chromium not installed (scripts/install-deps.sh)";
   const fs::path dir = testing::fresh_dir("browser");
-  scaling::RunDb db(dir / "runs.db");
+  runs::RunDb db(dir / "runs.db");
   testing::fill_isoflop_db(db, {1.8, 400.0, 900.0, 0.34, 0.30});
   sweep::AnalysisOptions o;
   o.targets = {1e20};

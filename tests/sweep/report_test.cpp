@@ -24,7 +24,7 @@ size_t count(const std::string& s, const std::string& needle) {
 
 TEST(Report, WritesASelfContainedPageWithEveryFigure) {
   const fs::path dir = testing::fresh_dir("report");
-  scaling::RunDb db(dir / "runs.db");
+  runs::RunDb db(dir / "runs.db");
   testing::fill_isoflop_db(db, {1.8, 400.0, 900.0, 0.34, 0.30});
   sweep::AnalysisOptions o;
   o.targets = {1e20};

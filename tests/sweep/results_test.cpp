@@ -17,7 +17,7 @@ constexpr scaling::ScalingLaw kTruth{1.8, 400.0, 900.0, 0.34, 0.30};
 
 TEST(Results, RecoversTheAllocationWithIntervalsAndAShape) {
   const auto dir = testing::fresh_dir("results");
-  scaling::RunDb db(dir / "runs.db");
+  runs::RunDb db(dir / "runs.db");
   testing::fill_isoflop_db(db, kTruth);
   AnalysisOptions o;
   o.targets = {1e20};
@@ -56,9 +56,9 @@ TEST(Results, RecoversTheAllocationWithIntervalsAndAShape) {
 
 TEST(Results, TooFewRunsGiveWarningsNotACrash) {
   const auto dir = testing::fresh_dir("results_few");
-  scaling::RunDb db(dir / "runs.db");
+  runs::RunDb db(dir / "runs.db");
   for (int i = 0; i < 3; ++i) {
-    scaling::Run r;
+    runs::Run r;
     r.N = 1e6 * (i + 1);
     r.D = 2e7;
     r.loss = 3.0 - 0.1 * i;
@@ -76,7 +76,7 @@ TEST(Results, TooFewRunsGiveWarningsNotACrash) {
 
 TEST(Results, EmptyDatabaseIsAnError) {
   const auto dir = testing::fresh_dir("results_empty");
-  scaling::RunDb db(dir / "runs.db");
+  runs::RunDb db(dir / "runs.db");
   EXPECT_THROW(analyze_runs(db, {}), Error);
 }
 

@@ -153,8 +153,9 @@ TEST(ConfigReference, EveryFieldOfEveryTableIsDocumentedOnce) {
   const std::string md = config_reference_markdown();
   for (const auto& f : sweep_config_fields().fields()) {
     EXPECT_FALSE(f.doc.empty()) << f.name;
-    if (f.kind != fields::Kind::kObject)
+    if (f.kind != fields::Kind::kObject) {
       EXPECT_NE(md.find("| `" + f.name + "` |"), std::string::npos) << f.name;
+    }
   }
   for (const auto& f : train::train_config_fields().fields()) EXPECT_FALSE(f.doc.empty()) << f.name;
   EXPECT_NE(md.find("| `architecture.aspect_ratio` | `--aspect-ratio` |"), std::string::npos);

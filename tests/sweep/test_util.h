@@ -6,7 +6,7 @@
 #include <random>
 #include <string>
 
-#include "scaling/run_db.h"
+#include "runs/run_db.h"
 #include "scaling/scaling_law.h"
 #include "test_support.h"
 
@@ -14,8 +14,8 @@ namespace scalelab::testing {
 
 // Four budgets (1e17 … 1e18·3) × 5 models from N_opt/4 to N_opt·4, loss = truth + N(0, sigma),
 // each with a short loss curve; budgets labelled.
-inline void fill_isoflop_db(scaling::RunDb& db, const scaling::ScalingLaw& truth,
-                            double sigma = 0.003, uint64_t seed = 1) {
+inline void fill_isoflop_db(runs::RunDb& db, const scaling::ScalingLaw& truth, double sigma = 0.003,
+                            uint64_t seed = 1) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> noise(0.0, sigma);
   for (double C : {1e17, 3e17, 1e18, 3e18}) {
@@ -23,7 +23,7 @@ inline void fill_isoflop_db(scaling::RunDb& db, const scaling::ScalingLaw& truth
     for (int m = 0; m < 5; ++m) {
       const double N = n_opt * std::pow(4.0, -1.0 + m / 2.0);
       const double D = C / (6 * N);
-      scaling::Run r;
+      runs::Run r;
       r.N = std::round(N);
       r.D = std::round(D);
       r.C = 6 * r.N * r.D;
@@ -32,7 +32,7 @@ inline void fill_isoflop_db(scaling::RunDb& db, const scaling::ScalingLaw& truth
       r.extra = {{"budget_C", C}, {"key", "b-m" + std::to_string(m)}, {"wall_seconds", 1.5}};
       r.config = {{"model", {{"n_layers", 2}, {"d_model", 128}, {"n_heads", 2}}}};
       const int64_t id = db.add(r);
-      std::vector<scaling::CurvePoint> curve;
+      std::vector<runs::CurvePoint> curve;
       for (int s = 1; s <= 5; ++s) curve.push_back({s, r.D * s / 5, r.C * s / 5, r.loss + 1.0 / s});
       db.add_curve(id, curve);
     }

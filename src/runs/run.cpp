@@ -1,5 +1,5 @@
 // Run helpers and the chinchilla CSV mapping.
-#include "scaling/run.h"
+#include "runs/run.h"
 
 #include <fmt/format.h>
 
@@ -8,46 +8,7 @@
 
 #include "common/error.h"
 
-namespace scalelab::scaling {
-
-std::string_view to_string(RunStatus s) {
-  switch (s) {
-    case RunStatus::kPlanned:
-      return "planned";
-    case RunStatus::kRunning:
-      return "running";
-    case RunStatus::kDone:
-      return "done";
-    case RunStatus::kFailed:
-      return "failed";
-  }
-  return "?";
-}
-
-RunStatus parse_run_status(std::string_view s) {
-  for (RunStatus r :
-       {RunStatus::kPlanned, RunStatus::kRunning, RunStatus::kDone, RunStatus::kFailed})
-    if (s == to_string(r)) return r;
-  SCALELAB_FAIL("unknown run status '{}' (expected planned, running, done or failed)", s);
-}
-
-std::string_view to_string(FlopSource s) {
-  switch (s) {
-    case FlopSource::kSixND:
-      return "6ND";
-    case FlopSource::kGiven:
-      return "given";
-    case FlopSource::kExact:
-      return "exact";
-  }
-  return "?";
-}
-
-FlopSource parse_flop_source(std::string_view s) {
-  for (FlopSource f : {FlopSource::kSixND, FlopSource::kGiven, FlopSource::kExact})
-    if (s == to_string(f)) return f;
-  SCALELAB_FAIL("unknown FLOP source '{}' (expected 6ND, given or exact)", s);
-}
+namespace scalelab::runs {
 
 void Run::normalise(std::string_view where) {
   auto positive = [&](const char* name, double v) {
@@ -68,15 +29,24 @@ void Run::normalise(std::string_view where) {
                    "{}: loss must be positive (got {})", where, loss);
 }
 
-FitData to_fit_data(const std::vector<Run>& runs) {
-  FitData d;
-  for (const auto& r : runs) {
-    if (r.status != RunStatus::kDone) continue;
-    d.N.push_back(r.N);
-    d.D.push_back(r.D);
-    d.loss.push_back(r.loss);
+std::vector<scaling::Observation> observations(const std::vector<Run>& runs) {
+  std::vector<scaling::Observation> out;
+  for (const auto& r : runs)
+    if (r.status == RunStatus::kDone) {
+      const json::Json& b = r.extra.contains("budget_C") ? r.extra.at("budget_C") : json::Json();
+      out.push_back({r.id, r.N, r.D, r.C, r.loss, r.budget, b.is_number() ? b.get<double>() : 0});
+    }
+  return out;
+}
+
+scaling::Curves curve_samples(const std::map<int64_t, std::vector<CurvePoint>>& curves) {
+  scaling::Curves out;
+  for (const auto& [id, points] : curves) {
+    auto& c = out[id];
+    c.reserve(points.size());
+    for (const auto& p : points) c.push_back({p.tokens, p.flops, p.loss});
   }
-  return d;
+  return out;
 }
 
 std::string format_number(double v) { return fmt::format("{}", v); }
@@ -158,4 +128,4 @@ csv::Table runs_to_csv(const std::vector<Run>& runs) {
   return t;
 }
 
-}  // namespace scalelab::scaling
+}  // namespace scalelab::runs

@@ -16,16 +16,11 @@
 #include <utility>
 #include <vector>
 
-#include "scaling/run.h"
+#include "runs/run.h"
 
 struct sqlite3;
 
-namespace scalelab::scaling {
-
-struct CurvePoint {
-  int64_t step = 0;
-  double tokens = 0, flops = 0, loss = 0;
-};
+namespace scalelab::runs {
 
 class RunDb {
  public:
@@ -85,4 +80,4 @@ class RunDb {
   sqlite3* db_ = nullptr;
 };
 
-}  // namespace scalelab::scaling
+}  // namespace scalelab::runs

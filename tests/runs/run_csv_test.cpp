@@ -2,16 +2,16 @@
 
 #include "common/csv.h"
 #include "common/file_util.h"
-#include "scaling/run.h"
-#include "test_util.h"
+#include "runs/run.h"
+#include "test_support.h"
 
-namespace scalelab::scaling {
+namespace scalelab::runs {
 namespace {
 
-using testing::error_of;
+using scalelab::testing::error_of;
 
 TEST(RunCsv, ChinchillaPaperDataRoundTripsByteForByte) {
-  std::string path = testing::data_path("bench/data/chinchilla_paper_runs.csv");
+  std::string path = std::string(SCALELAB_SOURCE_DIR) + "/bench/data/chinchilla_paper_runs.csv";
   std::string text = read_text_file(path);
   auto runs = runs_from_csv(csv::parse(text, path), path);
   ASSERT_EQ(runs.size(), 234u);
@@ -57,4 +57,4 @@ TEST(RunCsv, MalformedInputNamesFileAndLine) {
 }
 
 }  // namespace
-}  // namespace scalelab::scaling
+}  // namespace scalelab::runs

@@ -1,4 +1,4 @@
-#include "scaling/run_db.h"
+#include "runs/run_db.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -11,19 +11,19 @@
 #include <sstream>
 
 #include "common/file_util.h"
-#include "test_util.h"
+#include "test_support.h"
 
-namespace scalelab::scaling {
+namespace scalelab::runs {
 namespace {
 
-using testing::error_of;
+using scalelab::testing::error_of;
 
 std::filesystem::path fresh(const std::string& name) {
   return scalelab::testing::fresh_dir("rundb_" + name) / "runs.db";
 }
 
-scaling::Run make_run(double N, double D, double loss) {
-  scaling::Run r;
+runs::Run make_run(double N, double D, double loss) {
+  runs::Run r;
   r.N = N;
   r.D = D;
   r.loss = loss;
@@ -33,13 +33,13 @@ scaling::Run make_run(double N, double D, double loss) {
 TEST(RunDb, AddListUpdateAndCurves) {
   auto path = fresh("basic");
   RunDb db(path);
-  scaling::Run r = make_run(1e8, 2e9, 3.25);
+  runs::Run r = make_run(1e8, 2e9, 3.25);
   r.budget = "1.2e18";
   r.config = {{"lr", 3e-4}};
   r.extra = {{"wall_s", 12.5}};
   int64_t id = db.add(r);
   EXPECT_EQ(id, 1);
-  scaling::Run planned = make_run(2e8, 1e9, NAN);
+  runs::Run planned = make_run(2e8, 1e9, NAN);
   planned.status = RunStatus::kPlanned;
   planned.C = 1.3e18;
   planned.c_source = FlopSource::kExact;
@@ -55,7 +55,7 @@ TEST(RunDb, AddListUpdateAndCurves) {
   EXPECT_EQ(all[1].c_source, FlopSource::kExact);
   EXPECT_EQ(db.count(RunStatus::kPlanned), 1u);
 
-  scaling::Run done = *db.get(id2);
+  runs::Run done = *db.get(id2);
   done.status = RunStatus::kDone;
   done.loss = 3.1;
   db.update(done);
@@ -76,11 +76,11 @@ TEST(RunDb, AddListUpdateAndCurves) {
 TEST(RunDb, InvalidRunInBatchWritesNothing) {
   auto path = fresh("atomic");
   RunDb db(path);
-  std::vector<scaling::Run> runs{make_run(1e8, 1e9, 3), make_run(1e8, -1, 3)};
+  std::vector<runs::Run> runs{make_run(1e8, 1e9, 3), make_run(1e8, -1, 3)};
   EXPECT_EQ(error_of([&] { db.add_all(runs); }),
             "run 2: D must be a finite positive number (got -1)");
   EXPECT_EQ(db.count(), 0u);
-  scaling::Run nan_loss = make_run(1e8, 1e9, NAN);
+  runs::Run nan_loss = make_run(1e8, 1e9, NAN);
   EXPECT_EQ(error_of([&] { db.add(nan_loss); }),
             "run 1: loss must be a finite positive number (got nan)");
 }
@@ -174,9 +174,9 @@ TEST(RunDb, ClaimsFromManyConnectionsNeverOverlapAndCompleteIsAtomic) {
   auto path = fresh("claim");
   {
     RunDb db(path);
-    std::vector<scaling::Run> runs;
+    std::vector<runs::Run> runs;
     for (int i = 0; i < 40; ++i) {
-      scaling::Run r = make_run(1e6 * (i + 1), 2e7, std::nan(""));
+      runs::Run r = make_run(1e6 * (i + 1), 2e7, std::nan(""));
       r.status = RunStatus::kPlanned;
       runs.push_back(r);
     }
@@ -210,7 +210,7 @@ TEST(RunDb, ClaimsFromManyConnectionsNeverOverlapAndCompleteIsAtomic) {
   RunDb db(path);
   EXPECT_EQ(db.count(RunStatus::kRunning), 40u);
   // complete(): result and curve together; a second complete replaces the curve.
-  scaling::Run r = *db.get(1);
+  runs::Run r = *db.get(1);
   r.status = RunStatus::kDone;
   r.loss = 2.5;
   db.complete(r, {{1, 10, 60, 4.0}, {2, 20, 120, 3.0}});
@@ -218,7 +218,7 @@ TEST(RunDb, ClaimsFromManyConnectionsNeverOverlapAndCompleteIsAtomic) {
   EXPECT_EQ(db.get(1)->status, RunStatus::kDone);
   EXPECT_EQ(db.curve(1).size(), 1u);
   // A run that fails validation leaves the database as it was.
-  scaling::Run bad = *db.get(2);
+  runs::Run bad = *db.get(2);
   bad.status = RunStatus::kDone;
   bad.loss = -1;
   EXPECT_THROW(db.complete(bad, {{1, 1, 1, 1}}), Error);
@@ -227,4 +227,4 @@ TEST(RunDb, ClaimsFromManyConnectionsNeverOverlapAndCompleteIsAtomic) {
 }
 
 }  // namespace
-}  // namespace scalelab::scaling
+}  // namespace scalelab::runs

@@ -1,7 +1,7 @@
 // SQLite implementation of the run database. Every statement is prepared, bound and finalised in
 // one place (Stmt); every write runs in BEGIN IMMEDIATE … COMMIT so concurrent writers queue on the
 // database lock (busy timeout) instead of failing with SQLITE_BUSY mid-transaction.
-#include "scaling/run_db.h"
+#include "runs/run_db.h"
 
 #include <sqlite3.h>
 
@@ -10,7 +10,7 @@
 
 #include "common/error.h"
 
-namespace scalelab::scaling {
+namespace scalelab::runs {
 
 namespace {
 
@@ -138,14 +138,14 @@ Run read_run(const Stmt& s, const std::filesystem::path& path) {
   Run r;
   r.id = s.i64(0);
   r.created = s.text(1);
-  r.status = parse_run_status(s.text(2));
+  const std::string where = path.string() + ": run " + std::to_string(r.id);
+  r.status = fields::parse_enum<RunStatus>(s.text(2), where + ": status");
   r.N = s.dbl(3);
   r.D = s.dbl(4);
   r.C = s.dbl(5);
-  r.c_source = parse_flop_source(s.text(6));
+  r.c_source = fields::parse_enum<FlopSource>(s.text(6), where + ": c_source");
   r.loss = s.dbl(7);
   r.budget = s.text(8);
-  std::string where = path.string() + ": run " + std::to_string(r.id);
   r.config = json::parse(s.text(9), where + " config");
   r.extra = json::parse(s.text(10), where + " extra");
   return r;
@@ -431,4 +431,4 @@ std::map<int64_t, std::vector<CurvePoint>> RunDb::curves() const {
   return out;
 }
 
-}  // namespace scalelab::scaling
+}  // namespace scalelab::runs

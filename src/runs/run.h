@@ -1,0 +1,84 @@
+// A recorded training run: N parameters, D tokens, C FLOPs, final loss, plus bookkeeping (status,
+// budget label, config and extra metrics as JSON). Also the `chinchilla` package's CSV format
+// (columns C, N, D, loss; extra columns kept verbatim), and what the scaling math reads of runs
+// (scaling::Observation: the done ones, as plain numbers).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/csv.h"
+#include "common/fields.h"
+#include "common/json.h"
+#include "scaling/observation.h"
+
+namespace scalelab::runs {
+
+enum class RunStatus { kPlanned, kRunning, kDone, kFailed };
+// C = 6·N·D, given by the user, or exact accounting.
+enum class FlopSource { kSixND, kGiven, kExact };
+
+}  // namespace scalelab::runs
+
+template <>
+struct scalelab::fields::EnumNames<scalelab::runs::RunStatus> {
+  using E = scalelab::runs::RunStatus;
+  static constexpr std::array<std::pair<E, std::string_view>, 4> kNames{{{E::kPlanned, "planned"},
+                                                                         {E::kRunning, "running"},
+                                                                         {E::kDone, "done"},
+                                                                         {E::kFailed, "failed"}}};
+};
+template <>
+struct scalelab::fields::EnumNames<scalelab::runs::FlopSource> {
+  using E = scalelab::runs::FlopSource;
+  static constexpr std::array<std::pair<E, std::string_view>, 3> kNames{
+      {{E::kSixND, "6ND"}, {E::kGiven, "given"}, {E::kExact, "exact"}}};
+};
+
+namespace scalelab::runs {
+
+inline std::string_view to_string(RunStatus s) { return fields::enum_name(s); }
+inline std::string_view to_string(FlopSource s) { return fields::enum_name(s); }
+
+struct Run {
+  int64_t id = 0;       // assigned by the database
+  std::string created;  // ISO 8601 UTC, assigned by the database
+  RunStatus status = RunStatus::kDone;
+  double N = 0, D = 0, C = 0;  // C = 0 on input means 6·N·D
+  FlopSource c_source = FlopSource::kSixND;
+  double loss = 0;     // NaN while not done
+  std::string budget;  // label grouping IsoFLOP runs ("1e18"), may be empty
+  json::Json config = json::Json::object();
+  json::Json extra = json::Json::object();  // extra metrics; CSV extra columns land here as strings
+  // Fills C (6ND) when zero and checks values; `where` names the row in errors.
+  void normalise(std::string_view where);
+};
+
+struct CurvePoint {
+  int64_t step = 0;
+  double tokens = 0, flops = 0, loss = 0;
+};
+
+// The done runs as the scaling math reads them (id, N, D, C, loss, budget label, and the exact
+// budget from extra["budget_C"] when a sweep planned the run), in order.
+std::vector<scaling::Observation> observations(const std::vector<Run>& runs);
+// Loss curves without their step numbers, for the envelope analysis.
+scaling::Curves curve_samples(const std::map<int64_t, std::vector<CurvePoint>>& curves);
+
+// chinchilla CSV: header must contain N, D and loss; C optional (6ND when absent or empty). A
+// `budget` column becomes the budget label; every other column is kept in `extra` as text, in
+// order.
+std::vector<Run> runs_from_csv(const csv::Table& t, std::string_view source);
+// Writes C, N, D, loss, then the extra columns (union over runs, first-seen order). Numbers use the
+// shortest decimal that round-trips (so import → export → import is exact).
+csv::Table runs_to_csv(const std::vector<Run>& runs);
+
+// Shortest round-trip decimal ("73824672", "1.3972367362937152e+18").
+std::string format_number(double v);
+// Strict number parse; throws "<where>: <field>: '<text>' is not a number".
+double parse_number(std::string_view text, std::string_view where, std::string_view field);
+
+}  // namespace scalelab::runs

@@ -1,0 +1,33 @@
+// What the scaling math reads: one finished run as plain numbers, and the points of its loss curve.
+// Where runs come from (a CSV, the run database, a simulator) is src/runs' business, not this
+// library's: src/scaling is pure math on these values and links no database.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "scaling/fit.h"
+
+namespace scalelab::scaling {
+
+// One finished training run: N parameters trained on D tokens for C FLOPs reached `loss`.
+struct Observation {
+  int64_t id = 0;              // the caller's id (run database id, CSV row): named in results
+  double N = 0, D = 0, C = 0;  // C as counted by the caller (6ND, given, or exact accounting)
+  double loss = 0;
+  std::string budget;   // label grouping IsoFLOP runs ("1e18"); empty = group by C
+  double budget_C = 0;  // the exact budget this run was planned for (a sweep's); 0 = unknown
+};
+
+// One point of a run's loss curve: the loss after `tokens` tokens and `flops` FLOPs.
+struct CurveSample {
+  double tokens = 0, flops = 0, loss = 0;
+};
+using Curves = std::map<int64_t, std::vector<CurveSample>>;  // by Observation::id
+
+// (N, D, loss) columns for the parametric fit (weights empty).
+FitData to_fit_data(const std::vector<Observation>& observations);
+
+}  // namespace scalelab::scaling

@@ -1,0 +1,119 @@
+// The analysis pipeline (see pipeline.h).
+#include "scaling/pipeline.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.h"
+
+namespace scalelab::scaling {
+
+namespace {
+
+// Runs one stage: its errors propagate (kThrow) or become a warning (kWarn) and `false`.
+template <typename F>
+bool stage(const PipelineOptions& o, Analysis& a, const char* name, const char* consequence,
+           F&& body) {
+  if (o.on_failure == OnFailure::kThrow) {
+    body();
+    return true;
+  }
+  try {
+    body();
+    return true;
+  } catch (const Error& e) {
+    a.warnings.push_back({name, std::string(e.what()) + consequence});
+    return false;
+  }
+}
+
+void check_options(const PipelineOptions& o) {
+  for (double t : o.targets)
+    SCALELAB_CHECK(std::isfinite(t) && t > 0, "targets: must be positive numbers (got {})", t);
+  SCALELAB_CHECK(o.band_points == 0 || o.band_points >= 2,
+                 "band_points: must be 0 or at least 2 (got {})", o.band_points);
+  if (o.parametric) {
+    o.fit.validate();
+    if (o.bootstrap.samples > 0) o.bootstrap.validate();
+  }
+}
+
+// C values log-spaced from the smallest run's C to the largest of the runs' and targets' C.
+std::vector<double> band_grid(const std::vector<Observation>& runs,
+                              const std::vector<double>& targets, int points) {
+  double lo = INFINITY, hi = 0;
+  for (const auto& r : runs) {
+    lo = std::min(lo, r.C);
+    hi = std::max(hi, r.C);
+  }
+  for (double t : targets) hi = std::max(hi, t);
+  std::vector<double> grid;
+  for (int i = 0; i < points; ++i)
+    grid.push_back(std::exp(std::log(lo) + (std::log(hi) - std::log(lo)) * i / (points - 1)));
+  return grid;
+}
+
+std::unique_ptr<ProgressBar> bar(const PipelineOptions& o, std::string_view stage, int64_t total) {
+  return o.progress ? o.progress(stage, total) : nullptr;
+}
+
+}  // namespace
+
+Analysis analyze(const std::vector<Observation>& runs, const PipelineOptions& o) {
+  check_options(o);
+  Analysis a;
+  a.n_runs = runs.size();
+
+  if (o.parametric) {
+    const FitData data = to_fit_data(runs);
+    for (auto& w : data_warnings(runs)) a.warnings.push_back({"data", std::move(w)});
+    const bool fitted = stage(o, a, "fit", "; no recommendation", [&] {
+      data.validate();
+      auto progress = bar(o, "fit", static_cast<int64_t>(o.fit.grid.size()));
+      FitResult f = fit_scaling_law(data, o.fit, progress.get());
+      if (progress) progress->close();
+      SCALELAB_CHECK(f.law.alpha > 0 && f.law.beta > 0,
+                     "the best fit has alpha = {:.4g}, beta = {:.4g}: not a valid scaling law (the "
+                     "runs do not identify it; widen the compute range)",
+                     f.law.alpha, f.law.beta);
+      a.fit = std::move(f);
+    });
+    if (fitted) {
+      for (const auto& w : a.fit->warnings) a.warnings.push_back({"fit", w});
+      for (double C : o.targets) a.allocations.push_back(a.fit->law.allocate(C));
+      if (o.bootstrap.samples > 0)
+        stage(o, a, "bootstrap", "; no intervals", [&] {
+          BootstrapOptions b = o.bootstrap;
+          b.budgets = o.targets;
+          if (o.band_points > 0) {
+            const auto grid = band_grid(runs, o.targets, o.band_points);
+            b.budgets.insert(b.budgets.end(), grid.begin(), grid.end());
+          }
+          auto progress = bar(o, "bootstrap", b.samples);
+          a.bootstrap = bootstrap_fit(data, o.fit, a.fit->law, b, progress.get());
+          if (progress) progress->close();
+          a.band.assign(
+              a.bootstrap->budgets.begin() + static_cast<std::ptrdiff_t>(o.targets.size()),
+              a.bootstrap->budgets.end());
+        });
+      if (o.holdout)
+        stage(o, a, "holdout", "", [&] { a.holdout = holdout_check(runs, *o.holdout, o.fit); });
+      if (o.compare_losses)
+        stage(o, a, "compare", "", [&] { a.comparison = compare_losses(data, o.fit, o.targets); });
+    }
+  }
+
+  if (o.isoflop) {
+    stage(o, a, "isoflop", "", [&] {
+      IsoflopOptions io = *o.isoflop;
+      io.targets = o.targets;
+      a.isoflop = isoflop_analysis(runs, io);
+      for (const auto& w : a.isoflop->warnings) a.warnings.push_back({"isoflop", w});
+    });
+  }
+  return a;
+}
+
+}  // namespace scalelab::scaling

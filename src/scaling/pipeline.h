@@ -1,0 +1,72 @@
+// The one analysis of finished runs that `scalelab fit`, `isoflop`, `report` and `sweep` share:
+// plain observations in, one Analysis out. Stages, in order:
+//   data       identifiability warnings from the runs alone (compute, N and D ranges)
+//   fit        the parametric law L(N, D) (approach 3), which must have α, β > 0
+//   bootstrap  percentile intervals of the parameters and of N_opt, D_opt, L_opt at the targets
+//              (and at `band_points` budgets for a plot band)
+//   holdout    refit without the held-out runs and predict them
+//   compare    the fit under every loss function, N_opt at each target
+//   isoflop    IsoFLOP parabolas and power laws (approach 2)
+// Options are checked first and always throw. What the data cannot support fails its stage: with
+// OnFailure::kThrow (the analysis commands) the error propagates; with kWarn (sweeps and reports,
+// which show what they can) the stage is left empty, a warning says why, and the stages that need
+// it are skipped.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/progress.h"
+#include "scaling/analysis.h"
+#include "scaling/bootstrap.h"
+#include "scaling/fit.h"
+#include "scaling/isoflop.h"
+#include "scaling/observation.h"
+
+namespace scalelab::scaling {
+
+enum class OnFailure { kThrow, kWarn };
+
+// A progress bar for a stage ("fit": total starts; "bootstrap": total resamples), or null for none.
+using ProgressFactory =
+    std::function<std::unique_ptr<ProgressBar>(std::string_view stage, int64_t total)>;
+
+struct PipelineOptions {
+  std::vector<double> targets;  // budgets (FLOPs) to allocate, bootstrap and extrapolate to
+  bool parametric = true;       // the data, fit, bootstrap, holdout and compare stages
+  FitOptions fit;
+  BootstrapOptions bootstrap;  // samples 0 = no bootstrap; its budgets are set here (targets, band)
+  int band_points = 0;         // also intervals at this many log-spaced C, smallest run → largest
+                               // target or run (the report's N_opt/D_opt band)
+  std::optional<HoldoutSpec> holdout;
+  bool compare_losses = false;
+  std::optional<IsoflopOptions> isoflop;  // its targets are set here
+  OnFailure on_failure = OnFailure::kThrow;
+  ProgressFactory progress;
+};
+
+struct Warning {
+  std::string stage;  // data, fit, bootstrap, holdout, compare, isoflop
+  std::string text;
+  std::string str() const { return stage + ": " + text; }
+};
+
+struct Analysis {
+  size_t n_runs = 0;
+  std::optional<FitResult> fit;
+  std::vector<Allocation> allocations;       // the fitted law at each target (with a fit)
+  std::optional<BootstrapResult> bootstrap;  // budgets: the targets, then the band
+  std::vector<BootstrapResult::BudgetIntervals> band;
+  std::optional<HoldoutResult> holdout;
+  std::vector<LossComparison> comparison;
+  std::optional<IsoflopResult> isoflop;
+  std::vector<Warning> warnings;  // in stage order
+};
+
+Analysis analyze(const std::vector<Observation>& runs, const PipelineOptions& options);
+
+}  // namespace scalelab::scaling

@@ -1,0 +1,201 @@
+// Running a sweep end to end (see coordinator.h).
+#include "sweep/coordinator.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <ostream>
+#include <thread>
+
+#include "accounting/hardware.h"
+#include "common/error.h"
+#include "common/file_util.h"
+#include "common/format.h"
+#include "common/log.h"
+#include "common/process.h"
+#include "runs/run_db.h"
+#include "sweep/planner.h"
+
+namespace scalelab::sweep {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Time estimates: achieved FLOP/s and a per-step overhead. The config's FLOP/s, else the median of
+// this sweep's finished runs (overhead included in it), else stated defaults per device: CPU 25
+// GFLOP/s per core, CUDA 20% of an H100's dense bf16 peak, plus 7 ms per optimizer step on either
+// (measured: the demo's smallest models ran ~7 ms/step over their FLOP time on 2 CPU cores, and
+// ~7 ms/step in all on the H100).
+struct Throughput {
+  double flops_per_second = 0, step_seconds = 0;
+};
+
+Throughput throughput(const SweepConfig& c, Device device) {
+  if (c.device_tflops > 0) return {c.device_tflops * 1e12, 0};
+  const fs::path db_path = sweep_db_path(c);
+  if (fs::exists(db_path)) {
+    runs::RunDb db(db_path);
+    std::vector<double> rates;
+    for (const auto& r : db.list(runs::RunStatus::kDone)) {
+      const double w = r.extra.value("wall_seconds", 0.0), f = r.extra.value("flops_exact", 0.0);
+      if (w > 0 && f > 0) rates.push_back(f / w);
+    }
+    if (!rates.empty()) {
+      std::sort(rates.begin(), rates.end());
+      return {rates[rates.size() / 2], 0};
+    }
+  }
+  if (device == Device::kCuda)
+    return {0.2 * 1e12 * accounting::default_training_gpu().peak_tflops(accounting::Dtype::kBf16),
+            0.007};
+  return {25e9 * std::max(1u, std::thread::hardware_concurrency()), 0.007};
+}
+
+void verify_recommendation(const SweepConfig& c, const DataInfo& data, const SweepAnalysis& a,
+                           const TrainingEngine& engine, std::ostream& out) {
+  SCALELAB_CHECK(a.fit.has_value(), "verify: no parametric fit to verify");
+  const double C = c.resolved_verify_budget();
+  ArchitectureRule rule = c.architecture;
+  rule.vocab_size = data.vocab_size;
+  const auto alloc = a.fit->law.allocate(C);
+  const ShapeChoice choice = shape_for_params(rule, alloc.N);
+  // Planned like any run of the sweep: the same batch, schedule, device and precision.
+  const PlannedRun p = plan_run(c, "verify", C, alloc.N, choice, data);
+  p.train.validate();
+  const double N = static_cast<double>(choice.params);
+  SCALELAB_LOG_INFO("verify: training the recommended model for C = {}: N = {}, D = {}",
+                    format_sci(C, 3), format_int(choice.params), format_si(p.D));
+  const train::TrainResult res = engine.train(p.train);
+  SCALELAB_CHECK(res.status == "done", "verify: interrupted; run the same command to continue");
+  const double predicted = a.fit->law.predict_loss(N, res.tokens);
+  const double achieved = res.final_val_loss;
+  json::Json j{{"C", C},
+               {"N", choice.params},
+               {"D", res.tokens},
+               {"model", accounting::to_json(choice.shape)},
+               {"predicted_loss", predicted},
+               {"achieved_loss", achieved},
+               {"relative_error", (predicted - achieved) / achieved},
+               {"wall_seconds", res.wall_seconds}};
+  json::write_file(fs::path(c.out_dir) / "verify.json", j);
+  out << fmt::format(
+      "verify at C = {}: N = {}, D = {}: predicted loss {:.4f}, achieved {:.4f} ({:+.2f}%)\n",
+      format_sci(C, 3), format_int(choice.params), format_si(res.tokens), predicted, achieved,
+      100 * (predicted - achieved) / achieved);
+}
+
+}  // namespace
+
+void run_sweep(SweepConfig c, const SweepRunOptions& o, const TrainingEngine& engine,
+               const ReportWriter& write_report, std::ostream& out) {
+  c.validate();  // once, here; everything below takes the config as valid
+  if (o.worker) {
+    // The coordinator wrote the resolved device: a GPU worker sees its one GPU as "cuda".
+    runs::RunDb db(sweep_db_path(c));
+    const WorkerStats st = run_worker(db, engine.train, c.device == Device::kCuda ? "cuda" : "");
+    SCALELAB_LOG_INFO("worker: {} done, {} failed", st.done, st.failed);
+    return;
+  }
+  // Device and precision, resolved into the config the planner and the workers read.
+  const Device dev = c.device.value_or(engine.cuda_available() ? Device::kCuda : Device::kCpu);
+  SCALELAB_CHECK(dev != Device::kCuda || engine.cuda_available() || o.plan_only,
+                 "device: cuda requested but no GPU is available");
+  const accounting::Precision precision = c.precision.value_or(default_precision(dev));
+  SCALELAB_CHECK(precision != accounting::Precision::kBf16Mixed || dev == Device::kCuda,
+                 "precision: bf16-mixed needs device cuda");
+  c.device = dev;
+  c.precision = precision;
+
+  // Data (cached under out_dir), then the plan; every check before any training.
+  const DataInfo data = prepare_data(c);
+  const Throughput tp = throughput(c, dev);
+  const Plan plan = make_plan(c, data, tp.flops_per_second, tp.step_seconds);
+  SCALELAB_LOG_INFO("sweep: {} budgets × {} models on {} ({}); out {}", c.resolved_budgets().size(),
+                    c.models_per_budget, fields::enum_name(dev), fields::enum_name(precision),
+                    c.out_dir);
+  out << format_plan(plan) << std::flush;
+  for (const auto& w : plan.warnings) SCALELAB_LOG_WARN("{}", w);
+  if (o.plan_only) return;
+  // After the plan, so a build without LibTorch still reports every problem of the config first.
+  SCALELAB_CHECK(engine.available(), "{}", engine.unavailable_reason());
+
+  // The resolved config next to the outputs; the plan into the database once.
+  const json::Json resolved = to_json(c);
+  const fs::path config_out = fs::path(c.out_dir) / "sweep.json";
+  json::write_file(config_out, resolved);
+  runs::RunDb db(sweep_db_path(c));
+  const size_t inserted = insert_plan(db, plan, plan_to_runs(plan, c.flop_count));
+  db.set_meta("sweep_config", resolved.dump());
+  const auto released = release_runs(db, c.retry_failed);
+  const size_t done_before = db.count(runs::RunStatus::kDone);
+  if (inserted == 0)
+    SCALELAB_LOG_INFO("resuming: {} of {} runs done{}", done_before, plan.runs.size(),
+                      released.empty() ? ""
+                                       : fmt::format("; {} run(s) restarted (left running by a "
+                                                     "process that is gone, or failed)",
+                                                     released.size()));
+
+  // Execute.
+  if (!c.gpus.empty() || c.workers > 1) {
+    // One process per GPU (each sees only its own), or CPU workers splitting the cores.
+    const size_t n = c.gpus.empty() ? static_cast<size_t>(c.workers) : c.gpus.size();
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    std::vector<int64_t> pids;
+    for (size_t i = 0; i < n; ++i) {
+      std::map<std::string, std::string> env;
+      if (!c.gpus.empty())
+        env["CUDA_VISIBLE_DEVICES"] = std::to_string(c.gpus[i]);
+      else
+        env["OMP_NUM_THREADS"] = std::to_string(std::max<size_t>(1, cores / n));
+      SCALELAB_CHECK(o.worker_command, "sweep: no worker command to start worker processes with");
+      pids.push_back(spawn_process(o.worker_command(config_out.string()), env));
+      SCALELAB_LOG_INFO("worker {}{}: pid {}", i + 1,
+                        c.gpus.empty() ? "" : fmt::format(" on GPU {}", c.gpus[i]), pids.back());
+    }
+    for (size_t i = 0; i < pids.size(); ++i) {
+      const int rc = wait_process(pids[i]);
+      if (rc != 0) SCALELAB_LOG_WARN("worker {} exited with status {}", i + 1, rc);
+    }
+  } else {
+    const WorkerStats st = run_worker(db, engine.train, std::string(fields::enum_name(dev)));
+    SCALELAB_CHECK(!st.interrupted,
+                   "interrupted: {} of {} runs done; run the same command to continue",
+                   db.count(runs::RunStatus::kDone), plan.runs.size());
+  }
+  const size_t unfinished =
+      db.count(runs::RunStatus::kPlanned) + db.count(runs::RunStatus::kRunning);
+  SCALELAB_CHECK(unfinished == 0,
+                 "{} run(s) not finished (a worker stopped early); run the same command to "
+                 "continue",
+                 unfinished);
+
+  // Analyse, recommend, report.
+  AnalysisOptions ao;
+  ao.targets = c.resolved_targets();
+  ao.loss = c.loss;
+  ao.bootstrap_samples = c.bootstrap_samples;
+  ao.seed = c.seed;
+  ao.holdout = c.holdout;
+  ArchitectureRule rule = c.architecture;
+  rule.vocab_size = data.vocab_size;
+  ao.architecture = rule;
+  const SweepAnalysis a = analyze_runs(db, ao);
+  for (const auto& w : a.warnings) SCALELAB_LOG_WARN("{}", w);
+  out << "\n" << format_recommendations(a) << std::flush;
+  json::write_file(fs::path(c.out_dir) / "recommendation.json", to_json(a));
+  try {
+    const fs::path page =
+        write_report(a, resolved, db.path().string(), fs::path(c.out_dir) / "report");
+    out << "report: " << page.string() << "\n";
+  } catch (const Error& e) {
+    SCALELAB_LOG_WARN("report not written: {} (then: scalelab report --db {} --out {})", e.what(),
+                      db.path().string(), (fs::path(c.out_dir) / "report").string());
+  }
+  if (c.verify) verify_recommendation(c, data, a, engine, out);
+}
+
+}  // namespace scalelab::sweep

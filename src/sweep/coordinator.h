@@ -1,0 +1,45 @@
+// Running a sweep end to end: resolve the device, prepare the data, plan, record the plan, execute
+// it (one worker here, or one process per GPU / CPU share), analyse, report, verify. What needs
+// LibTorch (training) and what depends on this library (the report writer) are passed in, so the
+// CLI only wires flags to run_sweep(). The config is validated once, here, at the boundary.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "common/json.h"
+#include "sweep/executor.h"
+#include "sweep/results.h"
+#include "sweep/sweep_config.h"
+
+namespace scalelab::sweep {
+
+// What the sweep needs of the training engine (engine/engine.h in the CLI).
+struct TrainingEngine {
+  TrainFn train;
+  std::function<bool()> available;  // can it train at all (a build without LibTorch cannot)
+  std::function<std::string()> unavailable_reason;
+  std::function<bool()> cuda_available;
+};
+
+// Writes the report of an analysis under `out`; returns the page's path.
+using ReportWriter = std::function<std::filesystem::path(
+    const SweepAnalysis& analysis, const json::Json& config, const std::string& db_path,
+    const std::filesystem::path& out)>;
+
+struct SweepRunOptions {
+  bool plan_only = false;  // print the plan and stop (sweep plan, --dry-run)
+  bool worker = false;     // a worker process started by the coordinator: work through the plan
+  // The command line of a worker process, given the resolved config file it re-reads.
+  std::function<std::vector<std::string>(const std::string& config_path)> worker_command;
+};
+
+// Results (plan table, recommendations, report path, verify line) go to `out`; diagnostics to the
+// log. Throws for every config and data problem before any run trains.
+void run_sweep(SweepConfig config, const SweepRunOptions& options, const TrainingEngine& engine,
+               const ReportWriter& write_report, std::ostream& out);
+
+}  // namespace scalelab::sweep

@@ -1,0 +1,65 @@
+// The machine-readable outputs of fit, isoflop, allocate, predict, account and `sweep plan` on the
+// bundled examples (bench/golden_outputs.sh) against tests/data/golden/: a refactor changes none of
+// them. Numbers compare to 1e-9 relative (the last bits of a fit may differ between CPUs); text
+// and structure compare exactly.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+
+#include "common/file_util.h"
+#include "common/json.h"
+#include "run_command.h"
+
+namespace scalelab::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+void expect_same(const json::Json& want, const json::Json& got, const std::string& where) {
+  if (want.is_number() && got.is_number()) {
+    const double a = want.get<double>(), b = got.get<double>();
+    EXPECT_LE(std::abs(a - b), 1e-9 * std::max(std::abs(a), std::abs(b)) + 1e-300)
+        << where << ": " << a << " vs " << b;
+    return;
+  }
+  ASSERT_EQ(want.type(), got.type()) << where;
+  if (want.is_object()) {
+    ASSERT_EQ(want.size(), got.size()) << where << ": " << want.dump() << " vs " << got.dump();
+    for (auto it = want.begin(); it != want.end(); ++it) {
+      ASSERT_TRUE(got.contains(it.key())) << where << "." << it.key() << " missing";
+      expect_same(it.value(), got.at(it.key()), where + "." + it.key());
+    }
+  } else if (want.is_array()) {
+    ASSERT_EQ(want.size(), got.size()) << where;
+    for (size_t i = 0; i < want.size(); ++i)
+      expect_same(want[i], got[i], where + "[" + std::to_string(i) + "]");
+  } else {
+    EXPECT_EQ(want, got) << where;
+  }
+}
+
+TEST(GoldenOutputs, AnalysisAndPlanOutputsAreUnchanged) {
+  const std::string dir = temp_dir("golden");
+  const std::string src = SCALELAB_SOURCE_DIR;
+  const CommandResult r =
+      run_shell("bash " + src + "/bench/golden_outputs.sh " SCALELAB_BINARY " " + dir + "/out");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path golden = fs::path(src) / "tests/data/golden";
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(golden)) {
+    const std::string name = e.path().filename().string();
+    const fs::path got = fs::path(dir) / "out" / name;
+    ASSERT_TRUE(fs::exists(got)) << name << " was not written";
+    ++files;
+    if (e.path().extension() == ".json")
+      expect_same(json::read_file(e.path().string()), json::read_file(got.string()), name);
+    else
+      EXPECT_EQ(read_text_file(e.path()), read_text_file(got)) << name;
+  }
+  EXPECT_EQ(files, 13u);
+}
+
+}  // namespace
+}  // namespace scalelab::testing

@@ -2,7 +2,7 @@
 # Captures the machine-readable outputs of the analysis and planning commands on the bundled
 # examples, so that a refactor can be checked to change nothing: run it with the old and the new
 # binary into two directories and `diff -r` them. tests/cli/golden_test.cpp runs it on every test
-# run and compares with tests/data/golden/ (numbers to 1e-9 relative); after an intended change of
+# run and compares with tests/data/golden/ (numbers to 1e-5 relative); after an intended change of
 # output, refresh that directory with this script and say why in the commit.
 #   bench/golden_outputs.sh BUILD_BIN_SCALELAB OUT_DIR
 # Everything is deterministic: the fit runs on one thread (its basin pruning depends on thread

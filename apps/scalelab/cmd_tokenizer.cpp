@@ -11,6 +11,7 @@
 #include "common/format.h"
 #include "common/log.h"
 #include "common/mmap_file.h"
+#include "config_flags.h"
 #include "tokenizer/bpe_trainer.h"
 #include "tokenizer/file_encoder.h"
 #include "tokenizer/tokenizer.h"
@@ -26,10 +27,9 @@ using namespace tokenizer;
 struct TokenizerCliOptions {
   // train
   std::vector<std::string> inputs;
-  BpeTrainerOptions train;
-  bool no_specials = false;
+  ConfigFlags<BpeTrainerOptions> train;  // bpe_trainer_options_fields()
   std::string out;
-  std::string invalid_utf8 = "error";
+  std::string invalid_utf8 = "error";  // encode
   // encode / decode / stats / export
   std::string dir;
   std::string input;
@@ -47,9 +47,8 @@ std::unique_ptr<ProgressBar> bar(bool quiet, const char* desc, ProgressOptions o
 Tokenizer load(const std::string& dir) { return Tokenizer(load_tokenizer_dir(dir)); }
 
 void run_train(const TokenizerCliOptions& o) {
-  BpeTrainerOptions t = o.train;
-  if (o.no_specials) t.special_tokens.clear();
-  t.invalid_utf8 = parse_invalid_utf8(o.invalid_utf8);
+  BpeTrainerOptions t;
+  o.train.apply(t);
   t.validate();
   ensure_writable_directory(o.out);  // fail before spending time training
   std::vector<std::filesystem::path> inputs(o.inputs.begin(), o.inputs.end());
@@ -61,18 +60,15 @@ void run_train(const TokenizerCliOptions& o) {
   save_tokenizer_dir(m, o.out);
   write_text_file_atomic(std::filesystem::path(o.out) / "tokenizer.json",
                          to_hf_tokenizer_json(m).dump() + "\n");
-  json::Json cfg{{"inputs", o.inputs},
-                 {"vocab_size", t.vocab_size},
-                 {"special_tokens", t.special_tokens},
-                 {"threads", t.threads},
-                 {"invalid_utf8", o.invalid_utf8},
-                 {"stats",
-                  {{"bytes", stats.bytes},
-                   {"pretokens", stats.pretokens},
-                   {"distinct_pretokens", stats.distinct_pretokens},
-                   {"merges", stats.merges},
-                   {"count_seconds", stats.count_seconds},
-                   {"merge_seconds", stats.merge_seconds}}}};
+  // The resolved options (every field of the table), the inputs and what training measured.
+  json::Json cfg = bpe_trainer_options_fields().to_json(t);
+  cfg["inputs"] = o.inputs;
+  cfg["stats"] = {{"bytes", stats.bytes},
+                  {"pretokens", stats.pretokens},
+                  {"distinct_pretokens", stats.distinct_pretokens},
+                  {"merges", stats.merges},
+                  {"count_seconds", stats.count_seconds},
+                  {"merge_seconds", stats.merge_seconds}};
   json::write_file(std::filesystem::path(o.out) / "train_config.json", cfg);
   if (static_cast<int64_t>(m.tokens.size()) < t.vocab_size)
     SCALELAB_LOG_WARN(
@@ -184,23 +180,11 @@ Command setup_tokenizer(CLI::App& app) {
 
   auto* train = sub->add_subcommand("train", "Train a byte-level BPE tokenizer on text files");
   train->add_option("--input", o->inputs, "Training text file(s)")->required();
-  train
-      ->add_option("--vocab-size", o->train.vocab_size,
-                   "Vocabulary size (specials + 256 bytes + merges)")
-      ->capture_default_str();
-  train
-      ->add_option("--special-token", o->train.special_tokens,
-                   "Special token(s), never merged across")
-      ->capture_default_str();
-  train->add_flag("--no-special-tokens", o->no_specials, "Train without special tokens");
+  // Every field of the trainer's table (tokenizer/bpe_trainer.cpp).
+  o->train.add_table(*train, bpe_trainer_options_fields());
+  o->train.bind(train->add_flag("--no-special-tokens")->description("Train without special tokens"),
+                [](BpeTrainerOptions& t) { t.special_tokens.clear(); });
   train->add_option("--out", o->out, "Output directory")->required();
-  train->add_option("--threads", o->train.threads, "Threads (0 = all cores)")
-      ->capture_default_str();
-  train
-      ->add_option("--invalid-utf8", o->invalid_utf8,
-                   "error | replace (invalid sequences become U+FFFD)")
-      ->check(CLI::IsMember({"error", "replace"}))
-      ->capture_default_str();
   train->add_flag("--quiet", o->quiet, "No progress bars");
 
   auto* enc = sub->add_subcommand(

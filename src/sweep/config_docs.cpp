@@ -2,8 +2,11 @@
 #include "sweep/config_docs.h"
 
 #include "accounting/model_shape.h"
+#include "scaling/bootstrap.h"
+#include "scaling/fit.h"
 #include "sweep/architecture.h"
 #include "sweep/sweep_config.h"
+#include "tokenizer/bpe_trainer.h"
 #include "train/train_config.h"
 
 namespace scalelab::sweep {
@@ -25,6 +28,14 @@ std::string config_reference_markdown() {
   out += "\n`resume` is `--no-resume` on the command line.\n\n";
   out += "## Model shape (`model` in a training config; `--config` of `scalelab account`)\n\n";
   out += fields::markdown(accounting::model_shape_fields());
+  out += "\n## Tokenizer training (`scalelab tokenizer train`; its `train_config.json`)\n\n";
+  out += fields::markdown(tokenizer::bpe_trainer_options_fields());
+  out += "\n`--no-special-tokens` empties `special_tokens`.\n\n";
+  out += "## Scaling-law fit (`scalelab fit`)\n\n";
+  out += fields::markdown(scaling::fit_options_fields());
+  out += "\nThe start grid is `--grid FILE` (docs/scaling.md).\n\n";
+  out += "## Bootstrap intervals (`scalelab fit`)\n\n";
+  out += fields::markdown(scaling::bootstrap_options_fields());
   return out;
 }
 

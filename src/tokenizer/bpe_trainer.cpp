@@ -29,12 +29,31 @@
 namespace scalelab::tokenizer {
 
 InvalidUtf8 parse_invalid_utf8(std::string_view s) {
-  if (s == "error") return InvalidUtf8::kError;
-  if (s == "replace") return InvalidUtf8::kReplace;
-  SCALELAB_FAIL("invalid-utf8: expected error or replace, got '{}'", s);
+  return fields::parse_enum<InvalidUtf8>(s, "invalid-utf8");
+}
+
+const fields::Table<BpeTrainerOptions>& bpe_trainer_options_fields() {
+  using fields::Opt;
+  using fields::Range;
+  using O = BpeTrainerOptions;
+  static const auto t =
+      fields::Table<O>()
+          .add("vocab_size", &O::vocab_size,
+               "Vocabulary size: at least 256 bytes + the special tokens; the rest are merges")
+          .add("special_tokens", &O::special_tokens, "Special token(s), never merged across",
+               Opt::named("--special-token"))
+          .add("threads", &O::threads, "Threads (0 = all cores)", Range::at_least(0))
+          .add("invalid_utf8", &O::invalid_utf8,
+               "Invalid UTF-8 in the input: error, or replace (invalid sequences become U+FFFD)")
+          .add("chunk_bytes", &O::chunk_bytes,
+               "Target chunk size of the counting phase (bytes; chunks end at a document or line "
+               "boundary)",
+               Range::at_least(1));
+  return t;
 }
 
 void BpeTrainerOptions::validate() const {
+  bpe_trainer_options_fields().check(*this);
   const auto min = static_cast<int64_t>(256 + special_tokens.size());
   SCALELAB_CHECK(vocab_size >= min,
                  "vocab-size: {} is smaller than 256 bytes + {} special tokens = {}", vocab_size,

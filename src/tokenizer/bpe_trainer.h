@@ -10,12 +10,14 @@
 // pair → words index, and a max-heap with lazy invalidation; 64-bit counts.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/fields.h"
 #include "common/progress.h"
 #include "tokenizer/bpe_model.h"
 
@@ -24,14 +26,28 @@ namespace scalelab::tokenizer {
 enum class InvalidUtf8 { kError, kReplace };
 InvalidUtf8 parse_invalid_utf8(std::string_view s);  // "error" | "replace"
 
+}  // namespace scalelab::tokenizer
+
+template <>
+struct scalelab::fields::EnumNames<scalelab::tokenizer::InvalidUtf8> {
+  using E = scalelab::tokenizer::InvalidUtf8;
+  static constexpr std::array<std::pair<E, std::string_view>, 2> kNames{
+      {{E::kError, "error"}, {E::kReplace, "replace"}}};
+};
+
+namespace scalelab::tokenizer {
+
+// Fields and defaults: bpe_trainer_options_fields() (`scalelab tokenizer train`'s flags, its
+// train_config.json, docs/config.md).
 struct BpeTrainerOptions {
   int64_t vocab_size = 10000;
   std::vector<std::string> special_tokens{"<|endoftext|>"};
   size_t threads = 0;  // 0 = all cores
   InvalidUtf8 invalid_utf8 = InvalidUtf8::kError;
   size_t chunk_bytes = 4 << 20;  // target chunk size for the counting phase
-  void validate() const;
+  void validate() const;         // the table's ranges, then vocab_size against the specials
 };
+const fields::Table<BpeTrainerOptions>& bpe_trainer_options_fields();
 
 struct BpeTrainingStats {
   uint64_t bytes = 0;

@@ -1,6 +1,7 @@
 // The machine-readable outputs of fit, isoflop, allocate, predict, account and `sweep plan` on the
 // bundled examples (bench/golden_outputs.sh) against tests/data/golden/: a refactor changes none of
-// them. Numbers compare to 1e-9 relative (the last bits of a fit may differ between CPUs); text
+// them. Numbers compare to 1e-5 relative (a fit converges to its tolerance, not to the bit, across
+// CPUs and build types: the ASan build computes it too); text
 // and structure compare exactly.
 #include <gtest/gtest.h>
 
@@ -20,7 +21,7 @@ namespace fs = std::filesystem;
 void expect_same(const json::Json& want, const json::Json& got, const std::string& where) {
   if (want.is_number() && got.is_number()) {
     const double a = want.get<double>(), b = got.get<double>();
-    EXPECT_LE(std::abs(a - b), 1e-9 * std::max(std::abs(a), std::abs(b)) + 1e-300)
+    EXPECT_LE(std::abs(a - b), 1e-5 * std::max(std::abs(a), std::abs(b)) + 1e-300)
         << where << ": " << a << " vs " << b;
     return;
   }

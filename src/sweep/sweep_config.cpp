@@ -24,6 +24,9 @@ accounting::Precision default_precision(Device device) {
 
 void SweepConfig::validate() const {
   sweep_config_fields().check(*this);
+  // The analysis pipeline's own rule, checked here so that it fails before any run trains.
+  SCALELAB_CHECK(bootstrap_samples == 0 || bootstrap_samples >= 10,
+                 "bootstrap_samples: 0 (no intervals) or at least 10 (got {})", bootstrap_samples);
   const bool text = !corpus.empty();
   const bool bin = !train_tokens.empty();
   SCALELAB_CHECK(text != bin,

@@ -81,6 +81,9 @@ TEST(SweepConfig, ValidationNamesTheField) {
   c = valid();
   c.max_epochs = 1;
   EXPECT_NE(error_of(c).find("max_epochs"), std::string::npos);
+  c = valid();
+  c.bootstrap_samples = 5;  // the pipeline needs 0 or >= 10: refused before training, not after
+  EXPECT_EQ(error_of(c), "bootstrap_samples: 0 (no intervals) or at least 10 (got 5)");
 }
 
 // Every choice is checked when the file is read, before any data is prepared or any run trains: the

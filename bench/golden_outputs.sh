@@ -43,6 +43,8 @@ JSON
 "$bin" sweep plan --config sweep.json > "$out/sweep_plan.txt" 2> /dev/null
 "$bin" sweep plan --config sweep.json --vocab-size 300 --budget-min 1e12 --budget-max 4e12 \
   --models-per-budget 3 --lr-rule kaplan --out plan2 > "$out/sweep_plan_flags.txt" 2> /dev/null
-# Wall-clock fields are the only non-deterministic values.
+# Wall-clock fields are the only non-deterministic values; paths are made relative to the checkout
+# so that the outputs compare across clones.
 sed -i -E 's/"seconds": [-0-9.e+]+/"seconds": 0/' "$out"/*.json
+sed -i "s|$root/||g" "$out"/*
 echo "golden outputs in $out:" && ls "$out"

@@ -157,7 +157,7 @@ Command setup_account(CLI::App& app) {
   sub->add_option("--seq-len", o->account.flops.seq_len, "Sequence length (0 = context length)")
       ->capture_default_str();
   sub->add_option("--precision", o->precision, "Precision policy")
-      ->check(CLI::IsMember({"fp32", "bf16-mixed", "bf16"}))
+      ->check(CLI::IsMember(fields::enum_choices<Precision>()))
       ->capture_default_str();
   sub->add_option("--flash", o->account.memory.flash_attention,
                   "Fused (flash) attention: no T×T probabilities saved (true/false)")
@@ -195,7 +195,7 @@ Command setup_account(CLI::App& app) {
   mfu->add_option("--gpu", m->gpu, "GPU (see `account gpus`)")->capture_default_str();
   mfu->add_option("--n-gpus", m->input.n_gpus, "Number of GPUs")->capture_default_str();
   mfu->add_option("--dtype", m->dtype, "Peak to compare against")
-      ->check(CLI::IsMember({"fp64", "fp32", "tf32", "bf16", "fp16", "fp8"}))
+      ->check(CLI::IsMember(fields::enum_choices<Dtype>()))
       ->capture_default_str();
   mfu->add_option("--seq-len", m->flops.seq_len, "Sequence length (0 = context length)")
       ->capture_default_str();

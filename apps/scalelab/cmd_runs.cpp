@@ -128,7 +128,7 @@ Command setup_runs(CLI::App& app) {
   add->add_option("--loss", o->loss, "Final loss (required when status is done)");
   add->add_option("--budget", o->budget, "Budget label grouping IsoFLOP runs (e.g. 1e18)");
   add->add_option("--status", o->status, "planned|running|done|failed")
-      ->check(CLI::IsMember({"planned", "running", "done", "failed"}))
+      ->check(CLI::IsMember(fields::enum_choices<runs::RunStatus>()))
       ->capture_default_str();
   add->add_option("--config", o->config, "JSON file stored as the run's config");
   add->add_option("--extra", o->extra, "Extra metric KEY=VALUE (repeatable)");
@@ -136,7 +136,7 @@ Command setup_runs(CLI::App& app) {
 
   auto* list = sub->add_subcommand("list", "Print the runs as a table (or JSON)");
   list->add_option("--status", o->only_status, "Only runs with this status")
-      ->check(CLI::IsMember({"planned", "running", "done", "failed"}));
+      ->check(CLI::IsMember(fields::enum_choices<runs::RunStatus>()));
   list->add_flag("--json", o->json, "Print JSON");
   list->add_option("--db", o->db, "Run database")->capture_default_str();
 

@@ -201,7 +201,7 @@ Command setup_tokenizer(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "uint16", "uint32"}))
       ->capture_default_str();
   enc->add_option("--invalid-utf8", o->invalid_utf8, "error | replace")
-      ->check(CLI::IsMember({"error", "replace"}))
+      ->check(CLI::IsMember(fields::enum_choices<tokenizer::InvalidUtf8>()))
       ->capture_default_str();
   enc->add_flag("--quiet", o->quiet, "No progress bar");
 

@@ -5,32 +5,6 @@
 
 namespace scalelab::accounting {
 
-std::string_view to_string(Dtype d) {
-  switch (d) {
-    case Dtype::kFp64:
-      return "fp64";
-    case Dtype::kFp32:
-      return "fp32";
-    case Dtype::kTf32:
-      return "tf32";
-    case Dtype::kBf16:
-      return "bf16";
-    case Dtype::kFp16:
-      return "fp16";
-    case Dtype::kFp8:
-      return "fp8";
-  }
-  return "?";
-}
-
-Dtype parse_dtype(std::string_view s) {
-  for (Dtype d :
-       {Dtype::kFp64, Dtype::kFp32, Dtype::kTf32, Dtype::kBf16, Dtype::kFp16, Dtype::kFp8}) {
-    if (s == to_string(d)) return d;
-  }
-  SCALELAB_FAIL("unknown dtype '{}' (expected fp64, fp32, tf32, bf16, fp16 or fp8)", s);
-}
-
 double GpuSpec::peak_tflops(Dtype d) const {
   double v = 0;
   switch (d) {

@@ -9,13 +9,15 @@
 #include <string_view>
 #include <vector>
 
+#include "common/dtype.h"
 #include "common/json.h"
 
 namespace scalelab::accounting {
 
-enum class Dtype { kFp64, kFp32, kTf32, kBf16, kFp16, kFp8 };
-std::string_view to_string(Dtype d);
-Dtype parse_dtype(std::string_view s);  // fp64|fp32|tf32|bf16|fp16|fp8
+// The GPU table's dtypes are scalelab's one vocabulary (common/dtype.h).
+using scalelab::Dtype;
+using scalelab::parse_dtype;
+using scalelab::to_string;
 
 struct GpuSpec {
   std::string name;                 // "h100-sxm"

@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/dtype.h"
 #include "common/error.h"
 #include "common/json.h"
 
@@ -371,3 +372,15 @@ std::string markdown(const Table<C>& t, const C& defaults) {
 }
 
 }  // namespace scalelab::fields
+
+// The one dtype vocabulary (common/dtype.h) as a field choice.
+template <>
+struct scalelab::fields::EnumNames<scalelab::Dtype> {
+  using E = scalelab::Dtype;
+  static constexpr std::array<std::pair<E, std::string_view>, 6> kNames{{{E::kFp64, "fp64"},
+                                                                         {E::kFp32, "fp32"},
+                                                                         {E::kTf32, "tf32"},
+                                                                         {E::kBf16, "bf16"},
+                                                                         {E::kFp16, "fp16"},
+                                                                         {E::kFp8, "fp8"}}};
+};

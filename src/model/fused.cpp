@@ -33,8 +33,8 @@ bool takes(const torch::Tensor& t) {
   return custom_kernels_enabled() && t.defined() && t.is_cuda() &&
          (t.scalar_type() == torch::kBFloat16 || t.scalar_type() == torch::kFloat32);
 }
-cuda::DType dtype_of(const torch::Tensor& t) {
-  return t.scalar_type() == torch::kBFloat16 ? cuda::DType::kBFloat16 : cuda::DType::kFloat32;
+scalelab::Dtype dtype_of(const torch::Tensor& t) {
+  return t.scalar_type() == torch::kBFloat16 ? scalelab::Dtype::kBf16 : scalelab::Dtype::kFp32;
 }
 void* stream_of(const torch::Tensor& t) {
   return c10::cuda::getCurrentCUDAStream(t.device().index()).stream();

@@ -50,8 +50,7 @@ Throughput throughput(const SweepConfig& c, Device device) {
     }
   }
   if (device == Device::kCuda)
-    return {0.2 * 1e12 * accounting::default_training_gpu().peak_tflops(accounting::Dtype::kBf16),
-            0.007};
+    return {0.2 * 1e12 * accounting::default_training_gpu().peak_tflops(Dtype::kBf16), 0.007};
   return {25e9 * std::max(1u, std::thread::hardware_concurrency()), 0.007};
 }
 

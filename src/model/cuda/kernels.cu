@@ -298,35 +298,42 @@ __global__ void __launch_bounds__(kEltThreads)
   store8(dh + row * 2 * f + f + j, b);
 }
 
+// The launchers' element types: fp32 and bf16 (common/dtype.h names others the kernels lack).
+bool supported(Dtype d) { return d == Dtype::kFp32 || d == Dtype::kBf16; }
+constexpr const char* kUnsupported = "scalelab CUDA kernels take fp32 or bf16 only";
+
 }  // namespace
 
-const char* cross_entropy_forward(DType dtype, const void* logits, int64_t rows, int64_t vocab,
+const char* cross_entropy_forward(Dtype dtype, const void* logits, int64_t rows, int64_t vocab,
                                   const int64_t* targets, float* loss, float* lse, void* stream) {
+  if (!supported(dtype)) return kUnsupported;
   if (rows == 0) return nullptr;
   auto st = static_cast<cudaStream_t>(stream);
-  return dtype == DType::kBFloat16 ? ce_forward<bf16>(logits, rows, vocab, targets, loss, lse, st)
-                                   : ce_forward<float>(logits, rows, vocab, targets, loss, lse, st);
+  return dtype == Dtype::kBf16 ? ce_forward<bf16>(logits, rows, vocab, targets, loss, lse, st)
+                               : ce_forward<float>(logits, rows, vocab, targets, loss, lse, st);
 }
 
-const char* cross_entropy_backward(DType dtype, const void* logits, int64_t rows, int64_t vocab,
+const char* cross_entropy_backward(Dtype dtype, const void* logits, int64_t rows, int64_t vocab,
                                    const int64_t* targets, const float* lse, const float* grad_loss,
                                    float scale, void* grad_logits, void* stream) {
+  if (!supported(dtype)) return kUnsupported;
   if (rows == 0) return nullptr;
   auto st = static_cast<cudaStream_t>(stream);
-  return dtype == DType::kBFloat16 ? ce_backward<bf16>(logits, rows, vocab, targets, lse, grad_loss,
-                                                       scale, grad_logits, st)
-                                   : ce_backward<float>(logits, rows, vocab, targets, lse,
-                                                        grad_loss, scale, grad_logits, st);
+  return dtype == Dtype::kBf16 ? ce_backward<bf16>(logits, rows, vocab, targets, lse, grad_loss,
+                                                   scale, grad_logits, st)
+                               : ce_backward<float>(logits, rows, vocab, targets, lse, grad_loss,
+                                                    scale, grad_logits, st);
 }
 
-const char* rope_split_forward(DType dtype, const void* qkv, QkvShape sh, const float* cos,
+const char* rope_split_forward(Dtype dtype, const void* qkv, QkvShape sh, const float* cos,
                                const float* sin, int64_t max_pos, const int64_t* positions, void* q,
                                void* k, void* v, void* stream) {
+  if (!supported(dtype)) return kUnsupported;
   const int64_t chunks = sh.batch * sh.seq * (sh.n_heads + 2 * sh.n_kv_heads) * sh.head_dim / 8;
   if (chunks == 0) return nullptr;
   auto st = static_cast<cudaStream_t>(stream);
   const auto grid = blocks_for(chunks, kEltThreads);
-  if (dtype == DType::kBFloat16)
+  if (dtype == Dtype::kBf16)
     rope_split_forward_kernel<bf16><<<grid, kEltThreads, 0, st>>>(
         static_cast<const bf16*>(qkv), sh, cos, sin, max_pos, positions, static_cast<bf16*>(q),
         static_cast<bf16*>(k), static_cast<bf16*>(v), chunks);
@@ -337,15 +344,16 @@ const char* rope_split_forward(DType dtype, const void* qkv, QkvShape sh, const 
   return launch_status();
 }
 
-const char* rope_split_backward(DType dtype, const void* dq, Strides sq, const void* dk, Strides sk,
+const char* rope_split_backward(Dtype dtype, const void* dq, Strides sq, const void* dk, Strides sk,
                                 const void* dv, Strides sv, QkvShape sh, const float* cos,
                                 const float* sin, int64_t max_pos, const int64_t* positions,
                                 void* dqkv, void* stream) {
+  if (!supported(dtype)) return kUnsupported;
   const int64_t chunks = sh.batch * sh.seq * (sh.n_heads + 2 * sh.n_kv_heads) * sh.head_dim / 8;
   if (chunks == 0) return nullptr;
   auto st = static_cast<cudaStream_t>(stream);
   const auto grid = blocks_for(chunks, kEltThreads);
-  if (dtype == DType::kBFloat16)
+  if (dtype == Dtype::kBf16)
     rope_split_backward_kernel<bf16><<<grid, kEltThreads, 0, st>>>(
         static_cast<const bf16*>(dq), sq, static_cast<const bf16*>(dk), sk,
         static_cast<const bf16*>(dv), sv, sh, cos, sin, max_pos, positions,
@@ -358,13 +366,14 @@ const char* rope_split_backward(DType dtype, const void* dq, Strides sq, const v
   return launch_status();
 }
 
-const char* swiglu_forward(DType dtype, const void* h, int64_t rows, int64_t f, void* out,
+const char* swiglu_forward(Dtype dtype, const void* h, int64_t rows, int64_t f, void* out,
                            void* stream) {
+  if (!supported(dtype)) return kUnsupported;
   const int64_t chunks = rows * f / 8;
   if (chunks == 0) return nullptr;
   auto st = static_cast<cudaStream_t>(stream);
   const auto grid = blocks_for(chunks, kEltThreads);
-  if (dtype == DType::kBFloat16)
+  if (dtype == Dtype::kBf16)
     swiglu_forward_kernel<bf16><<<grid, kEltThreads, 0, st>>>(static_cast<const bf16*>(h), f,
                                                               static_cast<bf16*>(out), chunks);
   else
@@ -373,13 +382,14 @@ const char* swiglu_forward(DType dtype, const void* h, int64_t rows, int64_t f, 
   return launch_status();
 }
 
-const char* swiglu_backward(DType dtype, const void* h, const void* dout, int64_t rows, int64_t f,
+const char* swiglu_backward(Dtype dtype, const void* h, const void* dout, int64_t rows, int64_t f,
                             void* dh, void* stream) {
+  if (!supported(dtype)) return kUnsupported;
   const int64_t chunks = rows * f / 8;
   if (chunks == 0) return nullptr;
   auto st = static_cast<cudaStream_t>(stream);
   const auto grid = blocks_for(chunks, kEltThreads);
-  if (dtype == DType::kBFloat16)
+  if (dtype == Dtype::kBf16)
     swiglu_backward_kernel<bf16><<<grid, kEltThreads, 0, st>>>(static_cast<const bf16*>(h),
                                                                static_cast<const bf16*>(dout), f,
                                                                static_cast<bf16*>(dh), chunks);

@@ -6,22 +6,25 @@
 // error string of the launch. Pointers are device pointers; "8-wide" means each thread moves 8
 // elements (16 bytes in bf16) per load, so the innermost size must be a multiple of 8 and the
 // buffers 16-byte aligned: the callers check both and otherwise take LibTorch's path.
+//
+// `dtype` is scalelab's one dtype vocabulary (common/dtype.h); the kernels take Dtype::kFp32 and
+// Dtype::kBf16, and any other returns an error string without launching.
 #pragma once
 
 #include <cstdint>
 
-namespace scalelab::model::cuda {
+#include "common/dtype.h"
 
-enum class DType { kFloat32, kBFloat16 };
+namespace scalelab::model::cuda {
 
 // Cross-entropy over rows of logits (rows, vocab), contiguous, in one pass per row with an online
 // max/sum (Milakov & Gimelshein 2018): lse[r] = log Σ_j exp(x_rj) and loss[r] = lse[r] − x_r,t(r),
 // both fp32. A target outside [0, vocab) gives loss NaN (the trainer stops on a NaN loss).
-const char* cross_entropy_forward(DType dtype, const void* logits, int64_t rows, int64_t vocab,
+const char* cross_entropy_forward(Dtype dtype, const void* logits, int64_t rows, int64_t vocab,
                                   const int64_t* targets, float* loss, float* lse, void* stream);
 // grad[r, j] = (exp(x_rj − lse[r]) − [j = t(r)]) · (*grad_loss) · scale, in the logits' dtype:
 // the gradient of scale · Σ_r loss[r]. grad_loss is one fp32 on the device (no host sync).
-const char* cross_entropy_backward(DType dtype, const void* logits, int64_t rows, int64_t vocab,
+const char* cross_entropy_backward(Dtype dtype, const void* logits, int64_t rows, int64_t vocab,
                                    const int64_t* targets, const float* lse, const float* grad_loss,
                                    float scale, void* grad_logits, void* stream);
 
@@ -37,23 +40,23 @@ struct Strides {
 // contiguous, rotating q and k by RoPE on the way: pairs (x_2i, x_2i+1) at position p turn by the
 // angle whose cos/sin are cos[p, i], sin[p, i] (tables (max_pos, head_dim/2), fp32); math in fp32.
 // A position outside [0, max_pos) writes NaN.
-const char* rope_split_forward(DType dtype, const void* qkv, QkvShape shape, const float* cos,
+const char* rope_split_forward(Dtype dtype, const void* qkv, QkvShape shape, const float* cos,
                                const float* sin, int64_t max_pos, const int64_t* positions, void* q,
                                void* k, void* v, void* stream);
 // The gradient of rope_split_forward: rotates dq and dk back (by −angle), copies dv, and writes
 // one contiguous dqkv. A null gradient counts as zeros.
-const char* rope_split_backward(DType dtype, const void* dq, Strides sq, const void* dk, Strides sk,
+const char* rope_split_backward(Dtype dtype, const void* dq, Strides sq, const void* dk, Strides sk,
                                 const void* dv, Strides sv, QkvShape shape, const float* cos,
                                 const float* sin, int64_t max_pos, const int64_t* positions,
                                 void* dqkv, void* stream);
 
 // SwiGLU's elementwise part over h = [W1 x | W3 x] (rows, 2f), contiguous:
 // out[r, j] = SiLU(h[r, j]) · h[r, f + j], out (rows, f); math in fp32.
-const char* swiglu_forward(DType dtype, const void* h, int64_t rows, int64_t f, void* out,
+const char* swiglu_forward(Dtype dtype, const void* h, int64_t rows, int64_t f, void* out,
                            void* stream);
 // dh[r, j] = g · b · σ(a)(1 + a(1 − σ(a))), dh[r, f + j] = g · SiLU(a), with a = h[r, j],
 // b = h[r, f + j], g = dout[r, j] (dout contiguous (rows, f)).
-const char* swiglu_backward(DType dtype, const void* h, const void* dout, int64_t rows, int64_t f,
+const char* swiglu_backward(Dtype dtype, const void* h, const void* dout, int64_t rows, int64_t f,
                             void* dh, void* stream);
 
 }  // namespace scalelab::model::cuda

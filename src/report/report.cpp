@@ -102,58 +102,62 @@ th{background:#f0f2f5;text-align:center} td:first-child{text-align:left}
 .scroll{overflow-x:auto}
 )css";
 
-}  // namespace
+// ---- one function per section of the page, in page order; each returns its HTML ("" when the
+// analysis has nothing for it).
 
-fs::path write_report(const sweep::SweepAnalysis& a, const ReportInfo& info, const fs::path& out) {
-  ensure_writable_directory(out);
-  const std::vector<Figure> figs = draw_figures(a, out / "plots");
-
-  std::string h;
-  h += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>" +
-       html_escape(info.title) + "</title>\n<style>" + kStyle + "</style></head><body>\n";
+std::string page_header(const sweep::SweepAnalysis& a, const ReportInfo& info) {
   const std::time_t now = std::time(nullptr);
   char when[64];
   std::strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
-  h += "<header><h1>" + html_escape(info.title) + "</h1><p>" +
-       html_escape(fmt::format(
-           "{} done runs{}{} · {} · generated {}", a.runs.size(),
-           a.failed ? fmt::format(", {} failed", a.failed) : "",
-           a.planned + a.running ? fmt::format(", {} unfinished", a.planned + a.running) : "",
-           info.db_path, when)) +
-       "</p></header>\n<main>\n";
+  return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>" +
+         html_escape(info.title) + "</title>\n<style>" + kStyle + "</style></head><body>\n" +
+         "<header><h1>" + html_escape(info.title) + "</h1><p>" +
+         html_escape(fmt::format(
+             "{} done runs{}{} · {} · generated {}", a.runs.size(),
+             a.failed ? fmt::format(", {} failed", a.failed) : "",
+             a.planned + a.running ? fmt::format(", {} unfinished", a.planned + a.running) : "",
+             info.db_path, when)) +
+         "</p></header>\n<main>\n";
+}
 
-  // Recommendation first: what users came for.
-  if (!a.recommendations.empty()) {
-    h += "<section id=\"recommendation\"><h2>Recommendation</h2>\n";
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& r : a.recommendations) {
-      std::string shape = "–";
-      if (r.shape)
-        shape = fmt::format("{} layers × d {} ({} heads), d_ff {}", r.shape->shape.n_layers,
-                            r.shape->shape.d_model, r.shape->shape.n_heads, r.shape->shape.d_ff);
-      rows.push_back(
-          {format_sci(r.C, 3), format_si(r.law.N), interval(r.N_ci), format_si(r.law.D),
-           interval(r.D_ci), fmt::format("{:.1f}", r.law.tokens_per_param()), num(r.law.loss),
-           interval(r.L_ci, 4), shape, r.shape ? format_int(r.shape->params) : "–",
-           r.shape ? format_si(r.shape_D) : "–", r.iso_N > 0 ? format_si(r.iso_N) : "–"});
-    }
-    h += "<div class=\"scroll\">" +
-         table({"target C", "N", "N interval", "D", "D interval", "D/N", "loss", "loss interval",
-                "shape (architecture rule)", "exact N", "D for it", "N (IsoFLOP)"},
-               rows) +
-         "</div>";
-    if (a.boot)
-      h += fmt::format(
-          "<p class=\"caption\">Intervals: central {:.0f}% bootstrap percentile "
-          "intervals over {} resamples of the runs ({} failed refits excluded).</p>",
-          100 * a.boot->confidence, a.boot->samples, a.boot->failed);
-    h += "</section>\n";
+// Recommendation first: what users came for.
+std::string recommendation_section(const sweep::SweepAnalysis& a) {
+  if (a.recommendations.empty()) return "";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : a.recommendations) {
+    std::string shape = "–";
+    if (r.shape)
+      shape = fmt::format("{} layers × d {} ({} heads), d_ff {}", r.shape->shape.n_layers,
+                          r.shape->shape.d_model, r.shape->shape.n_heads, r.shape->shape.d_ff);
+    rows.push_back({format_sci(r.C, 3), format_si(r.law.N), interval(r.N_ci), format_si(r.law.D),
+                    interval(r.D_ci), fmt::format("{:.1f}", r.law.tokens_per_param()),
+                    num(r.law.loss), interval(r.L_ci, 4), shape,
+                    r.shape ? format_int(r.shape->params) : "–",
+                    r.shape ? format_si(r.shape_D) : "–", r.iso_N > 0 ? format_si(r.iso_N) : "–"});
   }
-  if (!a.warnings.empty()) {
-    h += "<section id=\"warnings\"><h2>Warnings</h2>\n";
-    for (const auto& w : a.warnings) h += "<div class=\"warn\">" + html_escape(w) + "</div>\n";
-    h += "</section>\n";
-  }
+  std::string h =
+      "<section id=\"recommendation\"><h2>Recommendation</h2>\n<div class=\"scroll\">" +
+      table({"target C", "N", "N interval", "D", "D interval", "D/N", "loss", "loss interval",
+             "shape (architecture rule)", "exact N", "D for it", "N (IsoFLOP)"},
+            rows) +
+      "</div>";
+  if (a.boot)
+    h += fmt::format(
+        "<p class=\"caption\">Intervals: central {:.0f}% bootstrap percentile "
+        "intervals over {} resamples of the runs ({} failed refits excluded).</p>",
+        100 * a.boot->confidence, a.boot->samples, a.boot->failed);
+  return h + "</section>\n";
+}
+
+std::string warnings_section(const sweep::SweepAnalysis& a) {
+  if (a.warnings.empty()) return "";
+  std::string h = "<section id=\"warnings\"><h2>Warnings</h2>\n";
+  for (const auto& w : a.warnings) h += "<div class=\"warn\">" + html_escape(w) + "</div>\n";
+  return h + "</section>\n";
+}
+
+std::string figure_sections(const std::vector<Figure>& figs) {
+  std::string h;
   for (size_t i = 0; i < figs.size(); ++i) {
     const auto& f = figs[i];
     h += "<section class=\"figure\" id=\"fig-" + f.name + "\"><h2>" + html_escape(f.title) +
@@ -161,97 +165,116 @@ fs::path write_report(const sweep::SweepAnalysis& a, const ReportInfo& info, con
          html_escape(f.caption) + " Data and gnuplot script: <code>plots/" + f.name +
          ".dat</code>, <code>plots/" + f.name + ".gp</code>.</p></section>\n";
   }
-  if (a.fit) {
-    h += "<section id=\"fit\"><h2>Fitted parameters</h2>\n";
-    const auto& L = a.fit->law;
-    auto ci = [&](const char* k) -> std::optional<scaling::Interval> {
-      if (!a.boot || a.boot->params.count(k) == 0) return std::nullopt;
-      return a.boot->params.at(k);
-    };
-    h += table({"parameter", "value", "interval"},
-               {{"E", num(L.E), interval(ci("E"))},
-                {"A", num(L.A), interval(ci("A"))},
-                {"B", num(L.B), interval(ci("B"))},
-                {"α", num(L.alpha), interval(ci("alpha"))},
-                {"β", num(L.beta), interval(ci("beta"))},
-                {"a = β/(α+β)  (N_opt ∝ C^a)", num(L.a()), interval(ci("a"))},
-                {"b = α/(α+β)  (D_opt ∝ C^b)", num(L.b()), interval(ci("b"))}});
+  return h;
+}
+
+std::string fit_section(const sweep::SweepAnalysis& a) {
+  if (!a.fit) return "";
+  const auto& L = a.fit->law;
+  auto ci = [&](const char* k) -> std::optional<scaling::Interval> {
+    if (!a.boot || a.boot->params.count(k) == 0) return std::nullopt;
+    return a.boot->params.at(k);
+  };
+  std::string h = "<section id=\"fit\"><h2>Fitted parameters</h2>\n";
+  h += table({"parameter", "value", "interval"},
+             {{"E", num(L.E), interval(ci("E"))},
+              {"A", num(L.A), interval(ci("A"))},
+              {"B", num(L.B), interval(ci("B"))},
+              {"α", num(L.alpha), interval(ci("alpha"))},
+              {"β", num(L.beta), interval(ci("beta"))},
+              {"a = β/(α+β)  (N_opt ∝ C^a)", num(L.a()), interval(ci("a"))},
+              {"b = α/(α+β)  (D_opt ∝ C^b)", num(L.b()), interval(ci("b"))}});
+  h += "<p class=\"caption\">" +
+       html_escape(fmt::format(
+           "L(N, D) = E + A/N^α + B/D^β fitted to {} runs with the {} loss by L-BFGS from {} "
+           "starts ({} converged); objective {:.4g}, R² {:.4f}, RMSE of log L {:.4f}.",
+           a.fit->n_runs, scaling::to_string(a.fit->loss), a.fit->starts, a.fit->starts_converged,
+           a.fit->objective, a.fit->r2, a.fit->rmse_log)) +
+       "</p>";
+  if (a.iso && a.iso->n_opt.points >= 2)
     h += "<p class=\"caption\">" +
-         html_escape(fmt::format(
-             "L(N, D) = E + A/N^α + B/D^β fitted to {} runs with the {} loss by L-BFGS from {} "
-             "starts ({} converged); objective {:.4g}, R² {:.4f}, RMSE of log L {:.4f}.",
-             a.fit->n_runs, scaling::to_string(a.fit->loss), a.fit->starts, a.fit->starts_converged,
-             a.fit->objective, a.fit->r2, a.fit->rmse_log)) +
+         html_escape(fmt::format("IsoFLOP power laws over {} budgets: N_opt = {:.3g}·C^{:.3f} "
+                                 "(R² {:.3f}), D_opt = {:.3g}·C^{:.3f} (R² {:.3f}).",
+                                 a.iso->n_opt.points, a.iso->n_opt.coefficient,
+                                 a.iso->n_opt.exponent, a.iso->n_opt.r2, a.iso->d_opt.coefficient,
+                                 a.iso->d_opt.exponent, a.iso->d_opt.r2)) +
          "</p>";
-    if (a.iso && a.iso->n_opt.points >= 2)
-      h += "<p class=\"caption\">" +
-           html_escape(fmt::format("IsoFLOP power laws over {} budgets: N_opt = {:.3g}·C^{:.3f} "
-                                   "(R² {:.3f}), D_opt = {:.3g}·C^{:.3f} (R² {:.3f}).",
-                                   a.iso->n_opt.points, a.iso->n_opt.coefficient,
-                                   a.iso->n_opt.exponent, a.iso->n_opt.r2, a.iso->d_opt.coefficient,
-                                   a.iso->d_opt.exponent, a.iso->d_opt.r2)) +
-           "</p>";
-    h += "</section>\n";
-  }
-  if (a.holdout) {
-    h += "<section id=\"holdout\"><h2>Held-out check</h2>\n";
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& r : a.holdout->rows)
-      rows.push_back({std::to_string(r.id), format_int(static_cast<int64_t>(r.N)), format_si(r.D),
-                      format_sci(r.C, 3), num(r.actual), num(r.predicted),
-                      fmt::format("{:+.2f}%", 100 * r.rel_error)});
-    h += table({"run", "N", "D", "C", "actual loss", "predicted", "error"}, rows);
-    h += "<p class=\"caption\">" +
+  return h + "</section>\n";
+}
+
+std::string holdout_section(const sweep::SweepAnalysis& a) {
+  if (!a.holdout) return "";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : a.holdout->rows)
+    rows.push_back({std::to_string(r.id), format_int(static_cast<int64_t>(r.N)), format_si(r.D),
+                    format_sci(r.C, 3), num(r.actual), num(r.predicted),
+                    fmt::format("{:+.2f}%", 100 * r.rel_error)});
+  return "<section id=\"holdout\"><h2>Held-out check</h2>\n" +
+         table({"run", "N", "D", "C", "actual loss", "predicted", "error"}, rows) +
+         "<p class=\"caption\">" +
          html_escape(fmt::format("The law refitted without the largest budget (runs with C ≥ "
                                  "{}) predicts them with mean |error| {:.2f}%.",
                                  format_sci(a.holdout->threshold_C, 3),
                                  100 * a.holdout->mean_abs_rel_error)) +
          "</p></section>\n";
-  }
-  if (a.iso && !a.iso->budgets.empty()) {
-    h += "<section id=\"budgets\"><h2>IsoFLOP budgets</h2>\n";
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& b : a.iso->budgets)
-      rows.push_back({b.group.label, std::to_string(b.N.size()), b.convex ? "yes" : "no",
-                      b.convex ? format_si(b.N_opt) : "–", b.convex ? format_si(b.D_opt) : "–",
-                      b.convex ? num(b.loss_opt) : "–", num(b.rmse, 3), b.warning});
-    h += table({"budget", "runs", "convex", "N_opt", "D_opt", "loss at N_opt", "RMSE", "note"},
-               rows);
-    h += "</section>\n";
-  }
-  {
-    h += "<section id=\"runs\"><h2>Every run</h2><div class=\"scroll\">\n";
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& r : a.runs) {
-      std::string shape = "–";
-      if (r.config.contains("model")) {
-        const auto& m = r.config["model"];
-        shape = fmt::format("{}×{}/{}", m.value("n_layers", 0), m.value("d_model", 0),
-                            m.value("n_heads", 0));
-      }
-      const double wall = r.extra.value("wall_seconds", 0.0);
-      rows.push_back({std::to_string(r.id), r.extra.value("key", std::string()), r.budget,
-                      format_int(static_cast<int64_t>(r.N)), shape, format_si(r.D),
-                      fmt::format("{:.1f}", r.D / r.N), format_sci(r.C, 3),
-                      r.extra.contains("flops_exact")
-                          ? format_sci(r.extra["flops_exact"].get<double>(), 3)
-                          : "–",
-                      num(r.loss), a.fit ? num(a.fit->law.predict_loss(r.N, r.D)) : "–",
-                      wall > 0 ? format_duration_s(wall) : "–"});
+}
+
+std::string budgets_section(const sweep::SweepAnalysis& a) {
+  if (!a.iso || a.iso->budgets.empty()) return "";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& b : a.iso->budgets)
+    rows.push_back({b.group.label, std::to_string(b.N.size()), b.convex ? "yes" : "no",
+                    b.convex ? format_si(b.N_opt) : "–", b.convex ? format_si(b.D_opt) : "–",
+                    b.convex ? num(b.loss_opt) : "–", num(b.rmse, 3), b.warning});
+  return "<section id=\"budgets\"><h2>IsoFLOP budgets</h2>\n" +
+         table({"budget", "runs", "convex", "N_opt", "D_opt", "loss at N_opt", "RMSE", "note"},
+               rows) +
+         "</section>\n";
+}
+
+std::string runs_section(const sweep::SweepAnalysis& a) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : a.runs) {
+    std::string shape = "–";
+    if (r.config.contains("model")) {
+      const auto& m = r.config["model"];
+      shape = fmt::format("{}×{}/{}", m.value("n_layers", 0), m.value("d_model", 0),
+                          m.value("n_heads", 0));
     }
-    h += table({"id", "key", "budget", "N", "layers×d/heads", "D", "D/N", "C", "exact FLOPs",
+    const double wall = r.extra.value("wall_seconds", 0.0);
+    rows.push_back({std::to_string(r.id), r.extra.value("key", std::string()), r.budget,
+                    format_int(static_cast<int64_t>(r.N)), shape, format_si(r.D),
+                    fmt::format("{:.1f}", r.D / r.N), format_sci(r.C, 3),
+                    r.extra.contains("flops_exact")
+                        ? format_sci(r.extra["flops_exact"].get<double>(), 3)
+                        : "–",
+                    num(r.loss), a.fit ? num(a.fit->law.predict_loss(r.N, r.D)) : "–",
+                    wall > 0 ? format_duration_s(wall) : "–"});
+  }
+  return "<section id=\"runs\"><h2>Every run</h2><div class=\"scroll\">\n" +
+         table({"id", "key", "budget", "N", "layers×d/heads", "D", "D/N", "C", "exact FLOPs",
                 "val loss", "fit", "wall time"},
-               rows);
-    h += "</div></section>\n";
-  }
-  if (!info.sweep_config.is_null()) {
-    h += "<section id=\"config\"><h2>Sweep configuration</h2><pre>" +
+               rows) +
+         "</div></section>\n";
+}
+
+std::string config_section(const ReportInfo& info) {
+  if (info.sweep_config.is_null()) return "";
+  return "<section id=\"config\"><h2>Sweep configuration</h2><pre>" +
          html_escape(info.sweep_config.dump(2)) + "</pre></section>\n";
-  }
-  h += "</main></body></html>\n";
+}
+
+}  // namespace
+
+fs::path write_report(const sweep::SweepAnalysis& a, const ReportInfo& info, const fs::path& out) {
+  ensure_writable_directory(out);
+  const std::vector<Figure> figs = draw_figures(a, out / "plots");
+  const std::string h = page_header(a, info) + recommendation_section(a) + warnings_section(a) +
+                        figure_sections(figs) + fit_section(a) + holdout_section(a) +
+                        budgets_section(a) + runs_section(a) + config_section(info) +
+                        "</main></body></html>\n";
   write_text_file_atomic(out / "index.html", h);
-  json::Json aj = sweep::to_json(a);
-  json::write_file(out / "analysis.json", aj);
+  json::write_file(out / "analysis.json", sweep::to_json(a));
   return out / "index.html";
 }
 

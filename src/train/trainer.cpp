@@ -35,19 +35,32 @@ namespace {
 std::atomic<int> g_stop_signal{0};
 extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
 
-struct SignalScope {
-  using Handler = void (*)(int);
-  Handler old_int, old_term;
-  SignalScope() {
-    g_stop_signal.store(0);
-    old_int = std::signal(SIGINT, on_stop_signal);
-    old_term = std::signal(SIGTERM, on_stop_signal);
-  }
-  ~SignalScope() {
-    std::signal(SIGINT, old_int);
-    std::signal(SIGTERM, old_term);
-  }
-};
+// The config as the trainer runs it, with every check that needs no data: resolved shape,
+// validate(), the device, the precision it can run, a writable out_dir.
+TrainConfig checked(const TrainConfig& in) {
+  TrainConfig cfg = in;
+  cfg.model = cfg.model.resolved();
+  cfg.validate();
+  const torch::Device dev(cfg.device);
+  SCALELAB_CHECK(
+      !dev.is_cuda() || torch::cuda::is_available(),
+      "device: CUDA requested ({}) but no GPU is available (or LibTorch was built without CUDA)",
+      cfg.device);
+  SCALELAB_CHECK(cfg.precision != accounting::Precision::kBf16Mixed ||
+                     (dev.is_cuda() && TORCH_VERSION_MAJOR >= 2),
+                 "precision: bf16-mixed needs a CUDA device and LibTorch >= 2 (use fp32 on CPU)");
+  ensure_writable_directory(cfg.out_dir);
+  return cfg;
+}
+
+model::TransformerLM build_model(const TrainConfig& cfg, const torch::Device& dev) {
+  torch::manual_seed(cfg.seed);
+  model::TransformerLM m(
+      cfg.model, model::ModelOptions{cfg.rope_theta, model::parse_attention_impl(
+                                                         fields::enum_name(cfg.attention))});
+  m->to(dev);
+  return m;
+}
 
 }  // namespace
 
@@ -77,208 +90,230 @@ EvalResult evaluate_loss(model::TransformerLM& m, const TokenDataset& data, int6
   return {sum.item<double>() / static_cast<double>(n), n * T};
 }
 
-TrainResult run_training(const TrainConfig& cfg_in) {
-  TrainConfig cfg = cfg_in;
-  cfg.model = cfg.model.resolved();
-  cfg.validate();
+struct Trainer::Signals {
+  using Handler = void (*)(int);
+  Handler old_int, old_term;
+  Signals() {
+    g_stop_signal.store(0);
+    old_int = std::signal(SIGINT, on_stop_signal);
+    old_term = std::signal(SIGTERM, on_stop_signal);
+  }
+  ~Signals() {
+    std::signal(SIGINT, old_int);
+    std::signal(SIGTERM, old_term);
+  }
+};
+
+// Set up: data first, so that bad files fail before anything is written; then the model, the
+// optimizer and the schedule; then resume or start.
+Trainer::Trainer(const TrainConfig& config)
+    : cfg_(checked(config)),
+      t_start_(std::chrono::steady_clock::now()),
+      dev_(cfg_.device),
+      bf16_(cfg_.precision == accounting::Precision::kBf16Mixed),
+      out_(cfg_.out_dir),
+      ckpt_((fs::path(cfg_.out_dir) / "checkpoint").string()),
+      train_(cfg_.train_data, cfg_.model.vocab_size, cfg_.model.context_length),
+      model_(build_model(cfg_, dev_)),
+      opt_(model_->parameters(), {cfg_.beta1, cfg_.beta2, cfg_.eps, cfg_.weight_decay}),
+      steps_(cfg_.resolved_steps()),
+      sched_{cfg_.lr_max, cfg_.lr_min, cfg_.resolved_warmup(),
+             cfg_.cosine_steps > 0 ? cfg_.cosine_steps : steps_},
+      rng_(cfg_.seed),
+      cfg_json_(to_json(cfg_)),
+      flops_(accounting::count_flops(cfg_.model)),
+      n_params_(accounting::count_params(cfg_.model).total),
+      peak_tflops_(cfg_.peak_tflops),
+      tokens_per_step_(static_cast<double>(cfg_.tokens_per_step())) {
+  if (!cfg_.val_data.empty())
+    val_.emplace(cfg_.val_data, cfg_.model.vocab_size, cfg_.model.context_length);
+  if (peak_tflops_ <= 0 && dev_.is_cuda())
+    peak_tflops_ =
+        accounting::default_training_gpu().peak_tflops(accounting::compute_dtype(cfg_.precision));
+  resume_or_start();
+  log_start();
+  signals_ = std::make_unique<Signals>();
+}
+
+Trainer::~Trainer() = default;
+
+log::Level Trainer::info_level() const {
   // quiet (the sweep's runs): start-up and per-interval lines go to debug; warnings stay.
-  const log::Level info = cfg.quiet ? log::Level::kDebug : log::Level::kInfo;
-  const auto t_start = std::chrono::steady_clock::now();
-  torch::Device dev(cfg.device);
-  SCALELAB_CHECK(
-      !dev.is_cuda() || torch::cuda::is_available(),
-      "device: CUDA requested ({}) but no GPU is available (or LibTorch was built without CUDA)",
-      cfg.device);
-  const bool bf16 = cfg.precision == accounting::Precision::kBf16Mixed;
-  SCALELAB_CHECK(!bf16 || (dev.is_cuda() && TORCH_VERSION_MAJOR >= 2),
-                 "precision: bf16-mixed needs a CUDA device and LibTorch >= 2 (use fp32 on CPU)");
-  ensure_writable_directory(cfg.out_dir);
-  const fs::path out(cfg.out_dir), ckpt = out / "checkpoint";
+  return cfg_.quiet ? log::Level::kDebug : log::Level::kInfo;
+}
 
-  // Data first: bad files fail before anything is written.
-  TokenDataset train(cfg.train_data, cfg.model.vocab_size, cfg.model.context_length);
-  std::optional<TokenDataset> val;
-  if (!cfg.val_data.empty())
-    val.emplace(cfg.val_data, cfg.model.vocab_size, cfg.model.context_length);
-
-  torch::manual_seed(cfg.seed);
-  model::ModelOptions mo{cfg.rope_theta,
-                         model::parse_attention_impl(fields::enum_name(cfg.attention))};
-  model::TransformerLM m(cfg.model, mo);
-  m->to(dev);
-  AdamW opt(m->parameters(), {cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay});
-  const int64_t steps = cfg.resolved_steps();
-  CosineSchedule sched{cfg.lr_max, cfg.lr_min, cfg.resolved_warmup(),
-                       cfg.cosine_steps > 0 ? cfg.cosine_steps : steps};
-  std::mt19937_64 rng(cfg.seed);
-  int64_t step = 0;
-  double tokens = 0;
-  json::Json cfg_json = to_json(cfg);
-  if (cfg.resume && checkpoint_exists(ckpt)) {
-    CheckpointState st = load_checkpoint(ckpt, m, &opt);
-    step = st.step;
-    tokens = st.tokens;
-    std::istringstream(st.rng) >> rng;
-    SCALELAB_LOG_AT(info, "resumed from {} at step {}", ckpt.string(), step);
+void Trainer::resume_or_start() {
+  if (cfg_.resume && checkpoint_exists(ckpt_)) {
+    CheckpointState st = load_checkpoint(ckpt_, model_, &opt_);
+    step_ = st.step;
+    tokens_ = st.tokens;
+    std::istringstream(st.rng) >> rng_;
+    SCALELAB_LOG_AT(info_level(), "resumed from {} at step {}", ckpt_, step_);
   }
-  json::write_file(out / "config.json", cfg_json);
-  SCALELAB_LOG_AT(info, "model: vocab {} ctx {} d {} layers {} heads {}/{} ffn {} {}; {} params",
-                  cfg.model.vocab_size, cfg.model.context_length, cfg.model.d_model,
-                  cfg.model.n_layers, cfg.model.n_heads, cfg.model.n_kv_heads,
-                  accounting::to_string(cfg.model.ffn), cfg.model.d_ff,
-                  format_int(accounting::count_params(cfg.model).total));
-  SCALELAB_LOG_AT(
-      info,
-      "train: {} steps × {} tokens (batch {} × accum {} × ctx {}), lr {:.2e}→{:.2e} warmup {}, wd "
-      "{}, "
-      "clip {}, {} {} {}, seed {}; writing {}",
-      cfg.resolved_steps(), cfg.tokens_per_step(), cfg.batch_size, cfg.grad_accum,
-      cfg.model.context_length, cfg.lr_max, cfg.lr_min, cfg.resolved_warmup(), cfg.weight_decay,
-      cfg.grad_clip, cfg.device, fields::enum_name(cfg.precision), fields::enum_name(cfg.attention),
-      cfg.seed, out.string());
-
-  const accounting::FlopCounts flops = accounting::count_flops(cfg.model);
-  const int64_t n_params = accounting::count_params(cfg.model).total;
-  double peak = cfg.peak_tflops;
-  if (peak <= 0 && dev.is_cuda()) {
-    peak = accounting::default_training_gpu().peak_tflops(bf16 ? accounting::Dtype::kBf16
-                                                               : accounting::Dtype::kTf32);
+  json::write_file(fs::path(out_) / "config.json", cfg_json_);
+  metrics_.open(fs::path(out_) / "metrics.jsonl", step_ > 0 ? std::ios::app : std::ios::trunc);
+  SCALELAB_CHECK(metrics_.good(), "{}: cannot write metrics.jsonl", out_);
+  if (!cfg_.quiet && log::enabled(log::Level::kInfo)) {
+    bar_ = std::make_unique<ProgressBar>("train", steps_, ProgressOptions{.unit = "steps"});
+    bar_->set(step_);
   }
-  const double tokens_per_step = static_cast<double>(cfg.tokens_per_step());
-  std::ofstream metrics(out / "metrics.jsonl", step > 0 ? std::ios::app : std::ios::trunc);
-  SCALELAB_CHECK(metrics.good(), "{}: cannot write metrics.jsonl", out.string());
+  loss_sum_ = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat32).device(dev_));
+  last_loss_ = NAN;
+  window_t0_ = std::chrono::steady_clock::now();
+  model_->train();
+}
 
-  std::unique_ptr<ProgressBar> bar;
-  if (!cfg.quiet && log::enabled(log::Level::kInfo))
-    bar = std::make_unique<ProgressBar>("train", steps, ProgressOptions{.unit = "steps"});
-  if (bar) bar->set(step);
-  SignalScope signals;
-  auto save = [&](int64_t at_step) {
-    std::ostringstream rs;
-    rs << rng;
-    save_checkpoint(ckpt, m, &opt,
-                    {.step = at_step,
-                     .optimizer_steps = opt.steps(),
-                     .tokens = tokens,
-                     .rng = rs.str(),
-                     .config = cfg_json});
-  };
+void Trainer::log_start() const {
+  const TrainConfig& c = cfg_;
+  SCALELAB_LOG_AT(info_level(),
+                  "model: vocab {} ctx {} d {} layers {} heads {}/{} ffn {} {}; {} params",
+                  c.model.vocab_size, c.model.context_length, c.model.d_model, c.model.n_layers,
+                  c.model.n_heads, c.model.n_kv_heads, accounting::to_string(c.model.ffn),
+                  c.model.d_ff, format_int(n_params_));
+  SCALELAB_LOG_AT(info_level(),
+                  "train: {} steps × {} tokens (batch {} × accum {} × ctx {}), lr {:.2e}→{:.2e} "
+                  "warmup {}, wd {}, clip {}, {} {} {}, seed {}; writing {}",
+                  steps_, c.tokens_per_step(), c.batch_size, c.grad_accum, c.model.context_length,
+                  c.lr_max, c.lr_min, c.resolved_warmup(), c.weight_decay, c.grad_clip, c.device,
+                  fields::enum_name(c.precision), fields::enum_name(c.attention), c.seed, out_);
+}
 
+double Trainer::seconds_since(std::chrono::steady_clock::time_point t) const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+void Trainer::save() {
+  std::ostringstream rs;
+  rs << rng_;
+  save_checkpoint(ckpt_, model_, &opt_,
+                  {.step = step_,
+                   .optimizer_steps = opt_.steps(),
+                   .tokens = tokens_,
+                   .rng = rs.str(),
+                   .config = cfg_json_});
+}
+
+bool Trainer::step() {
+  if (!status_.empty() || step_ >= steps_) return false;
+  const double lr = sched_.lr(step_);
+  for (int64_t micro = 0; micro < cfg_.grad_accum; ++micro) {
+    auto [x, y] = train_.random_batch(cfg_.batch_size, rng_, dev_);
+    torch::Tensor loss;
+    {
+      AutocastGuard autocast(bf16_);
+      loss = cross_entropy(model_(x), y);
+    }
+    (loss / static_cast<double>(cfg_.grad_accum)).backward();
+    loss_sum_ += loss.detach();
+    ++loss_count_;
+  }
+  torch::Tensor gnorm = clip_grad_norm(model_->parameters(), cfg_.grad_clip);
+  opt_.step(lr);
+  opt_.zero_grad();
+  ++step_;
+  tokens_ += tokens_per_step_;
+  window_tokens_ += tokens_per_step_;
+  if (bar_) bar_->update(1);
+  return interval_work(lr, gnorm) && step_ < steps_;
+}
+
+bool Trainer::interval_work(double lr, const torch::Tensor& gnorm) {
+  const int64_t s = step_;
+  const bool last = s == steps_;
+  const bool log_now = s % cfg_.log_interval == 0 || last;
+  const bool eval_now = val_ && cfg_.eval_interval > 0 && s % cfg_.eval_interval == 0 && !last;
+  const bool ckpt_now = cfg_.checkpoint_interval > 0 && s % cfg_.checkpoint_interval == 0 && !last;
+  const bool stopping =
+      g_stop_signal.load() != 0 || (cfg_.stop_at_step > 0 && s == cfg_.stop_at_step && !last);
+  if (!(log_now || eval_now || ckpt_now || stopping)) return true;
+
+  last_loss_ = (loss_sum_ / static_cast<double>(loss_count_)).item<double>();  // the host sync
+  SCALELAB_CHECK(std::isfinite(last_loss_),
+                 "training diverged: loss is {} at step {} (lower lr_max or raise warmup); the "
+                 "last good checkpoint in {} is kept",
+                 last_loss_, s, ckpt_);
+  loss_sum_.zero_();
+  loss_count_ = 0;
+  double val_loss = NAN;
+  if (eval_now)
+    val_loss = evaluate_loss(model_, *val_, cfg_.batch_size, cfg_.eval_tokens, dev_, bf16_).loss;
+  if (log_now || eval_now) {
+    const double secs = seconds_since(window_t0_);
+    const double tps = secs > 0 ? window_tokens_ / secs : 0;
+    const double mfu = peak_tflops_ > 0 ? tps * flops_.palm_per_token / (peak_tflops_ * 1e12) : 0;
+    const double gn = gnorm.item<double>();
+    json::Json rec{{"step", s},
+                   {"tokens", tokens_},
+                   {"flops", flops_.training_per_token * tokens_},
+                   {"train_loss", last_loss_},
+                   {"lr", lr},
+                   {"grad_norm", gn},
+                   {"tokens_per_second", tps},
+                   {"wall_seconds", seconds_since(t_start_)}};
+    if (!std::isnan(val_loss)) rec["val_loss"] = val_loss;
+    metrics_ << rec.dump() << "\n" << std::flush;
+    if (log_now) {
+      const double eta = tps > 0 ? static_cast<double>(steps_ - s) * tokens_per_step_ / tps : NAN;
+      SCALELAB_LOG_AT(
+          info_level(),
+          "step {}/{} | loss {:.4f} | lr {:.2e} | grad-norm {:.3f} | {}tok/s | MFU {} | ETA {}", s,
+          steps_, last_loss_, lr, gn, format_si(tps), peak_tflops_ > 0 ? format_percent(mfu) : "-",
+          ProgressBar::format_duration(eta));
+    }
+    window_t0_ = std::chrono::steady_clock::now();
+    window_tokens_ = 0;
+  }
+  if (ckpt_now) save();
+  if (!stopping) return true;
+  save();
+  if (bar_) bar_->close();
+  if (g_stop_signal.load() != 0)
+    SCALELAB_LOG_WARN(
+        "signal {} received: checkpoint saved at step {}; run the same command to resume",
+        g_stop_signal.load(), s);
+  else
+    SCALELAB_LOG_AT(info_level(),
+                    "stopped at step {} (stop_at_step); checkpoint saved, run again to continue",
+                    s);
+  status_ = "interrupted";
+  return false;
+}
+
+TrainResult Trainer::finish() {
   TrainResult res;
-  res.params = n_params;
   res.final_val_loss = std::numeric_limits<double>::quiet_NaN();
-  torch::Tensor loss_sum =
-      torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat32).device(dev));
-  int64_t loss_count = 0;
-  auto window_t0 = std::chrono::steady_clock::now();
-  double window_tokens = 0, last_loss = NAN;
-  m->train();
-  while (step < steps) {
-    const double lr = sched.lr(step);
-    for (int64_t micro = 0; micro < cfg.grad_accum; ++micro) {
-      auto [x, y] = train.random_batch(cfg.batch_size, rng, dev);
-      torch::Tensor loss;
-      {
-        AutocastGuard autocast(bf16);
-        loss = cross_entropy(m(x), y);
-      }
-      (loss / static_cast<double>(cfg.grad_accum)).backward();
-      loss_sum += loss.detach();
-      ++loss_count;
-    }
-    torch::Tensor gnorm = clip_grad_norm(m->parameters(), cfg.grad_clip);
-    opt.step(lr);
-    opt.zero_grad();
-    ++step;
-    tokens += tokens_per_step;
-    window_tokens += tokens_per_step;
-    if (bar) bar->update(1);
-    const bool log_now = step % cfg.log_interval == 0 || step == steps;
-    const bool eval_now =
-        val && cfg.eval_interval > 0 && step % cfg.eval_interval == 0 && step != steps;
-    const bool ckpt_now =
-        cfg.checkpoint_interval > 0 && step % cfg.checkpoint_interval == 0 && step != steps;
-    const bool stopping = g_stop_signal.load() != 0 ||
-                          (cfg.stop_at_step > 0 && step == cfg.stop_at_step && step != steps);
-    if (log_now || eval_now || ckpt_now || stopping) {
-      last_loss = (loss_sum / static_cast<double>(loss_count)).item<double>();  // the host sync
-      SCALELAB_CHECK(
-          std::isfinite(last_loss),
-          "training diverged: loss is {} at step {} (lower lr_max or raise warmup); the last good "
-          "checkpoint in {} is kept",
-          last_loss, step, ckpt.string());
-      loss_sum.zero_();
-      loss_count = 0;
-    }
-    double val_loss = NAN;
-    if (eval_now)
-      val_loss = evaluate_loss(m, *val, cfg.batch_size, cfg.eval_tokens, dev, bf16).loss;
-    if (log_now || eval_now) {
-      const double secs =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - window_t0).count();
-      const double tps = secs > 0 ? window_tokens / secs : 0;
-      const double mfu = peak > 0 ? tps * flops.palm_per_token / (peak * 1e12) : 0;
-      const double elapsed =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-      const double gn = gnorm.item<double>();
-      json::Json rec{{"step", step},
-                     {"tokens", tokens},
-                     {"flops", flops.training_per_token * tokens},
-                     {"train_loss", last_loss},
-                     {"lr", lr},
-                     {"grad_norm", gn},
-                     {"tokens_per_second", tps},
-                     {"wall_seconds", elapsed}};
-      if (!std::isnan(val_loss)) rec["val_loss"] = val_loss;
-      metrics << rec.dump() << "\n" << std::flush;
-      if (log_now) {
-        const double eta =
-            tps > 0 ? static_cast<double>(steps - step) * tokens_per_step / tps : NAN;
-        SCALELAB_LOG_AT(
-            info,
-            "step {}/{} | loss {:.4f} | lr {:.2e} | grad-norm {:.3f} | {}tok/s | MFU {} | ETA {}",
-            step, steps, last_loss, lr, gn, format_si(tps), peak > 0 ? format_percent(mfu) : "-",
-            ProgressBar::format_duration(eta));
-      }
-      window_t0 = std::chrono::steady_clock::now();
-      window_tokens = 0;
-    }
-    if (ckpt_now) save(step);
-    if (stopping) {
-      save(step);
-      if (bar) bar->close();
-      if (g_stop_signal.load() != 0)
-        SCALELAB_LOG_WARN(
-            "signal {} received: checkpoint saved at step {}; run the same command to resume",
-            g_stop_signal.load(), step);
-      else
-        SCALELAB_LOG_AT(
-            info, "stopped at step {} (stop_at_step); checkpoint saved, run again to continue",
-            step);
-      res.status = "interrupted";
-      break;
-    }
+  if (status_.empty()) {
+    SCALELAB_CHECK(step_ == steps_, "Trainer::finish at step {} of {}", step_, steps_);
+    status_ = "done";
+    if (bar_) bar_->close();
+    if (val_)
+      res.final_val_loss =
+          evaluate_loss(model_, *val_, cfg_.batch_size, cfg_.eval_tokens, dev_, bf16_).loss;
+    save();
   }
-  if (res.status.empty()) {
-    res.status = "done";
-    if (bar) bar->close();
-    if (val)
-      res.final_val_loss = evaluate_loss(m, *val, cfg.batch_size, cfg.eval_tokens, dev, bf16).loss;
-    save(step);
-  }
-  res.steps = step;
-  res.tokens = tokens;
-  res.flops = flops.training_per_token * tokens;
-  res.flops_6nd = 6.0 * static_cast<double>(n_params) * tokens;
-  res.final_train_loss = last_loss;
-  res.wall_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-  res.tokens_per_second = res.wall_seconds > 0 ? tokens / res.wall_seconds : 0;
-  res.mfu = peak > 0 ? res.tokens_per_second * flops.palm_per_token / (peak * 1e12) : 0;
+  res.status = status_;
+  res.params = n_params_;
+  res.steps = step_;
+  res.tokens = tokens_;
+  res.flops = flops_.training_per_token * tokens_;
+  res.flops_6nd = 6.0 * static_cast<double>(n_params_) * tokens_;
+  res.final_train_loss = last_loss_;
+  res.wall_seconds = seconds_since(t_start_);
+  res.tokens_per_second = res.wall_seconds > 0 ? tokens_ / res.wall_seconds : 0;
+  res.mfu =
+      peak_tflops_ > 0 ? res.tokens_per_second * flops_.palm_per_token / (peak_tflops_ * 1e12) : 0;
   json::Json rj = to_json(res);
-  rj["config"] = cfg_json;
-  json::write_file(out / "result.json", rj);
+  rj["config"] = cfg_json_;
+  json::write_file(fs::path(out_) / "result.json", rj);
   return res;
 }
+
+TrainResult Trainer::run() {
+  while (step()) {
+  }
+  return finish();
+}
+
+TrainResult run_training(const TrainConfig& config) { return Trainer(config).run(); }
 
 }  // namespace scalelab::train

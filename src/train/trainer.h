@@ -6,13 +6,22 @@
 // exit cleanly. A non-finite loss stops the run with an error; the last good checkpoint is kept.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <random>
 #include <string>
 
+#include "accounting/flops.h"
 #include "accounting/model_shape.h"
 #include "common/json.h"
+#include "common/log.h"
+#include "common/progress.h"
 #include "model/transformer.h"
 #include "train/data.h"
+#include "train/optim.h"
 #include "train/train_config.h"
 
 namespace scalelab::train {
@@ -26,8 +35,79 @@ struct EvalResult {
 EvalResult evaluate_loss(model::TransformerLM& model, const TokenDataset& data, int64_t batch,
                          int64_t max_tokens, const torch::Device& device, bool bf16);
 
-// Runs (or resumes) training as configured; writes config.json, metrics.jsonl, result.json and
-// checkpoint/ under out_dir.
+// One training run, in the four phases of its life:
+//   Trainer t(config);      // set up or resume: validate, open the data, build the model and the
+//                           // optimizer, load checkpoint/ when resuming, write config.json
+//   while (t.step()) {}     // one optimizer step, then the interval work due at it: metrics line
+//                           // and log, evaluation, checkpoint, stop request (signal, stop_at_step)
+//   TrainResult r = t.finish();  // final evaluation and checkpoint, result.json
+// Everything is written under config.out_dir. SIGINT/SIGTERM are caught while a Trainer lives.
+class Trainer {
+ public:
+  explicit Trainer(const TrainConfig& config);
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+  ~Trainer();
+
+  // One optimizer step (grad_accum micro-batches, clipping, AdamW at the scheduled lr) and the
+  // interval work due at the new step. Returns false once the run should end: all steps done, or
+  // stopped by a signal or stop_at_step (the checkpoint is then saved already). Throws when the
+  // loss is not finite.
+  bool step();
+  // The totals; for a completed run also the final evaluation and checkpoint. Writes result.json.
+  TrainResult finish();
+  // step() until it returns false, then finish().
+  TrainResult run();
+
+  int64_t steps_done() const { return step_; }
+  int64_t total_steps() const { return steps_; }
+
+ private:
+  struct Signals;  // the SIGINT/SIGTERM handlers while the trainer lives
+
+  log::Level info_level() const;  // quiet runs (the sweep's) log their lines at debug
+  void resume_or_start();
+  void log_start() const;
+  // The interval work after step_ (lr: the step's learning rate; gnorm: its gradient norm, on
+  // the device). Returns false when a stop was requested.
+  bool interval_work(double lr, const torch::Tensor& gnorm);
+  void save();
+  double seconds_since(std::chrono::steady_clock::time_point t) const;
+
+  TrainConfig cfg_;  // resolved and validated
+  std::chrono::steady_clock::time_point t_start_;
+  torch::Device dev_;
+  bool bf16_ = false;
+  std::string out_, ckpt_;
+  std::unique_ptr<Signals> signals_;
+  TokenDataset train_;
+  std::optional<TokenDataset> val_;
+  model::TransformerLM model_;
+  AdamW opt_;
+  int64_t steps_ = 0;
+  CosineSchedule sched_;
+  std::mt19937_64 rng_;
+  json::Json cfg_json_;
+  accounting::FlopCounts flops_;
+  int64_t n_params_ = 0;
+  double peak_tflops_ = 0;  // 0 = unknown (no MFU)
+  double tokens_per_step_ = 0;
+
+  // Progress.
+  int64_t step_ = 0;
+  double tokens_ = 0;
+  std::ofstream metrics_;
+  std::unique_ptr<ProgressBar> bar_;
+  torch::Tensor loss_sum_;  // since the last host sync, on the device
+  int64_t loss_count_ = 0;
+  std::chrono::steady_clock::time_point window_t0_;
+  double window_tokens_ = 0;
+  double last_loss_ = 0;
+  std::string status_;  // "" while running, then done | interrupted
+};
+
+// Trainer(config).run(): trains (or resumes) as configured; writes config.json, metrics.jsonl,
+// result.json and checkpoint/ under out_dir.
 TrainResult run_training(const TrainConfig& config);
 
 }  // namespace scalelab::train

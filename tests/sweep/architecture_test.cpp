@@ -51,9 +51,10 @@ TEST(Architecture, PicksTheClosestExactNThenTheAspectRatio) {
     // Among shapes as close, none has an aspect ratio nearer 64.
     for (const auto& c : cands) {
       const double d = std::abs(std::log(static_cast<double>(c.params) / target));
-      if (d <= best + 0.01)
+      if (d <= best + 0.01) {
         EXPECT_GE(std::abs(std::log(c.aspect() / 64)) + 1e-12,
                   std::abs(std::log(got.aspect() / 64)));
+      }
     }
   }
 }

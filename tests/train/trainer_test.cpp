@@ -124,6 +124,41 @@ TEST(Trainer, ResumeContinuesBitExactly) {
   EXPECT_EQ(lines, 3);  // steps 4, 8, 12
 }
 
+// The Trainer's phases one by one: set-up writes config.json before any step, step() reports the
+// run's end, finish() writes result.json; stop_at_step ends the run early and a resume continues.
+TEST(Trainer, PhasesStepByStep) {
+  auto dir = fresh("phases");
+  TrainConfig c = tiny_config(dir);
+  c.stop_at_step = 7;
+  {
+    Trainer t(c);
+    EXPECT_TRUE(fs::exists(dir / "run" / "config.json"));
+    EXPECT_FALSE(fs::exists(dir / "run" / "result.json"));
+    EXPECT_EQ(t.total_steps(), 12);
+    int trues = 0;
+    while (t.step()) ++trues;
+    EXPECT_EQ(trues, 6);  // steps 1..6 go on; step 7 stops
+    EXPECT_EQ(t.steps_done(), 7);
+    EXPECT_FALSE(t.step());  // a stopped trainer takes no more steps
+    EXPECT_EQ(t.steps_done(), 7);
+    const TrainResult r = t.finish();
+    EXPECT_EQ(r.status, "interrupted");
+    EXPECT_EQ(r.steps, 7);
+    EXPECT_TRUE(std::isfinite(r.final_train_loss));
+  }
+  EXPECT_EQ(json::read_file(dir / "run" / "result.json")["status"], "interrupted");
+  c.stop_at_step = 0;
+  Trainer t(c);
+  EXPECT_EQ(t.steps_done(), 7);  // resumed from the checkpoint
+  int trues = 0;
+  while (t.step()) ++trues;
+  EXPECT_EQ(trues, 4);  // steps 8..11; step 12 is the last
+  const TrainResult r = t.finish();
+  EXPECT_EQ(r.status, "done");
+  EXPECT_EQ(r.steps, 12);
+  EXPECT_DOUBLE_EQ(r.tokens, 12.0 * 4 * 16);
+}
+
 TEST(Trainer, DivergenceStopsWithAClearErrorAndKeepsTheLastGoodCheckpoint) {
   auto dir = fresh("nan");
   TrainConfig c = tiny_config(dir);

@@ -1,14 +1,16 @@
 // BPE trainer. Hot parts: pre-tokenize+count (phase 1) and the merge loop (phase 2). Notes:
-// - Counting uses one hash map per thread keyed by owned strings with heterogeneous string_view
-// lookup,
-//   so each pre-token is hashed once per occurrence and copied only when first seen.
+// - Counting uses one flat open-addressing table per thread (pretoken_counts.h, with its own
+//   performance notes): each pre-token is hashed once per occurrence and its bytes are copied only
+//   when first seen.
 // - Words are stored once (unique pre-tokens) with their counts; a merge touches only the words
 // listed
 //   under its pair, rewrites each of them once, and applies the pair-count deltas (old pairs out,
 //   new in).
-// - The heap holds (count, pair) snapshots; a popped entry whose count no longer matches is stale
-// and is
-//   skipped (lazy invalidation), so updates are pushes only.
+// - The heap holds (count, pair) snapshots, and every live pair has an entry at least as high as
+// its
+//   count: a rise pushes a new entry; a fall pushes nothing until the old, higher entry reaches the
+//   top, which then pushes the current count (lazy invalidation, half the pushes of pushing every
+//   change). A popped entry matching its pair's count is the best pair.
 #include "tokenizer/bpe_trainer.h"
 
 #include <algorithm>
@@ -17,12 +19,13 @@
 #include <mutex>
 #include <queue>
 #include <string>
-#include <unordered_map>
 
 #include "common/error.h"
 #include "common/mmap_file.h"
 #include "common/thread_pool.h"
 #include "tokenizer/chunker.h"
+#include "tokenizer/pair_map.h"
+#include "tokenizer/pretoken_counts.h"
 #include "tokenizer/pretokenizer.h"
 #include "tokenizer/unicode.h"
 
@@ -66,26 +69,14 @@ void BpeTrainerOptions::validate() const {
 
 namespace {
 
-struct SvHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-struct SvEq {
-  using is_transparent = void;
-  bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
-};
-using CountMap = std::unordered_map<std::string, int64_t, SvHash, SvEq>;
+using CountMap = PretokenCounts;
 
 void count_text(std::string_view text, const SpecialSplitter& sp, CountMap& counts,
                 uint64_t& pretokens) {
   auto count_segment = [&](std::string_view seg) {
     for_each_pretoken(seg, [&](std::string_view p) {
       ++pretokens;
-      auto it = counts.find(p);
-      if (it != counts.end())
-        ++it->second;
-      else
-        counts.emplace(std::string(p), 1);
+      counts.add(p);
     });
   };
   sp.split(text, count_segment, [](size_t) {});
@@ -134,7 +125,7 @@ class MergeState {
  public:
   MergeState(BpeModel& m) : model_(m) {}
 
-  void add_word(const std::string& bytes, int64_t count, const std::vector<int32_t>& byte_id) {
+  void add_word(std::string_view bytes, int64_t count, const std::vector<int32_t>& byte_id) {
     offsets_.push_back(symbols_.size());
     for (unsigned char c : bytes) symbols_.push_back(byte_id[c]);
     lengths_.push_back(static_cast<uint32_t>(bytes.size()));
@@ -152,7 +143,7 @@ class MergeState {
           where.push_back(static_cast<uint32_t>(w));
       }
     }
-    for (const auto& [k, c] : pair_count_) push(k, c);
+    pair_count_.for_each([&](uint64_t k, int64_t c) { push(k, c); });
     stamp_.assign(counts_.size(), 0);
   }
 
@@ -160,7 +151,14 @@ class MergeState {
   size_t merge(size_t n, ProgressBar* progress) {
     size_t done = 0;
     std::vector<int32_t> rewritten;
-    std::unordered_map<uint64_t, int64_t> delta;
+    // This merge's pair-count changes, and the pairs it touched in first-touch order.
+    PairMap<int64_t> delta;
+    std::vector<uint64_t> touched;
+    auto add_delta = [&](uint64_t k, int64_t d) {
+      auto [v, inserted] = delta.insert(k);
+      if (inserted) touched.push_back(k);
+      v += d;
+    };
     for (; done < n; ++done) {
       // Pop the best live pair.
       HeapEntry top{};
@@ -168,11 +166,15 @@ class MergeState {
       while (!heap_.empty()) {
         top = heap_.top();
         heap_.pop();
-        auto it = pair_count_.find(key(top.a, top.b));
-        if (it != pair_count_.end() && it->second == top.count && top.count > 0) {
+        const int64_t* c = pair_count_.find(key(top.a, top.b));
+        if (c == nullptr) continue;  // the pair is gone
+        if (*c == top.count) {
           found = true;
           break;
         }
+        // A count that fell since this entry was pushed is pushed again now, when it reaches the
+        // top (a count that rose was pushed when it rose; this entry is then just stale).
+        if (*c < top.count) push(key(top.a, top.b), *c);
       }
       if (!found) break;
       const int32_t a = top.a, b = top.b;
@@ -182,7 +184,6 @@ class MergeState {
       model_.merges.emplace_back(a, b);
       model_.merge_result.push_back(id);
       ++merge_no_;
-      delta.clear();
       const uint64_t ab = key(a, b);
       std::vector<uint32_t> words = std::move(pair_words_[ab]);
       pair_words_.erase(ab);
@@ -199,7 +200,7 @@ class MergeState {
             break;
           }
         if (!any) continue;  // stale listing: an earlier merge already consumed the pair here
-        for (uint32_t i = 0; i + 1 < len; ++i) delta[key(s[i], s[i + 1])] -= cnt;
+        for (uint32_t i = 0; i + 1 < len; ++i) add_delta(key(s[i], s[i + 1]), -cnt);
         rewritten.clear();
         for (uint32_t i = 0; i < len;) {
           if (i + 1 < len && s[i] == a && s[i + 1] == b) {
@@ -215,23 +216,27 @@ class MergeState {
         lengths_[w] = nl;
         for (uint32_t i = 0; i + 1 < nl; ++i) {
           uint64_t k = key(s[i], s[i + 1]);
-          delta[k] += cnt;
+          add_delta(k, cnt);
           if (s[i] == id || s[i + 1] == id) {
             auto& where = pair_words_[k];
             if (where.empty() || where.back() != w) where.push_back(w);
           }
         }
       }
-      for (const auto& [k, d] : delta) {
+      // Applied in first-touch order (deterministic), then the delta map is emptied key by key.
+      for (uint64_t k : touched) {
+        const int64_t d = *delta.find(k);
         if (d == 0) continue;
         int64_t& c = pair_count_[k];
         c += d;
         if (c <= 0) {
           pair_count_.erase(k);
-        } else {
-          push(k, c);
+        } else if (d > 0) {
+          push(k, c);  // a fall is pushed lazily, when its stale entry reaches the top
         }
       }
+      for (uint64_t k : touched) delta.erase(k);
+      touched.clear();
       if (progress != nullptr) progress->update(1);
     }
     return done;
@@ -263,8 +268,8 @@ class MergeState {
   std::vector<int64_t> counts_;
   std::vector<uint32_t> stamp_;
   uint32_t merge_no_ = 0;
-  std::unordered_map<uint64_t, int64_t> pair_count_;
-  std::unordered_map<uint64_t, std::vector<uint32_t>> pair_words_;
+  PairMap<int64_t> pair_count_;
+  PairMap<std::vector<uint32_t>> pair_words_;
   std::priority_queue<HeapEntry, std::vector<HeapEntry>, Less> heap_{Less{&model_}};
 };
 
@@ -273,14 +278,8 @@ BpeModel merge_phase(std::vector<CountMap>& maps, const BpeTrainerOptions& o,
   // Merge per-thread counts into the first map.
   CountMap& all = maps.front();
   for (size_t t = 1; t < maps.size(); ++t) {
-    for (auto& [k, v] : maps[t]) {
-      auto it = all.find(std::string_view(k));
-      if (it != all.end())
-        it->second += v;
-      else
-        all.emplace(k, v);
-    }
-    CountMap().swap(maps[t]);
+    all.absorb(maps[t]);
+    maps[t].clear();
   }
   BpeModel m;
   for (const auto& s : o.special_tokens) {
@@ -298,14 +297,14 @@ BpeModel merge_phase(std::vector<CountMap>& maps, const BpeTrainerOptions& o,
   const auto t0 = std::chrono::steady_clock::now();
   MergeState st(m);
   // Deterministic word order (hash-map iteration order is not): sort by bytes.
-  std::vector<const CountMap::value_type*> words;
+  std::vector<std::pair<std::string_view, int64_t>> words;
   words.reserve(all.size());
-  for (const auto& kv : all) words.push_back(&kv);
+  all.for_each([&](std::string_view w, int64_t n) { words.emplace_back(w, n); });
   std::sort(words.begin(), words.end(),
-            [](const auto* x, const auto* y) { return x->first < y->first; });
-  for (const auto* kv : words) st.add_word(kv->first, kv->second, byte_id);
+            [](const auto& x, const auto& y) { return x.first < y.first; });
+  for (const auto& [w, n] : words) st.add_word(w, n, byte_id);
   if (stats != nullptr) stats->distinct_pretokens = all.size();
-  CountMap().swap(all);
+  all.clear();
   st.init_pairs();
   const auto n_merges = static_cast<size_t>(o.vocab_size) - m.tokens.size();
   if (merges_progress != nullptr) merges_progress->set_total(static_cast<int64_t>(n_merges));

@@ -1,8 +1,10 @@
 // The machine-readable outputs of fit, isoflop, allocate, predict, account and `sweep plan` on the
 // bundled examples (bench/golden_outputs.sh) against tests/data/golden/: a refactor changes none of
 // them. Numbers compare to 1e-5 relative (a fit converges to its tolerance, not to the bit, across
-// CPUs and build types: the ASan build computes it too); text
-// and structure compare exactly.
+// CPUs and build types: the ASan build computes it too); bootstrap intervals to 1e-2 (each is a
+// percentile of 10–20 resample fits, which amplifies those last digits: the ASan build moved them
+// by up to 0.3%); the optimiser's own counters (iterations, evaluations, starts by outcome) are not
+// results and are not compared. Text and structure compare exactly.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -18,10 +20,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The optimiser's own counters: how it got there, not where.
+bool is_counter(const std::string& where) {
+  const std::string last = where.substr(where.rfind('.') + 1);
+  return last == "best_iterations" || last == "best_evaluations" || last == "evaluations" ||
+         where.find(".starts.") != std::string::npos;
+}
+
 void expect_same(const json::Json& want, const json::Json& got, const std::string& where) {
+  if (is_counter(where)) return;
   if (want.is_number() && got.is_number()) {
     const double a = want.get<double>(), b = got.get<double>();
-    EXPECT_LE(std::abs(a - b), 1e-5 * std::max(std::abs(a), std::abs(b)) + 1e-300)
+    const double rtol = where.find(".bootstrap.") != std::string::npos ? 1e-2 : 1e-5;
+    EXPECT_LE(std::abs(a - b), rtol * std::max(std::abs(a), std::abs(b)) + 1e-300)
         << where << ": " << a << " vs " << b;
     return;
   }

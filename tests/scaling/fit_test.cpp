@@ -207,7 +207,9 @@ TEST(Fit, WeightsChangeTheFit) {
   FitResult unweighted = fit_scaling_law(d, o);
   d.weight.assign(d.size(), 1.0);
   FitResult ones = fit_scaling_law(d, o);
-  EXPECT_NEAR(ones.objective, unweighted.objective, 1e-12 * unweighted.objective);
+  // Equal up to summation order (threads prune basins in timing order; the ASan build differs in
+  // the 12th digit).
+  EXPECT_NEAR(ones.objective, unweighted.objective, 1e-9 * unweighted.objective);
   for (size_t i = 0; i < d.size(); ++i) d.weight[i] = i % 2 ? 10.0 : 0.1;
   FitResult skewed = fit_scaling_law(d, o);
   EXPECT_GT(std::abs(skewed.law.E - unweighted.law.E), 1e-3);

@@ -24,7 +24,6 @@ namespace scalelab::app {
 namespace {
 
 using namespace scaling;
-using runs::observations;
 
 struct FitCliOptions {
   RunSource source;
@@ -34,6 +33,7 @@ struct FitCliOptions {
   std::vector<double> budgets{1e21, 1e22, 1e23, 1e24};
   std::string holdout;
   bool compare = false;
+  bool data_constrained = false;
   std::string out = "scaling_law.json";
   bool json = false;
   bool quiet = false;
@@ -46,7 +46,7 @@ std::string law_string(const ScalingLaw& l) {
 
 void run_fit(const FitCliOptions& o) {
   std::string label;
-  const std::vector<Observation> runs = observations(load_runs(o.source, &label));
+  const std::vector<Observation> runs = load_observations(o.source, &label);
   check_positive(o.budgets, "--budgets");
   PipelineOptions po;
   po.targets = o.budgets;
@@ -55,6 +55,7 @@ void run_fit(const FitCliOptions& o) {
   o.boot.apply(po.bootstrap);
   if (!o.holdout.empty()) po.holdout = parse_holdout(o.holdout);
   po.compare_losses = o.compare;
+  po.data_constrained = o.data_constrained;
   po.on_failure = OnFailure::kThrow;
   if (!o.quiet && log::enabled(log::Level::kInfo))
     po.progress = [](std::string_view stage, int64_t total) {
@@ -88,6 +89,7 @@ void run_fit(const FitCliOptions& o) {
   j["allocations"] = alloc;
   if (bs) j["bootstrap"] = to_json(*bs);
   if (ho) j["holdout"] = to_json(*ho);
+  if (an.data_constrained) j["data_constrained"] = to_json(*an.data_constrained);
   if (!cmp.empty()) {
     json::Json c = json::Json::array();
     for (const auto& x : cmp)
@@ -135,6 +137,15 @@ void run_fit(const FitCliOptions& o) {
   prow("b", fit.law.b());
   out += pt.str();
   out += "  a = beta/(alpha+beta): N_opt ∝ C^a;  b = alpha/(alpha+beta): D_opt ∝ C^b\n";
+  if (an.data_constrained) {
+    const auto& d = *an.data_constrained;
+    out += fmt::format(
+        "repeated data (Muennighoff et al. 2023; {} runs past one epoch): {}; base law {}\n"
+        "  RMSE of log loss on those runs {:.4f} (as fresh data: {:.4f}); `allocate "
+        "--unique-tokens U` uses it{}\n",
+        d.repeated_runs, describe_constants(d), law_string(d.law.base), d.rmse_log, d.rmse_log_base,
+        d.note.empty() ? "" : "\n  " + d.note);
+  }
   if (bs)
     out += fmt::format(
         "  intervals: percentile bootstrap over runs, {} samples ({} excluded), seed {}\n",
@@ -225,6 +236,9 @@ Command setup_fit(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--holdout", o->holdout, "Held-out check: 'largest-budget' or a C threshold");
   sub->add_flag("--compare-losses", o->compare, "Refit with every loss function and compare N_opt");
+  sub->add_flag("--data-constrained", o->data_constrained,
+                "Fit the repeated-data law (Muennighoff et al. 2023; automatic when 3+ runs repeat "
+                "their data): an error when the runs cannot identify it");
   sub->add_option("--out", o->out, "Write the fit (law and report) as JSON here ('' = don't)")
       ->capture_default_str();
   sub->add_flag("--json", o->json, "Print JSON");

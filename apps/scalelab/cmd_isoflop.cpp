@@ -31,7 +31,7 @@ struct IsoflopCliOptions {
 void run_isoflop(const IsoflopCliOptions& o) {
   check_positive(o.iso.targets, "--targets");
   std::string label;
-  const std::vector<Observation> runs = observations(load_runs(o.source, &label));
+  const std::vector<Observation> runs = load_observations(o.source, &label);
   PipelineOptions po;
   po.parametric = false;
   po.isoflop = o.iso;

@@ -44,6 +44,7 @@ void run_report(const ReportOptions& o) {
         json::parse(*stored, o.db + ": sweep_config"), o.db + ": sweep_config");
     info.sweep_config = sweep::to_json(c);
     ao.targets = c.resolved_targets();
+    ao.convention = c.size_convention;
     loss = fields::enum_name(c.loss);
     // The vocabulary is in every run's model shape.
     const auto runs = db.list();

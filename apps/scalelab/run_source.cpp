@@ -13,6 +13,16 @@ void add_run_source(CLI::App& app, RunSource& s) {
   app.add_option("--db", s.db, "Run database (SQLite)")->capture_default_str();
   app.add_option("--csv", s.csv,
                  "Read runs from a chinchilla-format CSV (C,N,D,loss) instead of --db");
+  app.add_option("--size-convention", s.convention,
+                 "What N is: total parameters, non-embedding parameters, or FLOPs per token / 6 "
+                 "(the last two need a sweep's run database; docs/scaling.md)")
+      ->check(CLI::IsMember(fields::enum_choices<scaling::SizeConvention>()))
+      ->capture_default_str();
+}
+
+std::vector<scaling::Observation> load_observations(const RunSource& s, std::string* label) {
+  return runs::observations(load_runs(s, label), fields::parse_enum<scaling::SizeConvention>(
+                                                     s.convention, "--size-convention"));
 }
 
 std::vector<runs::Run> load_runs(const RunSource& s, std::string* label) {

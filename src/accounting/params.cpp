@@ -32,12 +32,12 @@ ParamCounts count_params(const ModelShape& in) {
   add("final norm", fmt::format("{}", d), d, false, false);
   if (!s.tied_embeddings) add("LM head", fmt::format("{}×{}", d, V), d * V, false, true);
 
-  p.non_embedding = p.total - p.embedding;
+  p.lm_head = s.tied_embeddings ? 0 : d * V;
+  p.non_embedding = p.total - p.embedding - p.lm_head;
   p.attention = L * (2 * d * d + 2 * d * kv);
   p.ffn = L * d * f * (s.ffn == FfnKind::kSwiGlu ? 3 : 2);
   p.norms = (2 * L + 1) * d;
   p.per_layer = (p.attention + p.ffn) / L + 2 * d;
-  p.lm_head = s.tied_embeddings ? 0 : d * V;
   return p;
 }
 
@@ -64,7 +64,7 @@ json::Json to_json(const ParamCounts& p) {
   j["conventions"] = {
       {"total", "every learnable parameter; the LM head counted unless tied"},
       {"embedding", "token-embedding table (excluded from N by Kaplan et al. 2020)"},
-      {"non_embedding", "total minus the token-embedding table (Kaplan et al. 2020 N)"},
+      {"non_embedding", "total minus the token-embedding table and the LM head (Kaplan et al. 2020 N)"},
       {"matmul",
        "weights used in matrix multiplies: attention, FFN, LM head (PaLM App. B, torchtitan)"}};
   return j;

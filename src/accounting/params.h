@@ -1,7 +1,8 @@
 // Exact parameter counts of a ModelShape, by component, under the conventions users meet in papers:
 //   total          every learnable scalar (embedding, blocks, final norm, LM head unless tied);
 //   embedding      the token-embedding table (Kaplan et al. 2020 exclude it from N);
-//   non_embedding  total − embedding (Kaplan's N; includes an untied LM head);
+//   non_embedding  total − embedding − LM head (Kaplan et al. 2020 eq. 2.1: N ≈ 12·L·d², no
+//                  vocabulary matrix either way, tied or not);
 //   matmul         weights that take part in a matrix multiply: attention, FFN and the LM head
 //                  (PaLM App. B / torchtitan / nanoGPT MFU convention; excludes the embedding
 //                  lookup and RMSNorm gains). With it, 6N + 12·L·H·Q·T equals our exact

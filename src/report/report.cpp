@@ -149,6 +149,42 @@ std::string recommendation_section(const sweep::SweepAnalysis& a) {
   return h + "</section>\n";
 }
 
+// The answer for the user's corpus when its tokens may be repeated (Muennighoff et al. 2023).
+std::string corpus_section(const sweep::SweepAnalysis& a) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : a.recommendations) {
+    if (!r.constrained) continue;
+    rows.push_back({format_sci(r.C, 3), format_si(r.law.N), format_si(r.law.D), num(r.law.loss),
+                    format_si(r.constrained->N), format_si(r.constrained->D),
+                    fmt::format("{:.2f}", r.constrained->D / a.unique_tokens),
+                    num(r.constrained->loss)});
+  }
+  if (rows.empty()) return "";
+  const std::string constants =
+      a.data_constrained
+          ? fmt::format(
+                "{} from the {} runs that repeat their data (RMSE of log loss {:.4f}; "
+                "{:.4f} treating repeats as fresh){}",
+                scaling::describe_constants(*a.data_constrained), a.data_constrained->repeated_runs,
+                a.data_constrained->rmse_log, a.data_constrained->rmse_log_base,
+                a.data_constrained->note.empty() ? "" : ". " + a.data_constrained->note)
+          : fmt::format(
+                "the published R_D* = {:.3g}, R_N* = {:.3g} (fewer than 3 runs repeat "
+                "their data, so the sweep cannot fit them)",
+                scaling::kMuennighoffRDStar, scaling::kMuennighoffRNStar);
+  return "<section id=\"corpus\"><h2>For this corpus</h2>\n" +
+         table({"target C", "N (fresh data)", "D (fresh data)", "loss (fresh data)",
+                "N (this corpus)", "D (this corpus)", "epochs", "loss (this corpus)"},
+               rows) +
+         "<p class=\"caption\">" +
+         html_escape(fmt::format(
+             "The fresh-data answer assumes unlimited unique text; this corpus holds {} unique "
+             "training tokens. Repeated tokens are worth less (Muennighoff et al. 2023, effective "
+             "data D' = U + U·R_D*·(1 − e^(−(D/U − 1)/R_D*))), with {}.",
+             format_si(a.unique_tokens), constants)) +
+         "</p></section>\n";
+}
+
 std::string warnings_section(const sweep::SweepAnalysis& a) {
   if (a.warnings.empty()) return "";
   std::string h = "<section id=\"warnings\"><h2>Warnings</h2>\n";
@@ -200,6 +236,40 @@ std::string fit_section(const sweep::SweepAnalysis& a) {
                                  a.iso->d_opt.exponent, a.iso->d_opt.r2)) +
          "</p>";
   return h + "</section>\n";
+}
+
+// How N_opt and D_opt at each target move with what N counts (docs/scaling.md).
+std::string conventions_section(const sweep::SweepAnalysis& a) {
+  if (a.conventions.size() < 2) return "";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& v : a.conventions) {
+    const std::string name(fields::enum_name(v.convention));
+    const std::string label = v.convention == a.convention ? name + " (used)" : name;
+    if (!v.fit) {
+      rows.push_back({label, "–", "–", "–", "–", "–", "–", "–", "–", v.failure});
+      continue;
+    }
+    for (const auto& r : v.at_targets) {
+      rows.push_back(
+          {label, num(v.fit->law.alpha, 3), num(v.fit->law.beta, 3), num(v.fit->law.a(), 3),
+           v.holdout ? fmt::format("{:.2f}%", 100 * v.holdout->mean_abs_rel_error) : "–",
+           format_sci(r.C, 3), format_si(r.law.N), format_si(r.law.D),
+           r.shape ? fmt::format("{}×{} ({} total, {} non-emb.)", r.shape->shape.n_layers,
+                                 r.shape->shape.d_model, format_si(r.shape->params),
+                                 format_si(r.shape->non_embedding))
+                   : "–",
+           r.shape ? num(r.shape_loss) : "–"});
+    }
+  }
+  return "<section id=\"conventions\"><h2>The parameter convention</h2>\n<div class=\"scroll\">" +
+         table({"N counts", "α", "β", "a (N_opt ∝ C^a)", "held-out error", "target C", "N_opt",
+                "D_opt", "model built", "its predicted loss"},
+               rows) +
+         "</div><p class=\"caption\">The same runs fitted three times, with N the total parameter "
+         "count (Hoffmann et al. 2022), the non-embedding count (Kaplan et al. 2020), or the "
+         "training FLOPs per token outside the LM head over 6 (DeepSeek's M/6). N_opt is in "
+         "each row's own units; the model built spends the target C exactly. "
+         "docs/scaling.md says which the sweep uses and why.</p></section>\n";
 }
 
 std::string holdout_section(const sweep::SweepAnalysis& a) {
@@ -269,10 +339,10 @@ std::string config_section(const ReportInfo& info) {
 fs::path write_report(const sweep::SweepAnalysis& a, const ReportInfo& info, const fs::path& out) {
   ensure_writable_directory(out);
   const std::vector<Figure> figs = draw_figures(a, out / "plots");
-  const std::string h = page_header(a, info) + recommendation_section(a) + warnings_section(a) +
-                        figure_sections(figs) + fit_section(a) + holdout_section(a) +
-                        budgets_section(a) + runs_section(a) + config_section(info) +
-                        "</main></body></html>\n";
+  const std::string h = page_header(a, info) + recommendation_section(a) + corpus_section(a) +
+                        warnings_section(a) + figure_sections(figs) + fit_section(a) +
+                        conventions_section(a) + holdout_section(a) + budgets_section(a) +
+                        runs_section(a) + config_section(info) + "</main></body></html>\n";
   write_text_file_atomic(out / "index.html", h);
   json::write_file(out / "analysis.json", sweep::to_json(a));
   return out / "index.html";

@@ -29,12 +29,62 @@ void Run::normalise(std::string_view where) {
                    "{}: loss must be positive (got {})", where, loss);
 }
 
-std::vector<scaling::Observation> observations(const std::vector<Run>& runs) {
+namespace {
+
+// The extra field a convention reads, and the factor from its value to N.
+std::pair<const char*, double> convention_source(scaling::SizeConvention c) {
+  if (c == scaling::SizeConvention::kNonEmbedding) return {"n_non_embedding", 1.0};
+  return {"body_flops_per_token", 1.0 / 6.0};
+}
+
+}  // namespace
+
+double unique_tokens(const Run& r) {
+  // A sweep records "unique_tokens"; a CSV column of that name arrives as text.
+  if (r.extra.contains("unique_tokens")) {
+    const json::Json& u = r.extra.at("unique_tokens");
+    const double v = u.is_number()   ? u.get<double>()
+                     : u.is_string() ? parse_number(u.get<std::string>(),
+                                                    fmt::format("run {}", r.id), "unique_tokens")
+                                     : 0.0;
+    SCALELAB_CHECK(std::isfinite(v) && v > 0, "run {}: unique_tokens must be positive (got {})",
+                   r.id, v);
+    return v;
+  }
+  if (r.extra.contains("epochs") && r.extra.at("epochs").is_number()) {
+    const double e = r.extra.at("epochs").get<double>();
+    if (e > 0) return r.D / e;
+  }
+  return 0;
+}
+
+bool supports(const std::vector<Run>& runs, scaling::SizeConvention convention) {
+  if (convention == scaling::SizeConvention::kTotal) return true;
+  const char* field = convention_source(convention).first;
+  for (const auto& r : runs)
+    if (r.status == RunStatus::kDone && !(r.extra.contains(field) && r.extra.at(field).is_number()))
+      return false;
+  return true;
+}
+
+std::vector<scaling::Observation> observations(const std::vector<Run>& runs,
+                                               scaling::SizeConvention convention) {
   std::vector<scaling::Observation> out;
   for (const auto& r : runs)
     if (r.status == RunStatus::kDone) {
       const json::Json& b = r.extra.contains("budget_C") ? r.extra.at("budget_C") : json::Json();
-      out.push_back({r.id, r.N, r.D, r.C, r.loss, r.budget, b.is_number() ? b.get<double>() : 0});
+      double N = r.N;
+      if (convention != scaling::SizeConvention::kTotal) {
+        const auto [field, factor] = convention_source(convention);
+        SCALELAB_CHECK(r.extra.contains(field) && r.extra.at(field).is_number() &&
+                           r.extra.at(field).get<double>() > 0,
+                       "run {}: no {} recorded, needed for N under the {} convention (runs "
+                       "imported from a CSV carry only the total N; use --convention total)",
+                       r.id, field, fields::enum_name(convention));
+        N = r.extra.at(field).get<double>() * factor;
+      }
+      out.push_back({r.id, N, r.D, r.C, r.loss, r.budget, b.is_number() ? b.get<double>() : 0,
+                     unique_tokens(r)});
     }
   return out;
 }

@@ -63,8 +63,17 @@ struct CurvePoint {
 };
 
 // The done runs as the scaling math reads them (id, N, D, C, loss, budget label, and the exact
-// budget from extra["budget_C"] when a sweep planned the run), in order.
-std::vector<scaling::Observation> observations(const std::vector<Run>& runs);
+// budget from extra["budget_C"] when a sweep planned the run), in order. N under `convention`:
+// Run::N for kTotal; extra["n_non_embedding"] or extra["body_flops_per_token"] / 6 (recorded by
+// sweeps) for the others, and a run without it is an error naming the run.
+std::vector<scaling::Observation> observations(
+    const std::vector<Run>& runs,
+    scaling::SizeConvention convention = scaling::SizeConvention::kTotal);
+// The unique training tokens a run drew from: extra["unique_tokens"] (sweeps record it; a CSV may
+// have the column), else D / extra["epochs"]; 0 when unknown.
+double unique_tokens(const Run& run);
+// Whether every done run records what `convention` needs.
+bool supports(const std::vector<Run>& runs, scaling::SizeConvention convention);
 // Loss curves without their step numbers, for the envelope analysis.
 scaling::Curves curve_samples(const std::map<int64_t, std::vector<CurvePoint>>& curves);
 

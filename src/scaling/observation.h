@@ -12,6 +12,14 @@
 
 namespace scalelab::scaling {
 
+// What "N" means in a law (docs/scaling.md, "The parameter convention"):
+//   kTotal         every parameter, embeddings and LM head included (Hoffmann et al. 2022);
+//   kNonEmbedding  without the token embedding and the LM head (Kaplan et al. 2020);
+//   kFlops         M/6, with M the training FLOPs per token outside the LM head, attention
+//                  included (DeepSeek-AI 2024, "DeepSeek LLM" §3.1, counts C = M·D): the size
+//                  that makes C = 6·N·D exact for the body of the network.
+enum class SizeConvention { kTotal, kNonEmbedding, kFlops };
+
 // One finished training run: N parameters trained on D tokens for C FLOPs reached `loss`.
 struct Observation {
   int64_t id = 0;              // the caller's id (run database id, CSV row): named in results
@@ -19,6 +27,7 @@ struct Observation {
   double loss = 0;
   std::string budget;   // label grouping IsoFLOP runs ("1e18"); empty = group by C
   double budget_C = 0;  // the exact budget this run was planned for (a sweep's); 0 = unknown
+  double unique_D = 0;  // unique tokens D was drawn from (D > unique_D: repeated); 0 = unknown
 };
 
 // One point of a run's loss curve: the loss after `tokens` tokens and `flops` FLOPs.
@@ -31,3 +40,10 @@ using Curves = std::map<int64_t, std::vector<CurveSample>>;  // by Observation::
 FitData to_fit_data(const std::vector<Observation>& observations);
 
 }  // namespace scalelab::scaling
+
+template <>
+struct scalelab::fields::EnumNames<scalelab::scaling::SizeConvention> {
+  using E = scalelab::scaling::SizeConvention;
+  static constexpr std::array<std::pair<E, std::string_view>, 3> kNames{
+      {{E::kTotal, "total"}, {E::kNonEmbedding, "non-embedding"}, {E::kFlops, "flops"}}};
+};

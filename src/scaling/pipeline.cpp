@@ -32,6 +32,8 @@ bool stage(const PipelineOptions& o, Analysis& a, const char* name, const char* 
 void check_options(const PipelineOptions& o) {
   for (double t : o.targets)
     SCALELAB_CHECK(std::isfinite(t) && t > 0, "targets: must be positive numbers (got {})", t);
+  SCALELAB_CHECK(std::isfinite(o.unique_tokens) && o.unique_tokens >= 0,
+                 "unique tokens: must be a positive number (got {})", o.unique_tokens);
   SCALELAB_CHECK(o.band_points == 0 || o.band_points >= 2,
                  "band_points: must be 0 or at least 2 (got {})", o.band_points);
   if (o.parametric) {
@@ -57,6 +59,68 @@ std::vector<double> band_grid(const std::vector<Observation>& runs,
 
 std::unique_ptr<ProgressBar> bar(const PipelineOptions& o, std::string_view stage, int64_t total) {
   return o.progress ? o.progress(stage, total) : nullptr;
+}
+
+// The runs for the data-constrained fit, and how many repeat their data.
+std::vector<RepeatedRun> repeated_runs(const std::vector<Observation>& runs, size_t* repeating) {
+  std::vector<RepeatedRun> out;
+  *repeating = 0;
+  for (const auto& r : runs) {
+    out.push_back({r.N, r.D, r.unique_D, r.loss});
+    if (r.unique_D > 0 && r.D > r.unique_D * (1 + 1e-9)) ++*repeating;
+  }
+  return out;
+}
+
+void repeat_stage(const std::vector<Observation>& runs, const PipelineOptions& o, Analysis& a) {
+  size_t repeating = 0;
+  const std::vector<RepeatedRun> rr = repeated_runs(runs, &repeating);
+  a.unique_tokens = o.unique_tokens;
+  if (a.unique_tokens <= 0)
+    for (const auto& r : runs) a.unique_tokens = std::max(a.unique_tokens, r.unique_D);
+  if (o.data_constrained || repeating >= 3) {
+    stage(o, a, "repeat", "; the constrained allocation uses the published R_D*, R_N*", [&] {
+      // As Muennighoff et al. fit it: the base law from the runs that see each token at most
+      // once, then R_D* (R_N*) with it fixed.
+      FitData fresh;
+      for (const auto& r : runs)
+        if (!(r.unique_D > 0 && r.D > r.unique_D * (1 + 1e-9))) {
+          fresh.N.push_back(r.N);
+          fresh.D.push_back(r.D);
+          fresh.loss.push_back(r.loss);
+        }
+      if (fresh.size() >= 5) {
+        const FitResult f = fit_scaling_law(fresh, o.fit);
+        if (f.law.alpha > 0 && f.law.beta > 0) {
+          a.data_constrained = fit_data_constrained(f.law, rr);
+          return;
+        }
+      }
+      // Too few fresh runs: alternate R* with the base fixed and the base refitted from the last
+      // one on the effective N' and D' those R* give (a warm start, no grid), three rounds.
+      ScalingLaw base = a.fit->law;
+      DataConstrainedFit dc;
+      for (int round = 0; round < 3; ++round) {
+        dc = fit_data_constrained(base, rr);
+        FitData eff;
+        for (const auto& r : rr) {
+          eff.N.push_back(dc.law.effective_params(r.N, r.U_D));
+          eff.D.push_back(dc.law.effective_data(r.D, r.U_D));
+          eff.loss.push_back(r.loss);
+        }
+        const FitResult refit = fit_from_start(eff, o.fit, base);
+        if (!(refit.law.alpha > 0 && refit.law.beta > 0)) break;
+        base = refit.law;
+      }
+      dc = fit_data_constrained(base, rr);
+      a.data_constrained = dc;
+    });
+  }
+  if (a.unique_tokens > 0) {
+    DataConstrainedLaw law{a.fit->law};
+    if (a.data_constrained) law = a.data_constrained->law;
+    for (double C : o.targets) a.constrained.push_back(law.allocate(C, a.unique_tokens));
+  }
 }
 
 }  // namespace
@@ -102,6 +166,7 @@ Analysis analyze(const std::vector<Observation>& runs, const PipelineOptions& o)
         stage(o, a, "holdout", "", [&] { a.holdout = holdout_check(runs, *o.holdout, o.fit); });
       if (o.compare_losses)
         stage(o, a, "compare", "", [&] { a.comparison = compare_losses(data, o.fit, o.targets); });
+      repeat_stage(runs, o, a);
     }
   }
 

@@ -6,6 +6,11 @@
 //              (and at `band_points` budgets for a plot band)
 //   holdout    refit without the held-out runs and predict them
 //   compare    the fit under every loss function, N_opt at each target
+//   repeat     the data-constrained law (data_constrained.h) when runs repeat their data (3 or
+//              more) or when asked: the base law from the runs that do not repeat (5 or more;
+//              else alternated with R* on effective N' and D'), then R_D* (and R_N*) with it
+//              fixed; then the constrained allocation at each target for a corpus of
+//              unique_tokens (fitted constants, or the published ones without repeated runs)
 //   isoflop    IsoFLOP parabolas and power laws (approach 2)
 // Options are checked first and always throw. What the data cannot support fails its stage: with
 // OnFailure::kThrow (the analysis commands) the error propagates; with kWarn (sweeps and reports,
@@ -23,6 +28,7 @@
 #include "common/progress.h"
 #include "scaling/analysis.h"
 #include "scaling/bootstrap.h"
+#include "scaling/data_constrained.h"
 #include "scaling/fit.h"
 #include "scaling/isoflop.h"
 #include "scaling/observation.h"
@@ -44,6 +50,8 @@ struct PipelineOptions {
                                // target or run (the report's N_opt/D_opt band)
   std::optional<HoldoutSpec> holdout;
   bool compare_losses = false;
+  bool data_constrained = false;  // require the repeat stage (else: when 3+ runs repeat)
+  double unique_tokens = 0;       // corpus for the constrained allocation (0 = the runs' largest)
   std::optional<IsoflopOptions> isoflop;  // its targets are set here
   OnFailure on_failure = OnFailure::kThrow;
   ProgressFactory progress;
@@ -63,6 +71,9 @@ struct Analysis {
   std::vector<BootstrapResult::BudgetIntervals> band;
   std::optional<HoldoutResult> holdout;
   std::vector<LossComparison> comparison;
+  std::optional<DataConstrainedFit> data_constrained;  // fitted R_D* (R_N*) and base law
+  double unique_tokens = 0;                            // the corpus of the constrained allocations
+  std::vector<Allocation> constrained;  // at each target for unique_tokens (with a fit and U)
   std::optional<IsoflopResult> isoflop;
   std::vector<Warning> warnings;  // in stage order
 };

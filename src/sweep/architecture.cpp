@@ -1,10 +1,10 @@
-// The architecture rule (see architecture.h): enumerate the allowed shapes once, then pick by
-// exact parameter count.
+// The model family (see architecture.h): the chain once, then the pick by size.
 #include "sweep/architecture.h"
 
 #include <algorithm>
 #include <cmath>
 
+#include "accounting/flops.h"
 #include "accounting/params.h"
 #include "common/error.h"
 
@@ -22,8 +22,6 @@ void ArchitectureRule::validate(std::string_view ctx) const {
                  multiple);
   SCALELAB_CHECK(std::isfinite(aspect_ratio) && aspect_ratio > 0,
                  "{}.aspect_ratio: must be positive (got {})", ctx, aspect_ratio);
-  SCALELAB_CHECK(std::isfinite(aspect_range) && aspect_range >= 1,
-                 "{}.aspect_range: must be >= 1 (got {})", ctx, aspect_range);
   SCALELAB_CHECK(max_layers >= 1, "{}.max_layers: must be >= 1 (got {})", ctx, max_layers);
   SCALELAB_CHECK(max_d_model >= multiple, "{}.max_d_model: must be >= multiple {} (got {})", ctx,
                  multiple, max_d_model);
@@ -36,8 +34,9 @@ const fields::Table<ArchitectureRule>& architecture_rule_fields() {
           .add("context_length", &R::context_length, "Context length of every model")
           .add("head_dim", &R::head_dim, "Head dimension (d_model / n_heads)")
           .add("multiple", &R::multiple, "d_model and d_ff are multiples of this")
-          .add("aspect_ratio", &R::aspect_ratio, "Preferred d_model / n_layers")
-          .add("aspect_range", &R::aspect_range, "Allowed factor either side of aspect_ratio")
+          .add("aspect_ratio", &R::aspect_ratio,
+               "d_model / n_layers the family stays near (each member adds a layer or a width "
+               "step, whichever keeps the ratio nearer)")
           .add("max_layers", &R::max_layers, "Search bound on n_layers")
           .add("max_d_model", &R::max_d_model, "Search bound on d_model")
           .add("tied_embeddings", &R::tied_embeddings, "LM head shares the embedding matrix");
@@ -50,64 +49,102 @@ ArchitectureRule architecture_rule_from_json(const json::Json& j, std::string_vi
   return architecture_rule_fields().from_json(j, context);
 }
 
-std::vector<ShapeChoice> candidate_shapes(const ArchitectureRule& rule) {
+double ShapeChoice::size(scaling::SizeConvention c) const {
+  switch (c) {
+    case scaling::SizeConvention::kTotal:
+      return static_cast<double>(params);
+    case scaling::SizeConvention::kNonEmbedding:
+      return static_cast<double>(non_embedding);
+    case scaling::SizeConvention::kFlops:
+      return body_flops_per_token / 6.0;
+  }
+  return static_cast<double>(params);
+}
+
+ShapeChoice describe_shape(const accounting::ModelShape& s) {
+  ShapeChoice c;
+  c.shape = s;
+  const accounting::ParamCounts p = accounting::count_params(s);
+  c.params = p.total;
+  c.non_embedding = p.non_embedding;
+  const accounting::FlopCounts f = accounting::count_flops(s);
+  c.flops_per_token = f.training_per_token;
+  // training = 3 × forward; the LM head's forward FLOPs are per sequence of seq_len tokens.
+  c.body_flops_per_token = f.training_per_token - 3.0 * static_cast<double>(f.matmul.lm_head) /
+                                                      static_cast<double>(f.seq_len);
+  return c;
+}
+
+namespace {
+
+accounting::ModelShape family_shape(const ArchitectureRule& rule, int64_t L, int64_t d) {
+  accounting::ModelShape s;
+  s.vocab_size = rule.vocab_size;
+  s.context_length = rule.context_length;
+  s.d_model = d;
+  s.n_layers = L;
+  s.n_heads = d / rule.head_dim;
+  s.n_kv_heads = 0;
+  s.d_ff = (8 * d / 3 + rule.multiple - 1) / rule.multiple * rule.multiple;
+  s.tied_embeddings = rule.tied_embeddings;
+  s.validate("architecture");
+  return s;
+}
+
+}  // namespace
+
+std::vector<ShapeChoice> model_family(const ArchitectureRule& rule) {
   rule.validate();
   std::vector<ShapeChoice> out;
-  const double lo = rule.aspect_ratio / rule.aspect_range;
-  const double hi = rule.aspect_ratio * rule.aspect_range;
-  for (int64_t L = 1; L <= rule.max_layers; ++L) {
-    for (int64_t d = rule.multiple; d <= rule.max_d_model; d += rule.multiple) {
-      const double aspect = static_cast<double>(d) / static_cast<double>(L);
-      // 1e-9 slack: a boundary ratio like 256/4 = 64 must count as inside.
-      if (aspect < lo * (1 - 1e-9)) continue;
-      if (aspect > hi * (1 + 1e-9)) break;
-      accounting::ModelShape s;
-      s.vocab_size = rule.vocab_size;
-      s.context_length = rule.context_length;
-      s.d_model = d;
-      s.n_layers = L;
-      s.n_heads = d / rule.head_dim;
-      s.n_kv_heads = 0;
-      // SwiGLU width 8/3·d (Shazeer 2020), rounded up to the multiple.
-      s.d_ff = (8 * d / 3 + rule.multiple - 1) / rule.multiple * rule.multiple;
-      s.tied_embeddings = rule.tied_embeddings;
-      s.validate("architecture");
-      out.push_back({s, accounting::count_params(s).total});
+  const auto off_aspect = [&](int64_t L, int64_t d) {
+    return std::abs(std::log(static_cast<double>(d) / static_cast<double>(L) / rule.aspect_ratio));
+  };
+  int64_t L = 1, d = rule.multiple;
+  out.push_back(describe_shape(family_shape(rule, L, d)));
+  for (;;) {
+    const bool can_deepen = L + 1 <= rule.max_layers;
+    const bool can_widen = d + rule.multiple <= rule.max_d_model;
+    if (!can_deepen && !can_widen) break;
+    bool deepen = can_deepen;
+    if (can_deepen && can_widen) {
+      const double a = off_aspect(L + 1, d), b = off_aspect(L, d + rule.multiple);
+      if (std::abs(a - b) > 1e-12) {
+        deepen = a < b;
+      } else {  // equally near: the smaller model
+        deepen = accounting::count_params(family_shape(rule, L + 1, d)).total <=
+                 accounting::count_params(family_shape(rule, L, d + rule.multiple)).total;
+      }
     }
+    if (deepen)
+      ++L;
+    else
+      d += rule.multiple;
+    out.push_back(describe_shape(family_shape(rule, L, d)));
   }
-  std::sort(out.begin(), out.end(), [](const ShapeChoice& a, const ShapeChoice& b) {
-    return a.params != b.params ? a.params < b.params : a.shape.n_layers < b.shape.n_layers;
-  });
   return out;
 }
 
-ShapeChoice shape_for_params(const std::vector<ShapeChoice>& candidates, double target_N,
-                             double aspect_ratio) {
-  SCALELAB_CHECK(!candidates.empty(), "architecture: the rule allows no shape");
-  SCALELAB_CHECK(std::isfinite(target_N) && target_N > 0,
-                 "architecture: target N must be positive (got {})", target_N);
-  const double lt = std::log(target_N);
-  double best_dist = INFINITY;
-  for (const auto& c : candidates)
-    best_dist = std::min(best_dist, std::abs(std::log(static_cast<double>(c.params)) - lt));
+ShapeChoice shape_for_size(const std::vector<ShapeChoice>& family, double target,
+                           scaling::SizeConvention convention) {
+  SCALELAB_CHECK(!family.empty(), "architecture: the rule allows no shape");
+  SCALELAB_CHECK(std::isfinite(target) && target > 0,
+                 "architecture: target size must be positive (got {})", target);
+  const double lt = std::log(target);
   const ShapeChoice* best = nullptr;
-  double best_aspect = INFINITY;
-  for (const auto& c : candidates) {
-    const double dist = std::abs(std::log(static_cast<double>(c.params)) - lt);
-    if (dist > best_dist + 0.01) continue;  // within 1% of the closest N
-    const double a = std::abs(std::log(c.aspect() / aspect_ratio));
-    if (best == nullptr || a < best_aspect - 1e-12 ||
-        (std::abs(a - best_aspect) <= 1e-12 &&
-         dist < std::abs(std::log(static_cast<double>(best->params)) - lt))) {
+  double best_dist = INFINITY;
+  for (const auto& c : family) {
+    const double dist = std::abs(std::log(c.size(convention)) - lt);
+    if (dist < best_dist - 1e-12) {
       best = &c;
-      best_aspect = a;
+      best_dist = dist;
     }
   }
   return *best;
 }
 
-ShapeChoice shape_for_params(const ArchitectureRule& rule, double target_N) {
-  return shape_for_params(candidate_shapes(rule), target_N, rule.aspect_ratio);
+ShapeChoice shape_for_size(const ArchitectureRule& rule, double target,
+                           scaling::SizeConvention convention) {
+  return shape_for_size(model_family(rule), target, convention);
 }
 
 }  // namespace scalelab::sweep

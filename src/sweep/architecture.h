@@ -1,14 +1,17 @@
-// The architecture rule: which transformer shape (n_layers, d_model, n_heads, d_ff) to build for a
-// target parameter count N, judged by accounting's exact count (total parameters, embeddings
-// included, as Hoffmann et al. 2022 count N). Stated rule:
+// The model family of a sweep: one chain of shapes that grow in depth and width together, so that
+// along a budget the models never jump between odd shapes (a 1-layer model between 4-layer ones).
+// Stated rule:
 //   - head dimension fixed (default 64): n_heads = d_model / head_dim;
-//   - d_model a multiple of `multiple` (default 64); d_ff = 8/3·d_model rounded up to `multiple`;
-//   - aspect ratio d_model / n_layers within [aspect_ratio / aspect_range, aspect_ratio ·
-//     aspect_range] (default 64, ×/÷ 4: Kaplan et al. 2020 §3.1 find loss nearly flat over a wide
-//     band of shapes at fixed N);
-//   - among those candidates, the one whose exact N is closest to the target in log space; ties
-//     within 1% of N go to the aspect ratio closest to aspect_ratio (in log).
-// Not here: the sweep's choice of target N values (planner.h).
+//   - d_model a multiple of `multiple` (default 64); d_ff = 8/3·d_model rounded up to `multiple`
+//     (SwiGLU, Shazeer 2020);
+//   - the chain starts at 1 layer of width `multiple`; each next member adds one layer or one
+//     width step, whichever keeps d_model / n_layers nearer `aspect_ratio` (in log; default 64:
+//     Kaplan et al. 2020 §3.1 find the loss nearly flat over a wide band of shapes at fixed N);
+//     a tie goes to the smaller model; it ends at max_layers and max_d_model.
+// So depth, width and every size convention (scaling::SizeConvention: total parameters,
+// non-embedding parameters, FLOPs per token) increase strictly along the chain, and the pick for
+// a target size, the member nearest in log space under the chosen convention, is monotone in the
+// target. Not here: the sweep's choice of target sizes (planner.h).
 #pragma once
 
 #include <cstdint>
@@ -18,6 +21,7 @@
 #include "accounting/model_shape.h"
 #include "common/fields.h"
 #include "common/json.h"
+#include "scaling/observation.h"
 
 namespace scalelab::sweep {
 
@@ -26,8 +30,7 @@ struct ArchitectureRule {
   int64_t context_length = 256;  // tokens per training sequence
   int64_t head_dim = 64;         // d_model / n_heads
   int64_t multiple = 64;         // d_model and d_ff are multiples of this
-  double aspect_ratio = 64;      // preferred d_model / n_layers
-  double aspect_range = 4;       // allowed factor either side of aspect_ratio
+  double aspect_ratio = 64;      // d_model / n_layers the family stays near
   int64_t max_layers = 48;       // search bound
   int64_t max_d_model = 8192;    // search bound
   bool tied_embeddings = false;  // LM head shares the embedding matrix
@@ -40,17 +43,27 @@ ArchitectureRule architecture_rule_from_json(const json::Json& j, std::string_vi
 
 struct ShapeChoice {
   accounting::ModelShape shape;
-  int64_t params = 0;  // exact total
+  int64_t params = 0;               // exact total (accounting)
+  int64_t non_embedding = 0;        // without the token embedding and the LM head
+  double flops_per_token = 0;       // training FLOPs per token, exact (matmul, LM head included)
+  double body_flops_per_token = 0;  // the same without the LM head (DeepSeek's M)
   double aspect() const {
     return static_cast<double>(shape.d_model) / static_cast<double>(shape.n_layers);
   }
+  // The size under a convention: params, non_embedding, or body_flops_per_token / 6.
+  double size(scaling::SizeConvention convention) const;
 };
 
-// Every shape the rule allows, sorted by params.
-std::vector<ShapeChoice> candidate_shapes(const ArchitectureRule& rule);
-// The rule's shape for a target N (see above). Throws when the rule allows no shape.
-ShapeChoice shape_for_params(const ArchitectureRule& rule, double target_N);
-ShapeChoice shape_for_params(const std::vector<ShapeChoice>& candidates, double target_N,
-                             double aspect_ratio);
+// A shape with its exact counts filled in.
+ShapeChoice describe_shape(const accounting::ModelShape& shape);
+
+// The family, smallest first. Throws (naming the field) for an invalid rule.
+std::vector<ShapeChoice> model_family(const ArchitectureRule& rule);
+// The member whose size under `convention` is nearest `target` in log space (ties: the smaller).
+// Throws for an empty family or a non-positive target.
+ShapeChoice shape_for_size(const std::vector<ShapeChoice>& family, double target,
+                           scaling::SizeConvention convention);
+ShapeChoice shape_for_size(const ArchitectureRule& rule, double target,
+                           scaling::SizeConvention convention);
 
 }  // namespace scalelab::sweep

@@ -61,11 +61,12 @@ void verify_recommendation(const SweepConfig& c, const DataInfo& data, const Swe
   ArchitectureRule rule = c.architecture;
   rule.vocab_size = data.vocab_size;
   const auto alloc = a.fit->law.allocate(C);
-  const ShapeChoice choice = shape_for_params(rule, alloc.N);
+  // The family member the law predicts best at exactly C, as the recommendation builds it.
+  const ShapeChoice choice = best_member(model_family(rule), a.fit->law, C, c.size_convention);
   // Planned like any run of the sweep: the same batch, schedule, device and precision.
   const PlannedRun p = plan_run(c, "verify", C, alloc.N, choice, data);
   p.train.validate();
-  const double N = static_cast<double>(choice.params);
+  const double N = choice.size(c.size_convention);
   SCALELAB_LOG_INFO("verify: training the recommended model for C = {}: N = {}, D = {}",
                     format_sci(C, 3), format_int(choice.params), format_si(p.D));
   const train::TrainResult res = engine.train(p.train);
@@ -179,6 +180,7 @@ void run_sweep(SweepConfig c, const SweepRunOptions& o, const TrainingEngine& en
   ao.bootstrap_samples = c.bootstrap_samples;
   ao.seed = c.seed;
   ao.holdout = c.holdout;
+  ao.convention = c.size_convention;
   ArchitectureRule rule = c.architecture;
   rule.vocab_size = data.vocab_size;
   ao.architecture = rule;

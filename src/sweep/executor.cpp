@@ -201,7 +201,11 @@ std::vector<runs::Run> plan_to_runs(const Plan& plan, FlopCount flop_count) {
                {"epochs", p.epochs},
                {"est_seconds", p.est_seconds},
                {"flops_exact", p.flops_exact},
-               {"flops_6nd", p.flops_6nd}};
+               {"flops_6nd", p.flops_6nd},
+               {"unique_tokens", plan.data.train_tokens},
+               {"n_non_embedding", p.choice.non_embedding},
+               {"flops_per_token", p.choice.flops_per_token},
+               {"body_flops_per_token", p.choice.body_flops_per_token}};
     out.push_back(std::move(r));
   }
   return out;

@@ -47,13 +47,12 @@ PlannedRun plan_run(const SweepConfig& c, std::string key, double budget_C, doub
   const int64_t micro_tokens = c.micro_batch_tokens > 0 ? c.micro_batch_tokens : c.batch_tokens;
   r.batch_size = micro_tokens / c.architecture.context_length;
   r.grad_accum = c.batch_tokens / micro_tokens;
-  const accounting::FlopCounts f = accounting::count_flops(choice.shape);
   const double N = static_cast<double>(choice.params);
-  const double per_token = c.flop_count == FlopCount::kExact ? f.training_per_token : 6.0 * N;
+  const double per_token = c.flop_count == FlopCount::kExact ? choice.flops_per_token : 6.0 * N;
   const double bt = static_cast<double>(c.batch_tokens);
   r.steps = std::max<int64_t>(1, std::llround(budget_C / per_token / bt));
   r.D = static_cast<double>(r.steps) * bt;
-  r.flops_exact = f.training_per_token * r.D;
+  r.flops_exact = choice.flops_per_token * r.D;
   r.flops_6nd = 6.0 * N * r.D;
   r.C = c.flop_count == FlopCount::kExact ? r.flops_exact : r.flops_6nd;
   r.lr = learning_rate(c, choice.shape);
@@ -95,42 +94,51 @@ Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_seco
                  data.val_tokens, c.architecture.context_length + 1);
   ArchitectureRule rule = c.architecture;
   rule.vocab_size = data.vocab_size;
-  const std::vector<ShapeChoice> candidates = candidate_shapes(rule);
-  SCALELAB_CHECK(!candidates.empty(),
-                 "architecture: no shape satisfies the rule (aspect ratio {} ×/÷ {}, max_layers "
-                 "{}, max_d_model {})",
-                 rule.aspect_ratio, rule.aspect_range, rule.max_layers, rule.max_d_model);
-  const ShapeChoice& smallest = candidates.front();
+  const std::vector<ShapeChoice> family = model_family(rule);
+  const scaling::SizeConvention conv = c.size_convention;
+  const std::string_view conv_name = fields::enum_name(conv);
+  const ShapeChoice& smallest = family.front();
+  const ShapeChoice& largest = family.back();
 
   Plan plan;
   plan.data = data;
+  plan.convention = conv;
+  plan.family = family;
+  plan.max_epochs = c.max_epochs;
+  plan.family_aspect_ratio = rule.aspect_ratio;
   plan.device_flops_per_second = flops_per_second;
   plan.step_overhead_seconds = step_overhead;
   const std::vector<double> budgets = c.resolved_budgets();
   for (size_t b = 0; b < budgets.size(); ++b) {
     const double C = budgets[b];
     const std::string label = budget_label(C);
+    // The grid's centre, a size in the convention's units (C = 6ND, D = r·N).
     const double guess = std::sqrt(C / (6.0 * c.tokens_per_param));
-    const double lowest = guess / c.n_spread;
-    // The smallest target may round up to the smallest shape, but not by more than the gap the
+    const double lowest = guess / c.n_spread, highest = guess * c.n_spread;
+    // The end targets may snap to the family's end members, but not by more than the gap the
     // grid itself leaves between neighbours.
     const double step_ratio =
         std::pow(c.n_spread * c.n_spread, 1.0 / static_cast<double>(c.models_per_budget - 1));
-    const double needed =
-        6.0 * c.tokens_per_param *
-        std::pow(static_cast<double>(smallest.params) * c.n_spread / std::sqrt(step_ratio), 2.0);
-    SCALELAB_CHECK(lowest * std::sqrt(step_ratio) >= static_cast<double>(smallest.params),
-                   "budgets: C = {} is too small for the smallest model: its grid starts at N ≈ "
-                   "{} but the smallest shape the architecture rule builds has {} parameters "
-                   "(d_model {}, 1 layer, vocab {}); use budgets >= {} or a smaller vocabulary",
-                   label, format_si(lowest), format_int(smallest.params), smallest.shape.d_model,
-                   data.vocab_size, format_sci(needed, 2));
+    const double needed = 6.0 * c.tokens_per_param *
+                          std::pow(smallest.size(conv) * c.n_spread / std::sqrt(step_ratio), 2.0);
+    SCALELAB_CHECK(lowest * std::sqrt(step_ratio) >= smallest.size(conv),
+                   "budgets: C = {} is too small for the model family: its grid starts at N ≈ {} "
+                   "({}) but the family's smallest member (1 layer, d_model {}, vocab {}) has {}; "
+                   "use budgets >= {} or a smaller vocabulary",
+                   label, format_si(lowest), conv_name, smallest.shape.d_model, data.vocab_size,
+                   format_si(smallest.size(conv)), format_sci(needed, 2));
+    SCALELAB_CHECK(highest / std::sqrt(step_ratio) <= largest.size(conv),
+                   "budgets: C = {} needs models up to N ≈ {} ({}) but the family's largest "
+                   "member ({} layers × d_model {}) has {}; raise architecture.max_layers or "
+                   "architecture.max_d_model, or lower the budget",
+                   label, format_si(highest), conv_name, largest.shape.n_layers,
+                   largest.shape.d_model, format_si(largest.size(conv)));
     std::set<int64_t> seen;
     int64_t distinct = 0;
     for (int64_t m = 0; m < c.models_per_budget; ++m) {
       const double t = -1.0 + 2.0 * static_cast<double>(m) / (c.models_per_budget - 1);
       const double target = guess * std::pow(c.n_spread, t);
-      const ShapeChoice choice = shape_for_params(candidates, target, rule.aspect_ratio);
+      const ShapeChoice choice = shape_for_size(family, target, conv);
       if (!seen.insert(choice.params).second) continue;  // same shape as a smaller target
       ++distinct;
       PlannedRun r = plan_run(c, fmt::format("b{}-m{}", b + 1, m + 1), C, target, choice, data);
@@ -139,23 +147,27 @@ Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_seco
                      "(min_steps {}); raise the budget or lower batch_tokens",
                      label, r.key, format_int(choice.params), r.steps, format_int(c.batch_tokens),
                      c.min_steps);
-      SCALELAB_CHECK(r.epochs <= c.max_epochs,
-                     "corpus too short: run {} (C = {}, N = {}) needs {} training tokens but the "
-                     "training split has {} ({:.1f} epochs > max_epochs {}); add text, lower the "
-                     "budgets or raise max_epochs",
-                     r.key, label, format_int(choice.params), format_int(std::llround(r.D)),
-                     format_int(data.train_tokens), r.epochs, c.max_epochs);
+      SCALELAB_CHECK(
+          r.epochs <= c.max_epochs,
+          "corpus too short: run {} (C = {}, N = {}) needs {} training tokens but the "
+          "training split has {} ({:.1f} epochs > max_epochs {}; at that cap the corpus "
+          "supports C up to {} for this model); add text, lower the budgets or raise "
+          "max_epochs",
+          r.key, label, format_int(choice.params), format_int(std::llround(r.D)),
+          format_int(data.train_tokens), r.epochs, c.max_epochs,
+          format_sci(c.max_epochs * static_cast<double>(data.train_tokens) * choice.flops_per_token,
+                     2));
       r.est_seconds = flops_per_second > 0 ? r.flops_exact / flops_per_second : 0;
       r.est_seconds += static_cast<double>(r.steps) * step_overhead;
       plan.runs.push_back(std::move(r));
     }
     SCALELAB_CHECK(distinct >= 3,
                    "budgets: C = {} yields only {} distinct model shapes (an IsoFLOP parabola "
-                   "needs 3); raise n_spread or the budget",
+                   "needs 3); raise n_spread or the budget, or lower architecture.multiple",
                    label, distinct);
     if (distinct < c.models_per_budget)
       plan.warnings.push_back(fmt::format(
-          "budget {}: {} of {} models are distinct (the rule's shapes are coarse at this size)",
+          "budget {}: {} of {} models are distinct (the family's steps are coarse at this size)",
           label, distinct, c.models_per_budget));
   }
   double worst = 0;
@@ -190,18 +202,53 @@ json::Json plan_fingerprint(const Plan& plan) {
 }
 
 std::string format_plan(const Plan& plan) {
-  TextTable t({"run", "budget C", "target N", "exact N", "layers×d/heads", "d_ff", "D", "D/N",
-               "steps", "lr", "exact FLOPs", "6ND", "epochs", "est. time"});
+  const std::string conv(fields::enum_name(plan.convention));
+  TextTable t({"run", "budget C", "target N", "N total", "N non-emb", "layers×d/heads", "d_ff", "D",
+               "D/N", "steps", "lr", "exact FLOPs", "epochs", "est. time"});
   for (const auto& r : plan.runs) {
     const auto& s = r.choice.shape;
     t.add_row({r.key, r.budget, format_si(r.target_N), format_int(r.choice.params),
+               format_int(r.choice.non_embedding),
                fmt::format("{}×{}/{}", s.n_layers, s.d_model, s.n_heads), std::to_string(s.d_ff),
-               format_si(r.D), fmt::format("{:.1f}", r.D / static_cast<double>(r.choice.params)),
+               format_si(r.D), fmt::format("{:.1f}", r.D / r.choice.size(plan.convention)),
                std::to_string(r.steps), fmt::format("{:.2e}", r.lr), format_sci(r.flops_exact, 3),
-               format_sci(r.flops_6nd, 3), fmt::format("{:.2f}", r.epochs),
+               fmt::format("{:.2f}", r.epochs),
                r.est_seconds > 0 ? format_duration_s(r.est_seconds) : "-"});
   }
   std::string out = t.str();
+  // The family between the plan's smallest and largest model: every shape it could have used.
+  if (!plan.family.empty() && !plan.runs.empty()) {
+    int64_t lo = plan.runs.front().choice.params, hi = lo;
+    for (const auto& r : plan.runs) {
+      lo = std::min(lo, r.choice.params);
+      hi = std::max(hi, r.choice.params);
+    }
+    std::string members;
+    for (const auto& m : plan.family)
+      if (m.params >= lo && m.params <= hi)
+        members +=
+            fmt::format("{}{}×{}", members.empty() ? "" : ", ", m.shape.n_layers, m.shape.d_model);
+    out += fmt::format("model family (layers×d_model, aspect ratio {:g}): {}; N is {}\n",
+                       plan.family_aspect_ratio, members, conv);
+  }
+  // What the corpus limits: the most epochs a run needs, and the budget at which the plan's
+  // smallest model would reach max_epochs.
+  if (!plan.runs.empty() && plan.data.train_tokens > 0 && plan.max_epochs > 0) {
+    const PlannedRun* most = &plan.runs.front();
+    const PlannedRun* smallest = &plan.runs.front();
+    for (const auto& r : plan.runs) {
+      if (r.epochs > most->epochs) most = &r;
+      if (r.choice.params < smallest->choice.params) smallest = &r;
+    }
+    out += fmt::format(
+        "corpus: {} training tokens; the most repeated run ({}) sees them {:.2f} times; at "
+        "max_epochs {:g} the smallest model ({}) can use budgets up to {}\n",
+        format_int(plan.data.train_tokens), most->key, most->epochs, plan.max_epochs,
+        format_int(smallest->choice.params),
+        format_sci(plan.max_epochs * static_cast<double>(plan.data.train_tokens) *
+                       smallest->choice.flops_per_token,
+                   2));
+  }
   out += fmt::format(
       "{} runs, {} FLOPs in all (exact); estimated {} at {} FLOP/s{}; data: {} training tokens, "
       "{} validation tokens, vocabulary {}\n",

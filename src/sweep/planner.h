@@ -1,10 +1,10 @@
 // The sweep plan: for each budget C, models_per_budget target sizes log-spaced from guess/n_spread
 // to guess·n_spread around the tokens-per-parameter guess N = √(C / (6·r)) (Hoffmann et al. 2022:
-// r ≈ 20), each snapped to the architecture rule's shape (exact N from accounting), D set so the
-// run spends C (6ND or exact FLOPs, as configured) in whole optimizer steps, and the training
-// hyperparameters of each run. Checks what can be checked before anything trains: budgets too
-// small for the smallest model, too few steps, a corpus too short for the planned tokens.
-// Not here: running the plan (executor.h).
+// r ≈ 20; N under the sweep's size convention), each snapped to the model family's nearest member
+// (architecture.h; exact counts from accounting), D set so the run spends C (exact FLOPs per token
+// by default, or 6ND) in whole optimizer steps, and the training hyperparameters of each run.
+// Checks what can be checked before anything trains: budgets too small for the smallest model, too
+// few steps, a corpus too short for the planned tokens. Not here: running the plan (executor.h).
 #pragma once
 
 #include <cstdint>
@@ -30,8 +30,8 @@ struct PlannedRun {
   std::string key;     // "b2-m3": budget 2, model 3 (1-based), stable across re-plans
   std::string budget;  // label, e.g. "1e+12"
   double budget_C = 0;
-  double target_N = 0;
-  ShapeChoice choice;                      // shape and exact N
+  double target_N = 0;                     // target size under the sweep's convention
+  ShapeChoice choice;                      // shape and its exact counts
   int64_t batch_size = 0, grad_accum = 1;  // sequences per micro-batch, micro-batches per step
   int64_t steps = 0;
   double D = 0;            // tokens = steps · batch_tokens
@@ -49,6 +49,10 @@ struct PlannedRun {
 
 struct Plan {
   std::vector<PlannedRun> runs;
+  scaling::SizeConvention convention = scaling::SizeConvention::kTotal;
+  std::vector<ShapeChoice> family;  // the model family the runs were picked from
+  double max_epochs = 0;            // the config's cap on repetitions of the training split
+  double family_aspect_ratio = 0;
   std::vector<std::string> warnings;
   DataInfo data;
   double device_flops_per_second = 0;
@@ -80,8 +84,9 @@ double learning_rate(const SweepConfig& config, const accounting::ModelShape& sh
 // stores it so running again with a changed plan is refused instead of mixing two sweeps.
 json::Json plan_fingerprint(const Plan& plan);
 
-// The run table for people: budget, target and exact N, shape, D, tokens/param, exact FLOPs vs 6ND,
-// epochs, estimated time.
+// The run table for people: budget, target size, exact total and non-embedding N, shape, D,
+// tokens/param (under the convention), exact FLOPs, epochs, estimated time; then the family's
+// members the plan spans.
 std::string format_plan(const Plan& plan);
 
 }  // namespace scalelab::sweep

@@ -19,7 +19,36 @@ json::Json interval_json(const std::optional<scaling::Interval>& i) {
   return {{"lo", i->lo}, {"median", i->median}, {"hi", i->hi}};
 }
 
+Recommendation recommend(double C, const scaling::Allocation& law, const scaling::FitResult& fit,
+                         const std::vector<ShapeChoice>& family,
+                         scaling::SizeConvention convention) {
+  Recommendation r;
+  r.C = C;
+  r.law = law;
+  if (!family.empty()) {
+    r.shape = best_member(family, fit.law, C, convention);
+    r.shape_D = C / r.shape->flops_per_token;
+    r.shape_loss = fit.law.predict_loss(r.shape->size(convention), r.shape_D);
+  }
+  return r;
+}
+
 }  // namespace
+
+ShapeChoice best_member(const std::vector<ShapeChoice>& family, const scaling::ScalingLaw& law,
+                        double C, scaling::SizeConvention convention) {
+  SCALELAB_CHECK(!family.empty(), "architecture: the family is empty");
+  const ShapeChoice* best = nullptr;
+  double best_loss = INFINITY;
+  for (const auto& m : family) {
+    const double loss = law.predict_loss(m.size(convention), C / m.flops_per_token);
+    if (loss < best_loss) {
+      best_loss = loss;
+      best = &m;
+    }
+  }
+  return *best;
+}
 
 SweepAnalysis analyze_runs(const runs::RunDb& db, const AnalysisOptions& o) {
   SweepAnalysis a;
@@ -60,21 +89,23 @@ SweepAnalysis analyze_runs(const runs::RunDb& db, const AnalysisOptions& o) {
   io.partial_ok = true;
   po.isoflop = io;
   po.on_failure = scaling::OnFailure::kWarn;
-  scaling::Analysis an = scaling::analyze(runs::observations(a.runs), po);
+  a.convention = o.convention;
+  scaling::Analysis an = scaling::analyze(runs::observations(a.runs, o.convention), po);
   for (const auto& w : an.warnings) a.warnings.push_back(w.str());
   a.iso = std::move(an.isoflop);
   a.fit = std::move(an.fit);
   a.boot = std::move(an.bootstrap);
   a.band = std::move(an.band);
   a.holdout = std::move(an.holdout);
+  a.data_constrained = an.data_constrained;
+  a.unique_tokens = an.unique_tokens;
   if (!a.fit) return a;
 
-  std::vector<ShapeChoice> candidates;
-  if (o.architecture) candidates = candidate_shapes(*o.architecture);
+  std::vector<ShapeChoice> family;
+  if (o.architecture) family = model_family(*o.architecture);
   for (size_t i = 0; i < o.targets.size(); ++i) {
-    Recommendation r;
-    r.C = o.targets[i];
-    r.law = an.allocations[i];
+    Recommendation r = recommend(o.targets[i], an.allocations[i], *a.fit, family, o.convention);
+    if (i < an.constrained.size()) r.constrained = an.constrained[i];
     if (a.boot) {
       r.N_ci = a.boot->budgets[i].N_opt;
       r.D_ci = a.boot->budgets[i].D_opt;
@@ -84,13 +115,34 @@ SweepAnalysis analyze_runs(const runs::RunDb& db, const AnalysisOptions& o) {
       r.iso_N = a.iso->n_opt.predict(r.C);
       r.iso_D = a.iso->d_opt.predict(r.C);
     }
-    if (!candidates.empty()) {
-      r.shape = shape_for_params(candidates, r.law.N, o.architecture->aspect_ratio);
-      const double n = static_cast<double>(r.shape->params);
-      r.shape_D = r.C / (6.0 * n);
-      r.shape_loss = a.fit->law.predict_loss(n, r.shape_D);
-    }
     a.recommendations.push_back(r);
+  }
+
+  // The other conventions, fitted the same way without the bootstrap.
+  ConventionView main;
+  main.convention = o.convention;
+  main.fit = a.fit;
+  main.holdout = a.holdout;
+  main.at_targets = a.recommendations;
+  a.conventions.push_back(main);
+  for (const auto& [conv, name] : fields::EnumNames<scaling::SizeConvention>::kNames) {
+    if (conv == o.convention || !runs::supports(a.runs, conv)) continue;
+    ConventionView v;
+    v.convention = conv;
+    scaling::PipelineOptions pv = po;
+    pv.bootstrap.samples = 0;
+    pv.band_points = 0;
+    pv.isoflop.reset();
+    const scaling::Analysis av = scaling::analyze(runs::observations(a.runs, conv), pv);
+    v.fit = av.fit;
+    v.holdout = av.holdout;
+    if (!v.fit) {
+      v.failure = av.warnings.empty() ? "no fit" : av.warnings.front().str();
+    } else {
+      for (size_t i = 0; i < o.targets.size(); ++i)
+        v.at_targets.push_back(recommend(o.targets[i], av.allocations[i], *v.fit, family, conv));
+    }
+    a.conventions.push_back(std::move(v));
   }
   return a;
 }
@@ -104,6 +156,8 @@ json::Json to_json(const SweepAnalysis& a) {
   if (a.fit) j["fit"] = scaling::to_json(*a.fit);
   if (a.boot) j["bootstrap"] = scaling::to_json(*a.boot);
   if (a.holdout) j["holdout"] = scaling::to_json(*a.holdout);
+  if (a.data_constrained) j["data_constrained"] = scaling::to_json(*a.data_constrained);
+  if (a.unique_tokens > 0) j["unique_tokens"] = a.unique_tokens;
   json::Json recs = json::Json::array();
   for (const auto& r : a.recommendations) {
     json::Json x{{"C", r.C},
@@ -115,6 +169,12 @@ json::Json to_json(const SweepAnalysis& a) {
                  {"D_interval", interval_json(r.D_ci)},
                  {"loss_interval", interval_json(r.L_ci)}};
     if (r.iso_N > 0) x["isoflop"] = {{"N", r.iso_N}, {"D", r.iso_D}};
+    if (r.constrained)
+      x["for_the_corpus"] = {{"unique_tokens", a.unique_tokens},
+                             {"N", r.constrained->N},
+                             {"D", r.constrained->D},
+                             {"epochs", r.constrained->D / a.unique_tokens},
+                             {"loss", r.constrained->loss}};
     if (r.shape)
       x["shape"] = {{"model", accounting::to_json(r.shape->shape)},
                     {"N", r.shape->params},
@@ -123,6 +183,28 @@ json::Json to_json(const SweepAnalysis& a) {
     recs.push_back(std::move(x));
   }
   j["recommendations"] = recs;
+  j["size_convention"] = fields::enum_name(a.convention);
+  json::Json views = json::Json::array();
+  for (const auto& v : a.conventions) {
+    json::Json x{{"convention", fields::enum_name(v.convention)}};
+    if (v.fit) x["fit"] = scaling::to_json(*v.fit);
+    if (v.holdout) x["holdout_mean_abs_rel_error"] = v.holdout->mean_abs_rel_error;
+    if (!v.failure.empty()) x["failure"] = v.failure;
+    json::Json t = json::Json::array();
+    for (const auto& r : v.at_targets) {
+      json::Json y{{"C", r.C}, {"N", r.law.N}, {"D", r.law.D}, {"loss", r.law.loss}};
+      if (r.shape)
+        y["shape"] = {{"model", accounting::to_json(r.shape->shape)},
+                      {"N_total", r.shape->params},
+                      {"N_non_embedding", r.shape->non_embedding},
+                      {"D", r.shape_D},
+                      {"loss", r.shape_loss}};
+      t.push_back(std::move(y));
+    }
+    x["targets"] = std::move(t);
+    views.push_back(std::move(x));
+  }
+  j["conventions"] = std::move(views);
   j["warnings"] = a.warnings;
   return j;
 }
@@ -147,10 +229,23 @@ std::string format_recommendations(const SweepAnalysis& a) {
   if (a.iso && a.iso->n_opt.points >= 2)
     out += fmt::format("IsoFLOP ({} budgets): N_opt ∝ C^{:.3f}, D_opt ∝ C^{:.3f}\n",
                        a.iso->n_opt.points, a.iso->n_opt.exponent, a.iso->d_opt.exponent);
+  if (a.data_constrained)
+    out += fmt::format(
+        "repeated data ({} runs past one epoch): {}; RMSE of log loss on them {:.4f} (treating "
+        "repeats as fresh: {:.4f}){}\n",
+        a.data_constrained->repeated_runs, scaling::describe_constants(*a.data_constrained),
+        a.data_constrained->rmse_log, a.data_constrained->rmse_log_base,
+        a.data_constrained->note.empty() ? "" : "\n  " + a.data_constrained->note);
   if (a.holdout)
     out += fmt::format(
         "held-out check (largest budget, {} runs): mean |error| of predicted loss {:.2f}%\n",
         a.holdout->rows.size(), 100 * a.holdout->mean_abs_rel_error);
+  if (a.fit)
+    out += fmt::format("  N counts {} parameters (size_convention {})\n",
+                       a.convention == scaling::SizeConvention::kTotal          ? "all"
+                       : a.convention == scaling::SizeConvention::kNonEmbedding ? "non-embedding"
+                                                                                : "FLOPs/6 of",
+                       fields::enum_name(a.convention));
   for (const auto& r : a.recommendations) {
     out += fmt::format(
         "recommendation for C = {}: N = {}{}, D = {}{} ({:.1f} tokens/param), "
@@ -164,14 +259,45 @@ std::string format_recommendations(const SweepAnalysis& a) {
     if (r.shape) {
       const auto& s = r.shape->shape;
       out += fmt::format(
-          "  build: {} layers × d_model {} ({} heads of {}), d_ff {}: N = {}, "
-          "D = {}, predicted loss {:.4f}\n",
+          "  build: {} layers × d_model {} ({} heads of {}), d_ff {}: N = {} ({} non-embedding), "
+          "D = {} (spends C exactly), predicted loss {:.4f}\n",
           s.n_layers, s.d_model, s.n_heads, s.head_dim(), s.d_ff, format_int(r.shape->params),
-          format_si(r.shape_D), r.shape_loss);
+          format_int(r.shape->non_embedding), format_si(r.shape_D), r.shape_loss);
     }
     if (r.iso_N > 0)
       out += fmt::format("  IsoFLOP power laws at this C: N = {}, D = {}\n", format_si(r.iso_N),
                          format_si(r.iso_D));
+    if (r.constrained)
+      out += fmt::format(
+          "  for this corpus ({} unique tokens, repeated as needed): N = {}, D = {} ({:.1f} "
+          "epochs), predicted loss {:.4f} ({})\n",
+          format_si(a.unique_tokens), format_si(r.constrained->N), format_si(r.constrained->D),
+          r.constrained->D / a.unique_tokens, r.constrained->loss,
+          a.data_constrained
+              ? scaling::describe_constants(*a.data_constrained)
+              : fmt::format("R_D* = {:.3g} (published): fewer than 3 runs repeat data",
+                            scaling::kMuennighoffRDStar));
+  }
+  if (a.conventions.size() > 1) {
+    out += "by size convention (N, D and the built model at each target; held-out error):\n";
+    for (const auto& v : a.conventions) {
+      if (!v.fit) {
+        out += fmt::format("  {:<14} no fit: {}\n", fields::enum_name(v.convention), v.failure);
+        continue;
+      }
+      std::string at;
+      for (const auto& r : v.at_targets)
+        at += fmt::format(
+            "; C = {}: N = {}, D = {}{}", format_sci(r.C, 2), format_si(r.law.N),
+            format_si(r.law.D),
+            r.shape ? fmt::format(" → {}×{}", r.shape->shape.n_layers, r.shape->shape.d_model)
+                    : "");
+      out += fmt::format(
+          "  {:<14} a = {:.3f}, b = {:.3f}{}{}\n", fields::enum_name(v.convention), v.fit->law.a(),
+          v.fit->law.b(),
+          v.holdout ? fmt::format(", held-out {:.2f}%", 100 * v.holdout->mean_abs_rel_error) : "",
+          at);
+    }
   }
   return out;
 }

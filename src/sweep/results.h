@@ -17,6 +17,7 @@ namespace scalelab::sweep {
 
 struct AnalysisOptions {
   std::vector<double> targets;
+  scaling::SizeConvention convention = scaling::SizeConvention::kTotal;  // N of the main fit
   scaling::LossFunction loss = scaling::LossFunction::kLogHuber;
   int64_t bootstrap_samples = 200;
   uint64_t seed = 0;
@@ -28,9 +29,24 @@ struct Recommendation {
   double C = 0;
   scaling::Allocation law;                            // parametric allocation (6ND = C)
   std::optional<scaling::Interval> N_ci, D_ci, L_ci;  // bootstrap
-  double iso_N = 0, iso_D = 0;         // IsoFLOP power laws at C (0 when unavailable)
-  std::optional<ShapeChoice> shape;    // the rule's shape nearest law.N
-  double shape_D = 0, shape_loss = 0;  // D = C/(6·N_exact) and L(N_exact, D)
+  double iso_N = 0, iso_D = 0;  // IsoFLOP power laws at C (0 when unavailable)
+  // The family member with the lowest predicted loss when it spends C exactly:
+  // D = C / its exact FLOPs per token, L(its size under the convention, D).
+  std::optional<ShapeChoice> shape;
+  double shape_D = 0, shape_loss = 0;
+  // For the corpus the runs drew from (Muennighoff et al. 2023; scaling/data_constrained.h): the
+  // allocation when its unique tokens may be repeated, next to the fresh-data `law` above.
+  std::optional<scaling::Allocation> constrained;
+};
+
+// The same runs fitted with N under one convention (no bootstrap): how the answer moves with what
+// N counts (docs/scaling.md, "The parameter convention").
+struct ConventionView {
+  scaling::SizeConvention convention = scaling::SizeConvention::kTotal;
+  std::optional<scaling::FitResult> fit;
+  std::optional<scaling::HoldoutResult> holdout;
+  std::vector<Recommendation> at_targets;  // law allocation and best member per target
+  std::string failure;                     // why there is no fit, when there is none
 };
 
 struct SweepAnalysis {
@@ -41,16 +57,25 @@ struct SweepAnalysis {
   std::optional<scaling::FitResult> fit;
   std::optional<scaling::BootstrapResult> boot;
   std::optional<scaling::HoldoutResult> holdout;
+  std::optional<scaling::DataConstrainedFit> data_constrained;  // when 3+ runs repeat their data
+  double unique_tokens = 0;  // the corpus (training split) the runs drew from; 0 = unknown
+  scaling::SizeConvention convention = scaling::SizeConvention::kTotal;
   std::vector<Recommendation> recommendations;
+  std::vector<ConventionView> conventions;  // every convention the runs record, main one first
   // Band for the N_opt/D_opt plot: bootstrap intervals on a C grid spanning the runs and targets.
   std::vector<scaling::BootstrapResult::BudgetIntervals> band;
   std::vector<std::string> warnings;
 };
 
+// The family member that minimises law's loss at exactly C FLOPs (see Recommendation::shape).
+ShapeChoice best_member(const std::vector<ShapeChoice>& family, const scaling::ScalingLaw& law,
+                        double C, scaling::SizeConvention convention);
+
 // Analyses what is done in the database through the scaling pipeline (scaling/pipeline.h) with
 // OnFailure::kWarn: parts that the data cannot support (fewer than 5 done runs for the parametric
 // fit, fewer than 2 convex budgets for the power laws) are left empty with a warning rather than
-// failing. Then the architecture rule's shape for each target.
+// failing. Then the family's best member for each target, and the fit under every other size
+// convention the runs record.
 SweepAnalysis analyze_runs(const runs::RunDb& db, const AnalysisOptions& options);
 json::Json to_json(const SweepAnalysis& a);
 // The recommendation block for the console.

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "common/log.h"
 
 namespace scalelab::sweep {
 
@@ -132,11 +133,14 @@ const fields::Table<SweepConfig>& sweep_config_fields() {
                "Tokens per parameter the grid centres on (Hoffmann et al. 2022)", Range::positive())
           .add("n_spread", &S::n_spread, "Grid spans guess/n_spread .. guess·n_spread",
                Range{1.0, std::nullopt, true, false})
-          .add("flop_count", &S::flop_count, "How a budget sets D: C = 6ND, or exact accounting")
+          .add("flop_count", &S::flop_count,
+               "How a budget sets D: exact accounting (every run spends its budget), or C = 6ND")
+          .add("size_convention", &S::size_convention,
+               "What N is when the grid is centred, models are picked and the law is fitted: total "
+               "parameters, non-embedding parameters, or FLOPs per token / 6 (docs/scaling.md)")
           .nest("architecture", &S::architecture, architecture_rule_fields(),
                 "The architecture rule (sweep/architecture.h)",
-                {"context_length", "head_dim", "multiple", "aspect_ratio", "aspect_range",
-                 "tied_embeddings"})
+                {"context_length", "head_dim", "multiple", "aspect_ratio", "tied_embeddings"})
           // training
           .add("batch_tokens", &S::batch_tokens, "Tokens per optimizer step")
           .add("micro_batch_tokens", &S::micro_batch_tokens,
@@ -180,7 +184,9 @@ const fields::Table<SweepConfig>& sweep_config_fields() {
           .add("device_tflops", &S::device_tflops,
                "Achieved TFLOP/s for time estimates (0 = measured or default)", Range::at_least(0))
           .add("warn_epochs", &S::warn_epochs, "Warn above this many epochs", Range::positive())
-          .add("max_epochs", &S::max_epochs, "Error above this many epochs")
+          .add("max_epochs", &S::max_epochs,
+               "Error above this many epochs (past ~16 a repeated token adds almost nothing: "
+               "Muennighoff et al. 2023)")
           .add("retry_failed", &S::retry_failed, "Run failed runs again")
           .add("out_dir", &S::out_dir, "Output directory (runs.db, runs/, report/)",
                Opt::named("--out"));
@@ -190,6 +196,18 @@ const fields::Table<SweepConfig>& sweep_config_fields() {
 json::Json to_json(const SweepConfig& c) { return sweep_config_fields().to_json(c); }
 
 SweepConfig sweep_config_from_json(const json::Json& j, std::string_view context) {
+  // architecture.aspect_range bounded the shapes before the model family replaced the band
+  // (2026-12): configs and sweep databases written then still load, with a warning.
+  if (j.is_object() && j.contains("architecture") && j["architecture"].is_object() &&
+      j["architecture"].contains("aspect_range")) {
+    json::Json k = j;
+    k["architecture"].erase("aspect_range");
+    SCALELAB_LOG_WARN(
+        "{}: architecture.aspect_range is no longer used (the model family follows aspect_ratio; "
+        "docs/sweep.md); ignored",
+        context);
+    return sweep_config_fields().from_json(k, context);
+  }
   return sweep_config_fields().from_json(j, context);
 }
 

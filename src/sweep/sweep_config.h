@@ -13,6 +13,7 @@
 #include "common/fields.h"
 #include "common/json.h"
 #include "scaling/fit.h"
+#include "scaling/observation.h"
 #include "sweep/architecture.h"
 
 namespace scalelab::sweep {
@@ -36,7 +37,8 @@ struct SweepConfig {
   int64_t models_per_budget = 5;  // log-spaced N around the tokens-per-parameter guess
   double tokens_per_param = 20;   // the guess the grid centres on (Hoffmann et al. 2022)
   double n_spread = 3;            // models from guess/n_spread to guess·n_spread
-  FlopCount flop_count = FlopCount::k6nd;
+  FlopCount flop_count = FlopCount::kExact;
+  scaling::SizeConvention size_convention = scaling::SizeConvention::kTotal;
   ArchitectureRule architecture;
   // --- training (per run; cosine to the end of each run)
   int64_t batch_tokens = 65536;    // tokens per optimizer step
@@ -65,7 +67,9 @@ struct SweepConfig {
   int64_t workers = 1;        // without gpus: worker processes (> 1: CPU threads split)
   double device_tflops = 0;   // achieved TFLOP/s for time estimates; 0 = by device
   double warn_epochs = 4;     // warn when a run repeats its training data more than this
-  double max_epochs = 64;     // a run needing more epochs is an error (corpus too short)
+  // A run needing more epochs is an error (corpus too short). 16: past ~16 repetitions a token is
+  // worth almost nothing more (Muennighoff et al. 2023, R_D* ≈ 15).
+  double max_epochs = 16;
   bool retry_failed = false;  // run failed runs again
   std::string out_dir = "sweep";
 

@@ -29,7 +29,7 @@ TEST(Params, ComponentsSumToTotalAndConventionsHold) {
   EXPECT_EQ(sum, p.total);
   EXPECT_EQ(mm, p.matmul);
   EXPECT_EQ(p.embedding, 50257 * 768);
-  EXPECT_EQ(p.non_embedding, p.total - p.embedding);
+  EXPECT_EQ(p.non_embedding, p.total - p.embedding - p.lm_head);
   // matmul = attention + FFN + LM head (no norms, no embedding lookup).
   EXPECT_EQ(p.matmul, p.attention + p.ffn + p.lm_head);
   EXPECT_EQ(p.total, p.embedding + p.attention + p.ffn + p.norms + p.lm_head);

@@ -1,6 +1,7 @@
 // End-to-end tests of the scaling commands through the real binary: runs import/list/export, fit →
 // allocate/predict, isoflop, simulate, step, and the one-line errors for every bad input the issue
 // lists.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -10,6 +11,7 @@
 #include "common/file_util.h"
 #include "common/json.h"
 #include "run_command.h"
+#include "scaling/data_constrained.h"
 
 namespace scalelab::testing {
 namespace {
@@ -55,6 +57,55 @@ TEST(CliScaling, FitWritesLawThatAllocateAndPredictReuse) {
   EXPECT_NEAR(json::parse(p.out, "stdout")["predictions"][0]["loss"].get<double>(), 1.958, 0.01);
   CommandResult h = run_scalelab("allocate --C 1e21 --hoffmann");
   EXPECT_EQ(h.exit_code, 0) << h.err;
+}
+
+// Runs that repeat their data (a CSV with a unique_tokens column, made from a known law): `fit`
+// fits R_D*, `allocate --unique-tokens` answers for the corpus next to the fresh-data answer.
+TEST(CliScaling, DataConstrainedFitAndAllocate) {
+  const std::string d = temp_dir("cli_repeat");
+  const scaling::DataConstrainedLaw truth{scaling::kHoffmann2022, 10.0,
+                                          scaling::kMuennighoffRNStar};
+  // A corpus large enough that no model here has excess parameters (U_N ≈ 1e9): R_D* alone.
+  const double U = 2e10;
+  {
+    std::ofstream csv(d + "/repeat.csv");
+    csv << "C,N,D,loss,unique_tokens\n";
+    for (double N : {5e7, 1e8, 2e8, 4e8, 8e8})
+      for (double epochs : {0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0})
+        csv << fmt::format("{},{},{},{},{}\n", 6 * N * epochs * U, N, epochs * U,
+                           truth.predict_loss(N, epochs * U, U), U);
+  }
+  CommandResult f =
+      run_scalelab("fit --csv " + d + "/repeat.csv --bootstrap 0 --quiet --out " + d + "/law.json");
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  EXPECT_NE(f.out.find("repeated data (Muennighoff et al. 2023; 25 runs past one epoch)"),
+            std::string::npos)
+      << f.out;
+  const json::Json law = json::read_file(d + "/law.json");
+  ASSERT_TRUE(law.contains("data_constrained")) << law.dump();
+  EXPECT_NEAR(law["data_constrained"]["law"]["R_D_star"].get<double>() / 10.0, 1.0, 0.3);
+  CommandResult a =
+      run_scalelab("allocate --C 1e23 --params " + d + "/law.json --unique-tokens 2e10 --json");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  const json::Json aj = json::parse(a.out, "stdout");
+  const json::Json& row = aj["allocations"][0];
+  EXPECT_GT(row["for_the_corpus"]["epochs"].get<double>(), 1.0);  // 1e23 wants more than 2e10
+  EXPECT_GT(row["for_the_corpus"]["loss"].get<double>(), row["loss"].get<double>());
+  EXPECT_NE(aj["data_constrained"]["source"].get<std::string>().find("fitted"), std::string::npos);
+  // Without a fitted R_D*: the published constants, said so.
+  CommandResult h = run_scalelab("allocate --C 1e22 --hoffmann --unique-tokens 2e9");
+  ASSERT_EQ(h.exit_code, 0) << h.err;
+  EXPECT_NE(h.out.find("published R_D*, R_N* (Muennighoff et al. 2023)"), std::string::npos)
+      << h.out;
+  EXPECT_NE(h.out.find("epochs"), std::string::npos) << h.out;
+  // Bad input: one line each.
+  for (const char* bad : {"0", "-3", "nan", "inf"})
+    expect_one_line_error(
+        run_scalelab(std::string("allocate --C 1e21 --hoffmann --unique-tokens ") + bad),
+        "--unique-tokens: must be a positive number of tokens");
+  expect_one_line_error(
+      run_scalelab("fit --csv " + kPaper + " --data-constrained --bootstrap 0 --quiet --out ''"),
+      "R_D* is not identified");
 }
 
 TEST(CliScaling, SimulateIsoflopAndStep) {

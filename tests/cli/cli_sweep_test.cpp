@@ -44,12 +44,27 @@ TEST(CliSweep, BadInputsFailBeforeTrainingWithOneLine) {
   expect_one_line_error(run_scalelab("sweep --config " + write_config(d + "/a.json", j)),
                         "model_per_budget");
   expect_nothing_trained();
-  // Budget too small for the smallest model (--log-level error: only the error line).
+  // Budget too small for the model family (--log-level error: only the error line).
   j = tiny_sweep(out);
   j["budgets"] = {1e9, 4e10};
   expect_one_line_error(
       run_scalelab("sweep --log-level error --config " + write_config(d + "/b.json", j)),
-      "too small for the smallest model");
+      "too small for the model family");
+  expect_nothing_trained();
+  // A family that allows no shape for a budget: it ends below the models the budget needs.
+  j = tiny_sweep(out);
+  j["architecture"]["max_layers"] = 1;
+  j["architecture"]["max_d_model"] = 16;
+  expect_one_line_error(
+      run_scalelab("sweep --log-level error --config " + write_config(d + "/b2.json", j)),
+      "the family's largest member (1 layers × d_model 16)");
+  expect_nothing_trained();
+  // A size convention that does not exist names the field and the choices.
+  j = tiny_sweep(out);
+  j["size_convention"] = "embeddings";
+  expect_one_line_error(
+      run_scalelab("sweep --log-level error --config " + write_config(d + "/b3.json", j)),
+      "size_convention: expected total, non-embedding or flops, got 'embeddings'");
   expect_nothing_trained();
   // Corpus too short: says how many tokens exist and are needed.
   j = tiny_sweep(out);

@@ -189,7 +189,9 @@ TEST(Executor, WorkerRunsEverythingRecordsResultsAndCurves) {
   for (const auto& r : db.list()) {
     EXPECT_EQ(r.N, 10000);
     EXPECT_GT(r.loss, 2.0);
-    EXPECT_EQ(r.C, 6.0 * r.N * r.D);
+    EXPECT_EQ(r.C, r.extra["flops_exact"].get<double>());  // exact FLOPs, the default
+    EXPECT_GT(r.extra["n_non_embedding"].get<double>(), 0);
+    EXPECT_GT(r.extra["body_flops_per_token"].get<double>(), 0);
     EXPECT_FALSE(r.extra.contains("owner"));
     EXPECT_EQ(r.extra["wall_seconds"].get<double>(), 0.5);
     const auto curve = db.curve(r.id);

@@ -38,6 +38,7 @@ cat > sweep.json <<JSON
  "architecture": {"context_length": 64, "head_dim": 32, "multiple": 32, "aspect_ratio": 32,
                   "tied_embeddings": true},
  "batch_tokens": 2048, "lr": 0.03, "targets": [1e14], "device": "cpu", "device_tflops": 0.05,
+ "size_convention": "total",
  "out_dir": "plan"}
 JSON
 "$bin" sweep plan --config sweep.json > "$out/sweep_plan.txt" 2> /dev/null

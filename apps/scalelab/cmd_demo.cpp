@@ -56,6 +56,10 @@ sweep::SweepConfig demo_config(const std::string& corpus) {
   c.architecture.head_dim = 16;
   c.architecture.multiple = 16;
   c.architecture.aspect_ratio = 16;
+  // N = total parameters here, not a sweep's default (flops): at 15k–140k parameters and context 64
+  // the family's steps in FLOPs per token are too coarse for four distinct models per budget. The
+  // analysis still fits and reports all three conventions.
+  c.size_convention = scaling::SizeConvention::kTotal;
   c.architecture.tied_embeddings = true;
   c.batch_tokens = 2048;
   c.lr_rule = sweep::LrRule::kConstant;

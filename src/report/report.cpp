@@ -160,6 +160,9 @@ std::string corpus_section(const sweep::SweepAnalysis& a) {
                     num(r.constrained->loss)});
   }
   if (rows.empty()) return "";
+  bool beyond = false;
+  for (const auto& r : a.recommendations)
+    beyond |= r.constrained && r.constrained->D > 16 * a.unique_tokens;
   const std::string constants =
       a.data_constrained
           ? fmt::format(
@@ -182,6 +185,9 @@ std::string corpus_section(const sweep::SweepAnalysis& a) {
              "training tokens. Repeated tokens are worth less (Muennighoff et al. 2023, effective "
              "data D' = U + U·R_D*·(1 − e^(−(D/U − 1)/R_D*))), with {}.",
              format_si(a.unique_tokens), constants)) +
+         (beyond ? " Where a target needs over 16 epochs the budget is more than the corpus can "
+                   "use: past there a repeated token adds almost nothing, and more text would help."
+                 : "") +
          "</p></section>\n";
 }
 

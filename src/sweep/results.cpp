@@ -277,6 +277,12 @@ std::string format_recommendations(const SweepAnalysis& a) {
               ? scaling::describe_constants(*a.data_constrained)
               : fmt::format("R_D* = {:.3g} (published): fewer than 3 runs repeat data",
                             scaling::kMuennighoffRDStar));
+    if (r.constrained && r.constrained->D > 16 * a.unique_tokens)
+      out += fmt::format(
+          "    over 16 epochs: past there a repeated token adds almost nothing (Muennighoff et "
+          "al. 2023), so this budget is more than the corpus can use; more text would help "
+          "(fresh-data loss {:.4f})\n",
+          r.law.loss);
   }
   if (a.conventions.size() > 1) {
     out += "by size convention (N, D and the built model at each target; held-out error):\n";

@@ -38,7 +38,8 @@ struct SweepConfig {
   double tokens_per_param = 20;   // the guess the grid centres on (Hoffmann et al. 2022)
   double n_spread = 3;            // models from guess/n_spread to guess·n_spread
   FlopCount flop_count = FlopCount::kExact;
-  scaling::SizeConvention size_convention = scaling::SizeConvention::kTotal;
+  // What N is (docs/scaling.md, "The parameter convention": flops predicted held-out runs best).
+  scaling::SizeConvention size_convention = scaling::SizeConvention::kFlops;
   ArchitectureRule architecture;
   // --- training (per run; cosine to the end of each run)
   int64_t batch_tokens = 65536;    // tokens per optimizer step

@@ -22,6 +22,8 @@ inline json::Json tiny_sweep(const std::string& out) {
             {"multiple", 16},
             {"aspect_ratio", 16},
             {"tied_embeddings", true}}},
+          // N = total: the family's steps in FLOPs per token are coarse for models this small.
+          {"size_convention", "total"},
           {"batch_tokens", 512},
           {"lr", 0.03},
           {"min_steps", 10},

@@ -89,8 +89,8 @@ TEST(Planner, RunsBracketTheGuessAndSpendTheBudget) {
     double lo = INFINITY, hi = 0;
     for (const auto& r : p.runs)
       if (r.budget_C == C) {
-        lo = std::min(lo, static_cast<double>(r.choice.params));
-        hi = std::max(hi, static_cast<double>(r.choice.params));
+        lo = std::min(lo, r.choice.size(c.size_convention));
+        hi = std::max(hi, r.choice.size(c.size_convention));
       }
     EXPECT_LT(lo, guess / 2);
     EXPECT_GT(hi, guess * 2);

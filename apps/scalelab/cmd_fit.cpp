@@ -55,7 +55,7 @@ void run_fit(const FitCliOptions& o) {
   o.boot.apply(po.bootstrap);
   if (!o.holdout.empty()) po.holdout = parse_holdout(o.holdout);
   po.compare_losses = o.compare;
-  po.data_constrained = o.data_constrained;
+  if (o.data_constrained) po.repeat = RepeatStage::kRequire;
   po.on_failure = OnFailure::kThrow;
   if (!o.quiet && log::enabled(log::Level::kInfo))
     po.progress = [](std::string_view stage, int64_t total) {

@@ -236,15 +236,8 @@ DataConstrainedFit fit_data_constrained(const ScalingLaw& base,
       out.note = fmt::format("R_N* is not pinned down (the fit gave {:.3g}); the published {:.3g}",
                              std::exp(best_rn), kMuennighoffRNStar);
   }
-  double se = 0, se_base = 0;
-  for (const auto& r : used) {
-    const double e = std::log(out.law.predict_loss(r.N, r.D, r.U_D) / r.loss);
-    const double e0 = std::log(base.predict_loss(r.N, r.D) / r.loss);
-    se += e * e;
-    se_base += e0 * e0;
-  }
-  out.rmse_log = std::sqrt(se / static_cast<double>(used.size()));
-  out.rmse_log_base = std::sqrt(se_base / static_cast<double>(used.size()));
+  out.rmse_log = rmse(out.law, false);
+  out.rmse_log_base = rmse(out.law, true);
   return out;
 }
 

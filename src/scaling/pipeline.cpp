@@ -73,12 +73,13 @@ std::vector<RepeatedRun> repeated_runs(const std::vector<Observation>& runs, siz
 }
 
 void repeat_stage(const std::vector<Observation>& runs, const PipelineOptions& o, Analysis& a) {
+  if (o.repeat == RepeatStage::kOff) return;
   size_t repeating = 0;
   const std::vector<RepeatedRun> rr = repeated_runs(runs, &repeating);
   a.unique_tokens = o.unique_tokens;
   if (a.unique_tokens <= 0)
     for (const auto& r : runs) a.unique_tokens = std::max(a.unique_tokens, r.unique_D);
-  if (o.data_constrained || repeating >= 3) {
+  if (o.repeat == RepeatStage::kRequire || (o.repeat == RepeatStage::kAuto && repeating >= 3)) {
     stage(o, a, "repeat", "; the constrained allocation uses the published R_D*, R_N*", [&] {
       // As Muennighoff et al. fit it: the base law from the runs that see each token at most
       // once, then R_D* (R_N*) with it fixed.

@@ -7,9 +7,9 @@
 //   holdout    refit without the held-out runs and predict them
 //   compare    the fit under every loss function, N_opt at each target
 //   repeat     the data-constrained law (data_constrained.h) when runs repeat their data (3 or
-//              more) or when asked: the base law from the runs that do not repeat (5 or more;
-//              else alternated with R* on effective N' and D'), then R_D* (and R_N*) with it
-//              fixed; then the constrained allocation at each target for a corpus of
+//              more) or when asked (RepeatStage): the base law from the runs that do not repeat (5
+//              or more; else alternated with R* on effective N' and D'), then R_D* (and R_N*) with
+//              it fixed; then the constrained allocation at each target for a corpus of
 //              unique_tokens (fitted constants, or the published ones without repeated runs)
 //   isoflop    IsoFLOP parabolas and power laws (approach 2)
 // Options are checked first and always throw. What the data cannot support fails its stage: with
@@ -36,6 +36,9 @@
 namespace scalelab::scaling {
 
 enum class OnFailure { kThrow, kWarn };
+// The repeat stage: when 3+ runs repeat their data (auto), always (an error when the runs cannot
+// identify R_D*), or never (a second view of the same runs that needs only the fit).
+enum class RepeatStage { kAuto, kRequire, kOff };
 
 // A progress bar for a stage ("fit": total starts; "bootstrap": total resamples), or null for none.
 using ProgressFactory =
@@ -50,8 +53,8 @@ struct PipelineOptions {
                                // target or run (the report's N_opt/D_opt band)
   std::optional<HoldoutSpec> holdout;
   bool compare_losses = false;
-  bool data_constrained = false;  // require the repeat stage (else: when 3+ runs repeat)
-  double unique_tokens = 0;       // corpus for the constrained allocation (0 = the runs' largest)
+  RepeatStage repeat = RepeatStage::kAuto;
+  double unique_tokens = 0;  // corpus for the constrained allocation (0 = the runs' largest)
   std::optional<IsoflopOptions> isoflop;  // its targets are set here
   OnFailure on_failure = OnFailure::kThrow;
   ProgressFactory progress;

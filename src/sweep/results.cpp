@@ -133,6 +133,8 @@ SweepAnalysis analyze_runs(const runs::RunDb& db, const AnalysisOptions& o) {
     pv.bootstrap.samples = 0;
     pv.band_points = 0;
     pv.isoflop.reset();
+    pv.repeat =
+        scaling::RepeatStage::kOff;  // the views show fits; the repeat stage is the main one's
     const scaling::Analysis av = scaling::analyze(runs::observations(a.runs, conv), pv);
     v.fit = av.fit;
     v.holdout = av.holdout;

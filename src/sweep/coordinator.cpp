@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/process.h"
 #include "runs/run_db.h"
+#include "scaling/data_constrained.h"
 #include "sweep/planner.h"
 
 namespace scalelab::sweep {
@@ -54,38 +55,125 @@ Throughput throughput(const SweepConfig& c, Device device) {
   return {25e9 * std::max(1u, std::thread::hardware_concurrency()), 0.007};
 }
 
+// The rule of thumb a recommendation has to beat (Hoffmann et al. 2022): 20 training tokens per
+// parameter, N under the sweep's size convention.
+constexpr double kRuleOfThumbTokensPerParam = 20;
+
+// A verification run already trained with this very config is read back, not trained again; one
+// left unfinished resumes from its checkpoint (the trainer does that).
+train::TrainResult train_or_reuse(const train::TrainConfig& config, const TrainingEngine& engine) {
+  const fs::path dir = config.out_dir;
+  if (fs::exists(dir / "result.json") && fs::exists(dir / "config.json")) {
+    train::TrainConfig resolved = config;
+    resolved.model = resolved.model.resolved();
+    if (json::read_file(dir / "config.json") == train::to_json(resolved)) {
+      train::TrainResult r = train::read_train_result((dir / "result.json").string());
+      if (r.status == "done") {
+        SCALELAB_LOG_INFO("verify: {} is trained already; reading its result", dir.string());
+        return r;
+      }
+    }
+  }
+  return engine.train(config);
+}
+
+struct VerifyRun {
+  std::string role;  // "recommended" | "20 tokens/param"
+  ShapeChoice choice;
+  train::TrainResult result;
+  double predicted = 0;
+  double epochs = 0;
+};
+
+// Trains the recommended model at the verify budget and, beside it, the family member nearest 20
+// tokens per parameter at the same budget; predicts each with the fit (the data-constrained law
+// when the run repeats the corpus) and compares. Writes verify.json.
 void verify_recommendation(const SweepConfig& c, const DataInfo& data, const SweepAnalysis& a,
                            const TrainingEngine& engine, std::ostream& out) {
   SCALELAB_CHECK(a.fit.has_value(), "verify: no parametric fit to verify");
   const double C = c.resolved_verify_budget();
   ArchitectureRule rule = c.architecture;
   rule.vocab_size = data.vocab_size;
-  const auto alloc = a.fit->law.allocate(C);
-  // The family member the law predicts best at exactly C, as the recommendation builds it.
-  const ShapeChoice choice = best_member(model_family(rule), a.fit->law, C, c.size_convention);
-  // Planned like any run of the sweep: the same batch, schedule, device and precision.
-  const PlannedRun p = plan_run(c, "verify", C, alloc.N, choice, data);
-  p.train.validate();
-  const double N = choice.size(c.size_convention);
-  SCALELAB_LOG_INFO("verify: training the recommended model for C = {}: N = {}, D = {}",
-                    format_sci(C, 3), format_int(choice.params), format_si(p.D));
-  const train::TrainResult res = engine.train(p.train);
-  SCALELAB_CHECK(res.status == "done", "verify: interrupted; run the same command to continue");
-  const double predicted = a.fit->law.predict_loss(N, res.tokens);
-  const double achieved = res.final_val_loss;
-  json::Json j{{"C", C},
-               {"N", choice.params},
-               {"D", res.tokens},
-               {"model", accounting::to_json(choice.shape)},
-               {"predicted_loss", predicted},
-               {"achieved_loss", achieved},
-               {"relative_error", (predicted - achieved) / achieved},
-               {"wall_seconds", res.wall_seconds}};
+  const std::vector<ShapeChoice> family = model_family(rule);
+  const scaling::SizeConvention conv = c.size_convention;
+  // The family member the law predicts best at exactly C, as the recommendation builds it; and
+  // the one whose D / N (D from C and its exact FLOPs per token) is nearest the rule of thumb.
+  const ShapeChoice recommended = best_member(family, a.fit->law, C, conv);
+  const ShapeChoice* thumb = &family.front();
+  auto ratio_gap = [&](const ShapeChoice& s) {
+    return std::abs(std::log(C / s.flops_per_token / s.size(conv) / kRuleOfThumbTokensPerParam));
+  };
+  for (const auto& s : family)
+    if (ratio_gap(s) < ratio_gap(*thumb)) thumb = &s;
+  // Repeated data: predict with the data-constrained law (fitted, else the published R_D*, R_N*).
+  scaling::DataConstrainedLaw constrained{a.fit->law};
+  if (a.data_constrained) constrained = a.data_constrained->law;
+  const double unique = static_cast<double>(data.train_tokens);
+
+  std::vector<VerifyRun> runs{{"recommended", recommended, {}, 0, 0}};
+  if (thumb->shape != recommended.shape)
+    runs.push_back(
+        {fmt::format("{:g} tokens/param", kRuleOfThumbTokensPerParam), *thumb, {}, 0, 0});
+  else
+    SCALELAB_LOG_INFO("verify: the recommended model is also the {:g}-tokens-per-parameter one",
+                      kRuleOfThumbTokensPerParam);
+  for (auto& v : runs) {
+    const auto& s = v.choice.shape;
+    // Planned like any run of the sweep: the same batch, schedule, device and precision. The
+    // directory names the budget and shape, so a changed recommendation never resumes another.
+    const PlannedRun p =
+        plan_run(c, fmt::format("verify-{}-{}x{}", budget_label(C), s.n_layers, s.d_model), C,
+                 v.choice.size(conv), v.choice, data);
+    p.train.validate();
+    SCALELAB_LOG_INFO("verify: training the {} model for C = {}: {}×{}, N = {}, D = {}", v.role,
+                      format_sci(C, 3), s.n_layers, s.d_model, format_int(v.choice.params),
+                      format_si(p.D));
+    v.result = train_or_reuse(p.train, engine);
+    SCALELAB_CHECK(v.result.status == "done",
+                   "verify: interrupted; run the same command to continue");
+    const double N = v.choice.size(conv);
+    v.epochs = v.result.tokens / unique;
+    v.predicted = v.epochs > 1 ? constrained.predict_loss(N, v.result.tokens, unique)
+                               : a.fit->law.predict_loss(N, v.result.tokens);
+  }
+
+  json::Json jr = json::Json::array();
+  out << fmt::format("verify at C = {} ({:.3g} × the largest budget; size_convention {}):\n",
+                     format_sci(C, 3), C / c.resolved_budgets().back(), fields::enum_name(conv));
+  for (const auto& v : runs) {
+    const double achieved = v.result.final_val_loss;
+    const auto& s = v.choice.shape;
+    const double N = v.choice.size(conv);
+    jr.push_back({{"role", v.role},
+                  {"N", N},
+                  {"params", v.choice.params},
+                  {"D", v.result.tokens},
+                  {"tokens_per_param", v.result.tokens / N},
+                  {"epochs", v.epochs},
+                  {"model", accounting::to_json(s)},
+                  {"predicted_loss", v.predicted},
+                  {"achieved_loss", achieved},
+                  {"relative_error", (v.predicted - achieved) / achieved},
+                  {"wall_seconds", v.result.wall_seconds}});
+    out << fmt::format(
+        "  {:<16} {}×{}: N = {}, D = {} ({:.1f} tokens/param{}): predicted loss {:.4f}, achieved "
+        "{:.4f} ({:+.2f}%)\n",
+        v.role, s.n_layers, s.d_model, format_si(N), format_si(v.result.tokens),
+        v.result.tokens / N,
+        v.epochs > 1 ? fmt::format(", {:.1f} epochs", v.epochs) : std::string(), v.predicted,
+        achieved, 100 * (v.predicted - achieved) / achieved);
+  }
+  json::Json j{{"C", C}, {"size_convention", fields::enum_name(conv)}, {"runs", jr}};
+  if (runs.size() == 2) {
+    const double rec = runs[0].result.final_val_loss, base = runs[1].result.final_val_loss;
+    j["recommended_vs_rule_of_thumb"] = (rec - base) / base;
+    out << fmt::format(
+        "  the recommended model's loss is {:.2f}% {} the {:g}-tokens-per-parameter "
+        "model's\n",
+        100 * std::abs(rec - base) / base, rec <= base ? "below" : "above",
+        kRuleOfThumbTokensPerParam);
+  }
   json::write_file(fs::path(c.out_dir) / "verify.json", j);
-  out << fmt::format(
-      "verify at C = {}: N = {}, D = {}: predicted loss {:.4f}, achieved {:.4f} ({:+.2f}%)\n",
-      format_sci(C, 3), format_int(choice.params), format_si(res.tokens), predicted, achieved,
-      100 * (predicted - achieved) / achieved);
 }
 
 }  // namespace

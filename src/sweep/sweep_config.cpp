@@ -104,7 +104,7 @@ std::vector<double> SweepConfig::resolved_targets() const {
 }
 
 double SweepConfig::resolved_verify_budget() const {
-  return verify_budget > 0 ? verify_budget : 2.0 * resolved_budgets().back();
+  return verify_budget > 0 ? verify_budget : 10.0 * resolved_budgets().back();
 }
 
 const fields::Table<SweepConfig>& sweep_config_fields() {
@@ -171,9 +171,10 @@ const fields::Table<SweepConfig>& sweep_config_fields() {
                Range::at_least(0))
           .add("holdout", &S::holdout, "Refit without the largest budget and predict it")
           .add("verify", &S::verify,
-               "Train the recommended model at verify_budget; report predicted vs achieved loss")
+               "Train the recommended model and the 20-tokens-per-parameter one at verify_budget; "
+               "report predicted vs achieved loss")
           .add("verify_budget", &S::verify_budget,
-               "Budget of the verification run (0 = 2 × the largest)", Range::at_least(0))
+               "Budget of the verification runs (0 = 10 × the largest)", Range::at_least(0))
           // execution
           .add("device", &S::device, "Where runs train (auto = cuda when available)")
           .add("precision", &S::precision,

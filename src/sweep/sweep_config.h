@@ -58,8 +58,10 @@ struct SweepConfig {
   scaling::LossFunction loss = scaling::LossFunction::kLogHuber;  // see `scalelab fit`
   int64_t bootstrap_samples = 200;
   bool holdout = true;  // refit without the largest budget and predict it
-  bool verify = false;  // train the recommended model at verify_budget, compare with prediction
-  double verify_budget = 0;  // 0 = 2 × the largest sweep budget
+  // Train the recommended model and the 20-tokens-per-parameter one at verify_budget; compare
+  // each with its predicted loss.
+  bool verify = false;
+  double verify_budget = 0;  // 0 = 10 × the largest sweep budget
   // --- execution
   std::optional<Device> device;  // auto (cuda when available) | cpu | cuda
   // auto (bf16-mixed on CUDA, fp32 on CPU) | fp32 | bf16-mixed

@@ -76,13 +76,32 @@ TEST(CliSweepTrain, WholeLoopThenResumeRetrainsNothing) {
   EXPECT_EQ(n_of(again.out), n_of(r.out));
   runs::RunDb db(out + "/runs.db");
   EXPECT_EQ(db.count(), 9u);  // never duplicated
-  // --verify trains the recommended model at 2 × the largest budget and compares the losses.
-  CommandResult v = run_scalelab("sweep --verify --config " + cfg);
+  // --verify trains the recommended model and the 20-tokens-per-parameter one at a larger budget
+  // (2 × the largest here, to keep the test short; the default is 10 ×) and compares the losses.
+  CommandResult v = run_scalelab("sweep --verify --verify-budget 1.6e11 --config " + cfg);
   ASSERT_EQ(v.exit_code, 0) << v.err;
   EXPECT_NE(v.out.find("verify at C = 1.60e+11"), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("recommended"), std::string::npos) << v.out;
   const json::Json vj = json::read_file(out + "/verify.json");
-  EXPECT_GT(vj["achieved_loss"].get<double>(), 1.0);
-  EXPECT_GT(vj["predicted_loss"].get<double>(), 1.0);
+  ASSERT_GE(vj["runs"].size(), 1u);
+  EXPECT_EQ(vj["runs"][0]["role"].get<std::string>(), "recommended");
+  for (const auto& run : vj["runs"]) {
+    EXPECT_GT(run["achieved_loss"].get<double>(), 1.0);
+    EXPECT_GT(run["predicted_loss"].get<double>(), 1.0);
+    EXPECT_NEAR(run["tokens_per_param"].get<double>(),
+                run["D"].get<double>() / run["N"].get<double>(), 1e-9);
+  }
+  if (vj["runs"].size() == 2) {
+    EXPECT_EQ(vj["runs"][1]["role"].get<std::string>(), "20 tokens/param");
+    EXPECT_NE(v.out.find("tokens-per-parameter model's"), std::string::npos) << v.out;
+    EXPECT_TRUE(vj.contains("recommended_vs_rule_of_thumb"));
+  }
+  // Again: the verification runs are read back, not trained again.
+  const auto verify_times = result_times(out);
+  CommandResult v2 = run_scalelab("sweep --verify --verify-budget 1.6e11 --config " + cfg);
+  ASSERT_EQ(v2.exit_code, 0) << v2.err;
+  EXPECT_NE(v2.err.find("is trained already"), std::string::npos) << v2.err;
+  EXPECT_EQ(result_times(out), verify_times);
   EXPECT_EQ(db.count(), 9u);  // the verification run is not a sweep run
   // A changed config on the same out_dir is refused before training.
   json::Json j = tiny_sweep(out);

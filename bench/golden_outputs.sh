@@ -33,11 +33,11 @@ done
 "$bin" account --d-model 512 --n-layers 8 --n-heads 8 --vocab-size 8192 --context-length 512 \
   --gpu h100-sxm --tokens 1e9 --json > "$out/account_flags.json"
 cat > sweep.json <<JSON
-{"corpus": ["$root/data/tinyshakespeare.txt"], "vocab_size": 512, "budget_min": 3e11,
- "budget_max": 1.2e12, "budget_count": 3, "models_per_budget": 4, "n_spread": 2,
+{"corpus": ["$root/data/tinyshakespeare.txt"], "vocab_size": 512, "budget_min": 6e11,
+ "budget_max": 2.4e12, "budget_count": 3, "models_per_budget": 4, "n_spread": 2,
  "architecture": {"context_length": 64, "head_dim": 32, "multiple": 32, "aspect_ratio": 32,
                   "tied_embeddings": true},
- "batch_tokens": 2048, "lr": 0.03, "targets": [1e14], "device": "cpu", "device_tflops": 0.05,
+ "batch_rule": "constant", "batch_tokens": 2048, "lr_rule": "constant", "lr": 0.03, "targets": [1e14], "device": "cpu", "device_tflops": 0.05,
  "size_convention": "total",
  "out_dir": "plan"}
 JSON

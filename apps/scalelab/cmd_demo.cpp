@@ -61,6 +61,9 @@ sweep::SweepConfig demo_config(const std::string& corpus) {
   // analysis still fits and reports all three conventions.
   c.size_convention = scaling::SizeConvention::kTotal;
   c.architecture.tied_embeddings = true;
+  // A fixed batch and lr tuned for this size: DeepSeek's rules (the sweep's default) were fitted at
+  // 1e17–3e20 FLOPs, five decades above the demo.
+  c.batch_rule = sweep::BatchRule::kConstant;
   c.batch_tokens = 2048;
   c.lr_rule = sweep::LrRule::kConstant;
   c.lr = 3e-2;

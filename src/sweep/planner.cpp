@@ -28,12 +28,69 @@ double Plan::total_seconds() const {
   return s;
 }
 
-double learning_rate(const SweepConfig& c, const accounting::ModelShape& shape) {
-  if (c.lr_rule == LrRule::kConstant) return c.lr;
-  // Kaplan et al. 2020, eq. D.1: LR(N) ≈ 0.003239 − 0.0001395 · log N (N non-embedding). Floored
-  // at 1e-4: the fit was made for N up to ~1e9 and goes negative far beyond.
-  const double n = static_cast<double>(accounting::count_params(shape).non_embedding);
-  return std::max(1e-4, 0.003239 - 0.0001395 * std::log(n));
+namespace {
+
+// Training FLOPs per token of a model of size s (the convention's units), interpolated log-log
+// between the family's members and extended along the nearest segment beyond its ends.
+double flops_per_token_at(const std::vector<ShapeChoice>& family, scaling::SizeConvention conv,
+                          double s) {
+  if (family.size() == 1) return family.front().flops_per_token * s / family.front().size(conv);
+  size_t i = 0;
+  while (i + 2 < family.size() && family[i + 1].size(conv) < s) ++i;
+  const double x0 = std::log(family[i].size(conv)), x1 = std::log(family[i + 1].size(conv));
+  const double y0 = std::log(family[i].flops_per_token);
+  const double y1 = std::log(family[i + 1].flops_per_token);
+  const double t = x1 > x0 ? (std::log(s) - x0) / (x1 - x0) : 0.0;
+  return std::exp(y0 + t * (y1 - y0));
+}
+
+// The grid's centre for budget C: the size N at which a model spending C exactly, D = C / its
+// exact FLOPs per token, trains on D = r·N. Under `total` this is close to √(C / 6r); under
+// `non-embedding` at small scale the LM head's FLOPs make it much smaller. Bisection on log N:
+// r·N·FLOPs/token(N) grows with N.
+double centre_size(const std::vector<ShapeChoice>& family, scaling::SizeConvention conv, double C,
+                   double r) {
+  double lo = std::log(1.0), hi = std::log(1e15);
+  for (int it = 0; it < 200; ++it) {
+    const double mid = 0.5 * (lo + hi), n = std::exp(mid);
+    (r * n * flops_per_token_at(family, conv, n) < C ? lo : hi) = mid;
+  }
+  return std::exp(0.5 * (lo + hi));
+}
+
+}  // namespace
+
+double deepseek_compute(const ShapeChoice& choice, double D) {
+  return choice.body_flops_per_token * D;
+}
+
+// DeepSeek LLM (Bi et al. 2024, eq. 1): η_opt = 0.3118 · C^−0.1250, B_opt = 0.2920 · C^0.3271
+// tokens, fitted on budgets of 1e17 to 3e20 FLOPs with C = M · D. Below that range, where a small
+// sweep's budgets lie, both are extrapolations; they still track what matters there, a smaller
+// batch (more steps) and a larger lr for a smaller budget.
+double learning_rate(const SweepConfig& c, const ShapeChoice& choice, double D) {
+  switch (c.lr_rule) {
+    case LrRule::kConstant:
+      return c.lr;
+    case LrRule::kKaplan: {
+      // Kaplan et al. 2020, eq. D.1: LR(N) ≈ 0.003239 − 0.0001395 · log N (N non-embedding).
+      // Floored at 1e-4: the fit was made for N up to ~1e9 and goes negative far beyond.
+      const double n = static_cast<double>(choice.non_embedding);
+      return std::max(1e-4, 0.003239 - 0.0001395 * std::log(n));
+    }
+    case LrRule::kDeepSeek:
+      return 0.3118 * std::pow(deepseek_compute(choice, D), -0.1250);
+  }
+  return c.lr;
+}
+
+int64_t batch_tokens_for(const SweepConfig& c, const ShapeChoice& choice, double D) {
+  if (c.batch_rule == BatchRule::kConstant) return c.batch_tokens;
+  const int64_t unit =
+      c.micro_batch_tokens > 0 ? c.micro_batch_tokens : c.architecture.context_length;
+  const double b = 0.2920 * std::pow(deepseek_compute(choice, D), 0.3271);
+  const int64_t units = std::max<int64_t>(1, std::llround(b / static_cast<double>(unit)));
+  return std::min(c.batch_tokens, units * unit);
 }
 
 PlannedRun plan_run(const SweepConfig& c, std::string key, double budget_C, double target_N,
@@ -44,18 +101,21 @@ PlannedRun plan_run(const SweepConfig& c, std::string key, double budget_C, doub
   r.budget_C = budget_C;
   r.target_N = target_N;
   r.choice = choice;
-  const int64_t micro_tokens = c.micro_batch_tokens > 0 ? c.micro_batch_tokens : c.batch_tokens;
-  r.batch_size = micro_tokens / c.architecture.context_length;
-  r.grad_accum = c.batch_tokens / micro_tokens;
   const double N = static_cast<double>(choice.params);
   const double per_token = c.flop_count == FlopCount::kExact ? choice.flops_per_token : 6.0 * N;
-  const double bt = static_cast<double>(c.batch_tokens);
-  r.steps = std::max<int64_t>(1, std::llround(budget_C / per_token / bt));
+  const double D_budget = budget_C / per_token;  // before rounding to whole steps
+  r.batch_tokens = batch_tokens_for(c, choice, D_budget);
+  const int64_t micro_tokens =
+      c.micro_batch_tokens > 0 ? std::min(c.micro_batch_tokens, r.batch_tokens) : r.batch_tokens;
+  r.batch_size = micro_tokens / c.architecture.context_length;
+  r.grad_accum = r.batch_tokens / micro_tokens;
+  const double bt = static_cast<double>(r.batch_tokens);
+  r.steps = std::max<int64_t>(1, std::llround(D_budget / bt));
   r.D = static_cast<double>(r.steps) * bt;
   r.flops_exact = choice.flops_per_token * r.D;
   r.flops_6nd = 6.0 * N * r.D;
   r.C = c.flop_count == FlopCount::kExact ? r.flops_exact : r.flops_6nd;
-  r.lr = learning_rate(c, choice.shape);
+  r.lr = learning_rate(c, choice, D_budget);
   r.epochs = r.D / static_cast<double>(data.train_tokens);
 
   train::TrainConfig& t = r.train;
@@ -112,15 +172,16 @@ Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_seco
   for (size_t b = 0; b < budgets.size(); ++b) {
     const double C = budgets[b];
     const std::string label = budget_label(C);
-    // The grid's centre, a size in the convention's units (C = 6ND, D = r·N).
-    const double guess = std::sqrt(C / (6.0 * c.tokens_per_param));
+    // The grid's centre, a size in the convention's units with D = r·N (r = tokens_per_param).
+    const double guess = centre_size(family, conv, C, c.tokens_per_param);
     const double lowest = guess / c.n_spread, highest = guess * c.n_spread;
     // The end targets may snap to the family's end members, but not by more than the gap the
     // grid itself leaves between neighbours.
     const double step_ratio =
         std::pow(c.n_spread * c.n_spread, 1.0 / static_cast<double>(c.models_per_budget - 1));
-    const double needed = 6.0 * c.tokens_per_param *
-                          std::pow(smallest.size(conv) * c.n_spread / std::sqrt(step_ratio), 2.0);
+    // The smallest budget whose grid starts within reach of the smallest member.
+    const double first = smallest.size(conv) * c.n_spread / std::sqrt(step_ratio);
+    const double needed = c.tokens_per_param * first * flops_per_token_at(family, conv, first);
     SCALELAB_CHECK(lowest * std::sqrt(step_ratio) >= smallest.size(conv),
                    "budgets: C = {} is too small for the model family: its grid starts at N ≈ {} "
                    "({}) but the family's smallest member (1 layer, d_model {}, vocab {}) has {}; "
@@ -145,7 +206,7 @@ Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_seco
       SCALELAB_CHECK(r.steps >= c.min_steps,
                      "budgets: C = {} gives run {} (N = {}) only {} optimizer steps of {} tokens "
                      "(min_steps {}); raise the budget or lower batch_tokens",
-                     label, r.key, format_int(choice.params), r.steps, format_int(c.batch_tokens),
+                     label, r.key, format_int(choice.params), r.steps, format_int(r.batch_tokens),
                      c.min_steps);
       SCALELAB_CHECK(
           r.epochs <= c.max_epochs,
@@ -204,14 +265,15 @@ json::Json plan_fingerprint(const Plan& plan) {
 std::string format_plan(const Plan& plan) {
   const std::string conv(fields::enum_name(plan.convention));
   TextTable t({"run", "budget C", "target N", "N total", "N non-emb", "layers×d/heads", "d_ff", "D",
-               "D/N", "steps", "lr", "exact FLOPs", "epochs", "est. time"});
+               "D/N", "batch", "steps", "lr", "exact FLOPs", "epochs", "est. time"});
   for (const auto& r : plan.runs) {
     const auto& s = r.choice.shape;
     t.add_row({r.key, r.budget, format_si(r.target_N), format_int(r.choice.params),
                format_int(r.choice.non_embedding),
                fmt::format("{}×{}/{}", s.n_layers, s.d_model, s.n_heads), std::to_string(s.d_ff),
                format_si(r.D), fmt::format("{:.1f}", r.D / r.choice.size(plan.convention)),
-               std::to_string(r.steps), fmt::format("{:.2e}", r.lr), format_sci(r.flops_exact, 3),
+               format_si(static_cast<double>(r.batch_tokens)), std::to_string(r.steps),
+               fmt::format("{:.2e}", r.lr), format_sci(r.flops_exact, 3),
                fmt::format("{:.2f}", r.epochs),
                r.est_seconds > 0 ? format_duration_s(r.est_seconds) : "-"});
   }

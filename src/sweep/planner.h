@@ -34,9 +34,10 @@ struct PlannedRun {
   ShapeChoice choice;                      // shape and its exact counts
   int64_t batch_size = 0, grad_accum = 1;  // sequences per micro-batch, micro-batches per step
   int64_t steps = 0;
-  double D = 0;            // tokens = steps · batch_tokens
-  double C = 0;            // FLOPs under the configured convention (6ND or exact)
-  double flops_exact = 0;  // accounting's training FLOPs (matmul, full attention)
+  int64_t batch_tokens = 0;  // per optimizer step (batch_rule)
+  double D = 0;              // tokens = steps · batch_tokens
+  double C = 0;              // FLOPs under the configured convention (6ND or exact)
+  double flops_exact = 0;    // accounting's training FLOPs (matmul, full attention)
   double flops_6nd = 0;
   double lr = 0;
   double epochs = 0;       // D / training tokens
@@ -77,8 +78,14 @@ PlannedRun plan_run(const SweepConfig& config, std::string key, double budget_C,
 Plan make_plan(const SweepConfig& config, const DataInfo& data, double device_flops_per_second,
                double step_overhead_seconds = 0);
 
-// The peak learning rate the rule gives a shape.
-double learning_rate(const SweepConfig& config, const accounting::ModelShape& shape);
+// DeepSeek LLM's compute for the hyperparameter rules: C_M = M · D, M the non-embedding training
+// FLOPs per token (body_flops_per_token), D the run's tokens.
+double deepseek_compute(const ShapeChoice& choice, double D);
+// The peak learning rate the rule gives a model trained on D tokens.
+double learning_rate(const SweepConfig& config, const ShapeChoice& choice, double D);
+// Tokens per optimizer step the rule gives a model trained on D tokens: whole sequences (whole
+// micro-batches when micro_batch_tokens is set), at least one, at most batch_tokens.
+int64_t batch_tokens_for(const SweepConfig& config, const ShapeChoice& choice, double D);
 
 // A stable JSON of what decides the runs (keys, shapes, D, hyperparameters): a sweep's database
 // stores it so running again with a changed plan is refused instead of mixing two sweeps.

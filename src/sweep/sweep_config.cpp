@@ -142,11 +142,16 @@ const fields::Table<SweepConfig>& sweep_config_fields() {
                 "The architecture rule (sweep/architecture.h)",
                 {"context_length", "head_dim", "multiple", "aspect_ratio", "tied_embeddings"})
           // training
-          .add("batch_tokens", &S::batch_tokens, "Tokens per optimizer step")
+          .add("batch_rule", &S::batch_rule,
+               "Tokens per step: constant (batch_tokens), or DeepSeek's 0.2920 · C_M^0.3271 "
+               "(C_M = non-embedding FLOPs/token × D), whole sequences, at most batch_tokens")
+          .add("batch_tokens", &S::batch_tokens,
+               "Tokens per optimizer step (the deepseek batch rule's cap)")
           .add("micro_batch_tokens", &S::micro_batch_tokens,
                "Tokens per micro-batch (0 = batch_tokens; smaller = gradient accumulation)")
           .add("lr_rule", &S::lr_rule,
-               "Peak lr: constant (lr), or Kaplan's 0.003239 − 0.0001395 ln N_nonemb")
+               "Peak lr: constant (lr), Kaplan's 0.003239 − 0.0001395 ln N_nonemb, or DeepSeek's "
+               "0.3118 · C_M^−0.125")
           .add("lr", &S::lr, "Peak lr of the constant rule", Range::positive())
           .add("lr_min_ratio", &S::lr_min_ratio, "Final lr = ratio · peak", Range::in(0, 1))
           .add("warmup_fraction", &S::warmup_fraction, "Warmup share of each run",

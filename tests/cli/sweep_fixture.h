@@ -24,7 +24,9 @@ inline json::Json tiny_sweep(const std::string& out) {
             {"tied_embeddings", true}}},
           // N = total: the family's steps in FLOPs per token are coarse for models this small.
           {"size_convention", "total"},
+          {"batch_rule", "constant"},
           {"batch_tokens", 512},
+          {"lr_rule", "constant"},
           {"lr", 0.03},
           {"min_steps", 10},
           {"warn_epochs", 50},

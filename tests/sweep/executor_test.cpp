@@ -31,13 +31,16 @@ SweepConfig small_config(const fs::path& out) {
   c.val_fraction = 0.1;
   c.budgets = {4e10, 8e10, 1.6e11};
   c.models_per_budget = 4;
+  c.tokens_per_param = 5;  // the grid centre above the family's smallest members
   c.n_spread = 2;
   c.architecture.context_length = 16;
   c.architecture.head_dim = 16;
   c.architecture.multiple = 16;
   c.architecture.aspect_ratio = 16;
   c.architecture.tied_embeddings = true;
+  c.batch_rule = BatchRule::kConstant;
   c.batch_tokens = 256;
+  c.lr_rule = LrRule::kConstant;
   c.min_steps = 5;
   c.max_epochs = 1000;
   c.warn_epochs = 1000;

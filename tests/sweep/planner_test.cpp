@@ -22,7 +22,9 @@ SweepConfig config() {
   c.budgets = {1e16, 1e17};
   c.models_per_budget = 5;
   c.architecture.context_length = 256;
+  c.batch_rule = BatchRule::kConstant;
   c.batch_tokens = 16384;
+  c.lr_rule = LrRule::kConstant;
   return c;
 }
 
@@ -193,6 +195,66 @@ TEST(Planner, KaplanLearningRateFallsWithSize) {
   const Plan p = make_plan(c, data(), 1e12);
   EXPECT_GT(p.runs.front().lr, p.runs[4].lr);
   EXPECT_GT(p.runs.front().lr, 1e-4);
+}
+
+TEST(Planner, DeepSeekRulesScaleBatchAndLearningRateWithCompute) {
+  SweepConfig c = config();
+  c.lr_rule = LrRule::kDeepSeek;
+  c.batch_rule = BatchRule::kDeepSeek;
+  c.batch_tokens = 1 << 20;  // the cap, out of the way here
+  const Plan p = make_plan(c, data(), 1e12);
+  for (const auto& r : p.runs) {
+    // C_M = non-embedding FLOPs per token × D (DeepSeek LLM, 2024), D before whole steps.
+    const double cm = r.choice.body_flops_per_token * r.budget_C / r.choice.flops_per_token;
+    EXPECT_NEAR(r.lr, 0.3118 * std::pow(cm, -0.125), 1e-12);
+    EXPECT_NEAR(static_cast<double>(r.batch_tokens), 0.2920 * std::pow(cm, 0.3271), 128.0);
+    EXPECT_EQ(r.batch_tokens % 256, 0);
+    EXPECT_EQ(r.D, static_cast<double>(r.steps * r.batch_tokens));
+    EXPECT_EQ(r.train.batch_size * r.train.grad_accum * 256, r.batch_tokens);
+    EXPECT_DOUBLE_EQ(r.train.lr_max, r.lr);
+  }
+  // A larger budget: a larger batch and a smaller lr for the same model.
+  const auto& small = p.runs[2];
+  for (const auto& r : p.runs)
+    if (r.budget_C > small.budget_C && r.choice.shape == small.choice.shape) {
+      EXPECT_GT(r.batch_tokens, small.batch_tokens);
+      EXPECT_LT(r.lr, small.lr);
+    }
+  // The cap, and micro-batches: whole micro-batches, accumulated.
+  c.batch_tokens = 4096;
+  c.micro_batch_tokens = 1024;
+  for (const auto& r : make_plan(c, data(), 1e12).runs) {
+    EXPECT_EQ(r.batch_tokens, 4096);
+    EXPECT_EQ(r.train.batch_size, 4);
+    EXPECT_EQ(r.train.grad_accum, 4);
+  }
+}
+
+// The grid centres on tokens_per_param with D from the exact FLOPs: at vocabulary 8192 and small
+// budgets the LM head dominates those FLOPs, and √(C / 6r) would centre far from r under
+// non-embedding.
+TEST(Planner, MiddleModelTrainsNearTokensPerParam) {
+  for (const auto conv : {scaling::SizeConvention::kNonEmbedding, scaling::SizeConvention::kTotal,
+                          scaling::SizeConvention::kFlops}) {
+    SweepConfig c = config();
+    c.size_convention = conv;
+    c.budgets = {1e15, 1e16, 1e17};
+    c.batch_tokens = 4096;
+    c.n_spread = 2.5;
+    const Plan p = make_plan(c, data(), 1e12);
+    for (const double C : c.budgets) {
+      std::vector<double> ratios;
+      for (const auto& r : p.runs)
+        if (r.budget_C == C) ratios.push_back(r.D / r.choice.size(conv));
+      ASSERT_GE(ratios.size(), 3u);
+      // Largest D/N first; the middle of the grid within the family's step of 20.
+      EXPECT_GT(ratios.front(), 20.0) << fields::enum_name(conv) << " C " << C;
+      EXPECT_LT(ratios.back(), 20.0) << fields::enum_name(conv) << " C " << C;
+      const double mid = ratios[ratios.size() / 2];
+      EXPECT_GT(mid, 20.0 / 2.5) << fields::enum_name(conv) << " C " << C;
+      EXPECT_LT(mid, 20.0 * 2.5) << fields::enum_name(conv) << " C " << C;
+    }
+  }
 }
 
 TEST(Planner, FingerprintIsStableAndSeesChanges) {

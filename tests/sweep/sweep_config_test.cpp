@@ -91,7 +91,8 @@ TEST(SweepConfig, ValidationNamesTheField) {
 TEST(SweepConfig, BadChoiceInTheFileNamesTheFieldAndTheAllowedValues) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"loss", "log-huber, huber, mse, mae or asymmetric-mae"},
-      {"lr_rule", "constant or kaplan"},
+      {"lr_rule", "constant, kaplan or deepseek"},
+      {"batch_rule", "constant or deepseek"},
       {"flop_count", "6nd or exact"},
       {"device", "auto, cpu or cuda"},
       {"precision", "auto, fp32, bf16-mixed or bf16"}};

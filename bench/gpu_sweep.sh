@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
-# Runs examples/h100-sweep.json on the GPU machine in one command: unpacks the Debian dev packages
-# carried in .debs/ (see DEVELOPERS.md), builds the `cuda` preset's scalelab, runs the sweep on the
-# docs corpus carried in .bench-data/docs20.txt (../shared/bench/make_docs_corpus.sh), and copies
-# the report, the run database and the logs to $OUT. The sweep directory lives in build-cuda/
-# (kept between calls), so running this again resumes an unfinished sweep.
+# Runs examples/h200-sweep.json on the GPU machine: unpacks the Debian dev packages carried in
+# .debs/ (see DEVELOPERS.md), builds the `cuda` preset's scalelab, builds the Python corpus py.txt
+# with ../shared/bench/make_gpu_corpus.sh (carried as .bench-data/make_gpu_corpus.sh: nothing can be
+# downloaded there), then runs the sweep and, with VERIFY=1, `--verify` (the recommended model at
+# 10 × the largest budget). Outputs (database, recommendation, verify.json, logs) go to $OUT. The
+# sweep lives in build-cuda/h200/ (kept between calls while the machine stays warm) and is stopped
+# with SIGINT before LIMIT seconds (default 540), so a second call resumes it where it stopped.
 source "$(dirname "$0")/gpu_setup.sh"
+t0=$(date +%s)
+limit=${LIMIT:-540}
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/env.txt"
-cuda_configure ON OFF
-cuda_build scalelab gpu_test
-tail -3 "$out/build.log"
-echo "== GPU tests"; build-cuda/bin/gpu_test 2>&1 | tee "$out/gpu_test.log" | grep -E "OK \]|FAILED|SKIPPED|Failure|fp32 "
-sweep=build-cuda/h100-sweep
-[ "${SWEEP_FRESH:-0}" = 1 ] && rm -rf $sweep
+cuda_configure OFF OFF
+cuda_build scalelab
+echo "build $(( $(date +%s) - t0 )) s"
+work=build-cuda/h200
+mkdir -p $work
+[ "${SWEEP_FRESH:-0}" = 1 ] && rm -rf $work/h200-sweep
+bash .bench-data/make_gpu_corpus.sh $work 400 > "$out/corpus.log" 2>&1 || { cat "$out/corpus.log"; exit 1; }
+cd $work
+flags=()
+[ "${VERIFY:-0}" = 1 ] && flags+=(--verify)
 start=$(date +%s)
-( time build-cuda/bin/scalelab sweep --config examples/h100-sweep.json \
-    --corpus .bench-data/docs20.txt --out $sweep ) > "$out/sweep.out" 2> "$out/sweep.err"
-rc=$?
-echo "sweep exit $rc after $(( $(date +%s) - start )) s"
-mkdir -p "$out/h100-sweep"
-cp -r $sweep/report $sweep/runs.db $sweep/sweep.json $sweep/recommendation.json "$out/h100-sweep/" 2>/dev/null
-grep -v "step \|model:\|train:" "$out/sweep.err" | tail -40
-cat "$out/sweep.out"
+timeout -s INT $(( limit - (start - t0) )) ../bin/scalelab sweep --config "$root/examples/h200-sweep.json" \
+  "${flags[@]}" > "$out/sweep.out" 2> "$out/sweep.err"
+echo "sweep exit $? after $(( $(date +%s) - start )) s"
+cp h200-sweep/runs.db h200-sweep/recommendation.json h200-sweep/verify.json "$out/" 2>/dev/null
+grep -E "warn|error|interrupted|verify" "$out/sweep.err" | tail -20
+tail -30 "$out/sweep.out"

@@ -81,7 +81,8 @@ struct VerifyRun {
   std::string role;  // "recommended" | "20 tokens/param"
   ShapeChoice choice;
   train::TrainResult result;
-  double predicted = 0;
+  double predicted = 0;        // by the data-constrained law when the run repeats the corpus
+  double predicted_fresh = 0;  // by the fresh-data law
   double epochs = 0;
 };
 
@@ -133,8 +134,9 @@ void verify_recommendation(const SweepConfig& c, const DataInfo& data, const Swe
                    "verify: interrupted; run the same command to continue");
     const double N = v.choice.size(conv);
     v.epochs = v.result.tokens / unique;
-    v.predicted = v.epochs > 1 ? constrained.predict_loss(N, v.result.tokens, unique)
-                               : a.fit->law.predict_loss(N, v.result.tokens);
+    v.predicted_fresh = a.fit->law.predict_loss(N, v.result.tokens);
+    v.predicted =
+        v.epochs > 1 ? constrained.predict_loss(N, v.result.tokens, unique) : v.predicted_fresh;
   }
 
   json::Json jr = json::Json::array();
@@ -152,16 +154,20 @@ void verify_recommendation(const SweepConfig& c, const DataInfo& data, const Swe
                   {"epochs", v.epochs},
                   {"model", accounting::to_json(s)},
                   {"predicted_loss", v.predicted},
+                  {"predicted_loss_fresh_data", v.predicted_fresh},
                   {"achieved_loss", achieved},
                   {"relative_error", (v.predicted - achieved) / achieved},
                   {"wall_seconds", v.result.wall_seconds}});
     out << fmt::format(
         "  {:<16} {}×{}: N = {}, D = {} ({:.1f} tokens/param{}): predicted loss {:.4f}, achieved "
-        "{:.4f} ({:+.2f}%)\n",
+        "{:.4f} ({:+.2f}%){}\n",
         v.role, s.n_layers, s.d_model, format_si(N), format_si(v.result.tokens),
         v.result.tokens / N,
         v.epochs > 1 ? fmt::format(", {:.1f} epochs", v.epochs) : std::string(), v.predicted,
-        achieved, 100 * (v.predicted - achieved) / achieved);
+        achieved, 100 * (v.predicted - achieved) / achieved,
+        v.epochs > 1 ? fmt::format("; the fresh-data law: {:.4f} ({:+.2f}%)", v.predicted_fresh,
+                                   100 * (v.predicted_fresh - achieved) / achieved)
+                     : std::string());
   }
   json::Json j{{"C", C}, {"size_convention", fields::enum_name(conv)}, {"runs", jr}};
   if (runs.size() == 2) {

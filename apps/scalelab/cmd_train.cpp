@@ -51,13 +51,19 @@ void run_train(TrainCliOptions& o) {
   c.validate();
   train::TrainResult r = engine::train(c);
   std::cout << fmt::format(
-      "{}: {} steps, {} tokens, {} FLOPs (6ND {}); train loss {:.4f}{}; {:.1f} s, {} tok/s{}; "
+      "{}: {} steps, {} tokens, {} FLOPs (6ND {}); train loss {:.4f}{}; {:.1f} s, {} tok/s{}{}; "
       "wrote {}/result.json\n",
       r.status, r.steps, format_si(r.tokens), format_sci(r.flops, 3), format_sci(r.flops_6nd, 3),
       r.final_train_loss,
       std::isnan(r.final_val_loss) ? "" : fmt::format(", val loss {:.4f}", r.final_val_loss),
       r.wall_seconds, format_si(r.tokens_per_second),
-      r.mfu > 0 ? fmt::format(", MFU {}", format_percent(r.mfu)) : "", c.out_dir);
+      r.mfu > 0 ? fmt::format(", MFU {}", format_percent(r.mfu)) : "",
+      r.steady_tokens_per_second > 0
+          ? fmt::format(
+                " (steady state {} tok/s{})", format_si(r.steady_tokens_per_second),
+                r.steady_mfu > 0 ? fmt::format(", MFU {}", format_percent(r.steady_mfu)) : "")
+          : "",
+      c.out_dir);
 }
 
 void run_generate(const engine::GenerateRequest& o) {

@@ -269,13 +269,16 @@ void RunDb::set_meta(const std::string& key, const std::string& value) {
   tx.commit(path_);
 }
 
-std::optional<Run> RunDb::claim_next(const json::Json& owner) {
+std::optional<Run> RunDb::claim_next(const json::Json& owner, ClaimOrder order) {
   begin_immediate();
   Transaction tx(db_);
   std::optional<Run> run;
   {
+    const char* order_by = order == ClaimOrder::kById
+                               ? " ORDER BY id"
+                               : " ORDER BY json_extract(extra, '$.est_seconds') DESC, id";
     Stmt s(db_,
-           (std::string(kSelectRuns) + " WHERE status = 'planned' ORDER BY id LIMIT 1").c_str(),
+           (std::string(kSelectRuns) + " WHERE status = 'planned'" + order_by + " LIMIT 1").c_str(),
            path_);
     if (!s.step()) return std::nullopt;
     run = read_run(s, path_);

@@ -46,10 +46,12 @@ class RunDb {
   std::vector<Run> list(std::optional<RunStatus> status = std::nullopt) const;
   size_t count(std::optional<RunStatus> status = std::nullopt) const;
 
-  // Takes the first planned run (lowest id), marks it running with extra["owner"] = owner and
-  // returns it; nullopt when none is planned. One transaction, so concurrent workers never take the
-  // same run.
-  std::optional<Run> claim_next(const json::Json& owner);
+  // Takes the first planned run, marks it running with extra["owner"] = owner and returns it;
+  // nullopt when none is planned. One transaction, so concurrent workers never take the same run.
+  // First: the lowest id; or, for workers sharing a device, the longest (extra.est_seconds, then
+  // id): longest-first keeps the last runs short, so no worker is left alone at the end.
+  enum class ClaimOrder { kById, kLongestFirst };
+  std::optional<Run> claim_next(const json::Json& owner, ClaimOrder order = ClaimOrder::kById);
   // Runs left `running` whose extra["owner"] is_dead says is gone go back to planned (their owner
   // removed). Returns their ids. One transaction.
   std::vector<int64_t> release_stale(const std::function<bool(const json::Json& owner)>& is_dead);

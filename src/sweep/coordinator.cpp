@@ -190,7 +190,9 @@ void run_sweep(SweepConfig c, const SweepRunOptions& o, const TrainingEngine& en
   if (o.worker) {
     // The coordinator wrote the resolved device: a GPU worker sees its one GPU as "cuda".
     runs::RunDb db(sweep_db_path(c));
-    const WorkerStats st = run_worker(db, engine.train, c.device == Device::kCuda ? "cuda" : "");
+    // Workers share the device: the longest runs first, so none is left training alone at the end.
+    const WorkerStats st = run_worker(db, engine.train, c.device == Device::kCuda ? "cuda" : "",
+                                      runs::RunDb::ClaimOrder::kLongestFirst);
     SCALELAB_LOG_INFO("worker: {} done, {} failed", st.done, st.failed);
     return;
   }
@@ -234,21 +236,24 @@ void run_sweep(SweepConfig c, const SweepRunOptions& o, const TrainingEngine& en
                                                      released.size()));
 
   // Execute.
-  if (!c.gpus.empty() || c.workers > 1) {
-    // One process per GPU (each sees only its own), or CPU workers splitting the cores.
-    const size_t n = c.gpus.empty() ? static_cast<size_t>(c.workers) : c.gpus.size();
+  const int64_t per_gpu = dev == Device::kCuda ? c.runs_per_gpu : 1;
+  if (!c.gpus.empty() || c.workers > 1 || per_gpu > 1) {
+    // Worker processes: per_gpu on each listed GPU (each sees only its own), or `workers`
+    // (× per_gpu on the one visible GPU) sharing the machine; the CPU threads split between them.
+    const size_t n = static_cast<size_t>(per_gpu) *
+                     (c.gpus.empty() ? static_cast<size_t>(c.workers) : c.gpus.size());
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     std::vector<int64_t> pids;
     for (size_t i = 0; i < n; ++i) {
       std::map<std::string, std::string> env;
-      if (!c.gpus.empty())
-        env["CUDA_VISIBLE_DEVICES"] = std::to_string(c.gpus[i]);
-      else
-        env["OMP_NUM_THREADS"] = std::to_string(std::max<size_t>(1, cores / n));
+      const std::string gpu =
+          c.gpus.empty() ? "" : std::to_string(c.gpus[i / static_cast<size_t>(per_gpu)]);
+      if (!gpu.empty()) env["CUDA_VISIBLE_DEVICES"] = gpu;
+      env["OMP_NUM_THREADS"] = std::to_string(std::max<size_t>(1, cores / n));
       SCALELAB_CHECK(o.worker_command, "sweep: no worker command to start worker processes with");
       pids.push_back(spawn_process(o.worker_command(config_out.string()), env));
-      SCALELAB_LOG_INFO("worker {}{}: pid {}", i + 1,
-                        c.gpus.empty() ? "" : fmt::format(" on GPU {}", c.gpus[i]), pids.back());
+      SCALELAB_LOG_INFO("worker {}{}: pid {}", i + 1, gpu.empty() ? "" : " on GPU " + gpu,
+                        pids.back());
     }
     for (size_t i = 0; i < pids.size(); ++i) {
       const int rc = wait_process(pids[i]);

@@ -285,16 +285,18 @@ runs::Run finished_run(runs::Run run, const train::TrainResult& res) {
   run.extra["wall_seconds"] = res.wall_seconds;
   run.extra["tokens_per_second"] = res.tokens_per_second;
   run.extra["mfu"] = res.mfu;
+  run.extra["steady_tokens_per_second"] = res.steady_tokens_per_second;
   return run;
 }
 
-WorkerStats run_worker(runs::RunDb& db, const TrainFn& train_fn, const std::string& device) {
+WorkerStats run_worker(runs::RunDb& db, const TrainFn& train_fn, const std::string& device,
+                       runs::RunDb::ClaimOrder order) {
   WorkerStats st;
   json::Json owner = to_json(current_process());
   // A GPU worker's device as the coordinator assigned it (recorded with every run it trains).
   if (const char* v = std::getenv("CUDA_VISIBLE_DEVICES"); v != nullptr && *v != '\0')
     owner["cuda_visible_devices"] = v;
-  while (auto claimed = db.claim_next(owner)) {
+  while (auto claimed = db.claim_next(owner, order)) {
     runs::Run run = *claimed;
     const std::string key = run.extra.value("key", std::to_string(run.id));
     train::TrainConfig cfg = train::train_config_from_json(

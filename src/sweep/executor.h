@@ -45,10 +45,11 @@ struct WorkerStats {
   bool interrupted = false;  // training returned "interrupted" (a signal): stop here
 };
 
-// Claims planned runs one at a time until none is left. A run that throws is marked failed (the
-// message in extra.error) and the worker goes on. `device` overrides the run's device when not
-// empty (a GPU worker sees its GPU as "cuda").
-WorkerStats run_worker(runs::RunDb& db, const TrainFn& train, const std::string& device = "");
+// Claims planned runs one at a time (in `order`) until none is left. A run that throws is marked
+// failed (the message in extra.error) and the worker goes on. `device` overrides the run's device
+// when not empty (a GPU worker sees its GPU as "cuda").
+WorkerStats run_worker(runs::RunDb& db, const TrainFn& train, const std::string& device = "",
+                       runs::RunDb::ClaimOrder order = runs::RunDb::ClaimOrder::kById);
 
 // The training-loss curve from a run's metrics.jsonl (later lines win for a repeated step, as
 // after a resume). Throws naming the file and line on malformed JSON.

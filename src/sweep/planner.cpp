@@ -9,6 +9,8 @@
 #include <set>
 
 #include "accounting/flops.h"
+#include "accounting/hardware.h"
+#include "accounting/memory.h"
 #include "accounting/params.h"
 #include "common/error.h"
 #include "common/format.h"
@@ -56,6 +58,39 @@ double centre_size(const std::vector<ShapeChoice>& family, scaling::SizeConventi
     (r * n * flops_per_token_at(family, conv, n) < C ? lo : hi) = mid;
   }
   return std::exp(0.5 * (lo + hi));
+}
+
+// What a CUDA process holds besides the run's training state (context, cuBLAS workspaces, the
+// caching allocator's slack): an assumed 1 GiB, not measured per shape.
+constexpr double kProcessReserveBytes = 1024.0 * 1024.0 * 1024.0;
+
+// On CUDA, each of runs_per_gpu runs gets 1/runs_per_gpu of the GPU's memory (the default
+// training GPU's, accounting/hardware.h). When a step's micro-batch does not fit that share by the
+// memory model (accounting/memory.h, the CUDA path's fused kernels), it is cut to the largest
+// number of sequences that fits and divides the batch, the rest accumulated.
+void fit_micro_batch(const SweepConfig& c, accounting::Precision precision, PlannedRun& r) {
+  const auto& gpu = accounting::default_training_gpu();
+  const double share = gpu.memory_bytes() / static_cast<double>(c.runs_per_gpu);
+  accounting::MemoryOptions mo;
+  mo.precision = precision;
+  mo.fused_kernels = true;
+  const int64_t fit = accounting::max_batch_size(r.choice.shape, mo, share, kProcessReserveBytes);
+  const auto& s = r.choice.shape;
+  SCALELAB_CHECK(fit >= 1,
+                 "runs_per_gpu: run {} ({}×{}) does not fit in 1/{} of the {}'s memory even one "
+                 "sequence at a time; lower runs_per_gpu",
+                 r.key, s.n_layers, s.d_model, c.runs_per_gpu, gpu.name);
+  if (r.batch_size <= fit) return;
+  SCALELAB_CHECK(c.micro_batch_tokens == 0,
+                 "micro_batch_tokens: run {} ({}×{}) fits {} sequences per micro-batch in 1/{} of "
+                 "the {}'s memory, fewer than the {} asked for; lower it, or leave it 0 to have "
+                 "it chosen",
+                 r.key, s.n_layers, s.d_model, fit, c.runs_per_gpu, gpu.name, r.batch_size);
+  const int64_t seqs = r.batch_size * r.grad_accum;
+  int64_t m = std::min(fit, seqs);
+  while (seqs % m != 0) --m;
+  r.batch_size = m;
+  r.grad_accum = seqs / m;
 }
 
 }  // namespace
@@ -117,6 +152,9 @@ PlannedRun plan_run(const SweepConfig& c, std::string key, double budget_C, doub
   r.C = c.flop_count == FlopCount::kExact ? r.flops_exact : r.flops_6nd;
   r.lr = learning_rate(c, choice, D_budget);
   r.epochs = r.D / static_cast<double>(data.train_tokens);
+  const Device device = c.device.value_or(Device::kCpu);
+  const accounting::Precision precision = c.precision.value_or(default_precision(device));
+  if (device == Device::kCuda) fit_micro_batch(c, precision, r);
 
   train::TrainConfig& t = r.train;
   t.model = choice.shape;
@@ -138,9 +176,8 @@ PlannedRun plan_run(const SweepConfig& c, std::string key, double budget_C, doub
   t.eval_tokens = c.eval_tokens;
   t.checkpoint_interval = std::max<int64_t>(1, r.steps / 10);
   t.seed = c.seed;
-  const Device device = c.device.value_or(Device::kCpu);
   t.device = std::string(fields::enum_name(device));
-  t.precision = c.precision.value_or(default_precision(device));
+  t.precision = precision;
   t.quiet = true;
   return r;
 }

@@ -77,6 +77,11 @@ void SweepConfig::validate() const {
   SCALELAB_CHECK(gpus.empty() || device != Device::kCpu, "gpus: given but device is cpu");
   SCALELAB_CHECK(gpus.empty() || workers == 1,
                  "workers: with gpus there is one worker per GPU; leave workers at 1");
+  SCALELAB_CHECK(runs_per_gpu == 1 || device != Device::kCpu,
+                 "runs_per_gpu: packs runs on a GPU but device is cpu (use workers)");
+  SCALELAB_CHECK(runs_per_gpu == 1 || workers == 1,
+                 "workers: with runs_per_gpu the workers are runs_per_gpu per GPU; leave workers "
+                 "at 1");
   SCALELAB_CHECK(max_epochs >= warn_epochs, "max_epochs: must be >= warn_epochs {} (got {})",
                  warn_epochs, max_epochs);
   SCALELAB_CHECK(!out_dir.empty(), "out_dir: required");
@@ -185,6 +190,10 @@ const fields::Table<SweepConfig>& sweep_config_fields() {
           .add("precision", &S::precision,
                "Training precision (auto = bf16-mixed on CUDA, fp32 on CPU)")
           .add("gpus", &S::gpus, "One worker process per GPU id (e.g. 0,1,2,3)", Range::at_least(0))
+          .add("runs_per_gpu", &S::runs_per_gpu,
+               "Runs trained at once on each GPU (worker processes sharing it; micro-batches cut "
+               "to fit each run's share of memory)",
+               Range::in(1, 64))
           .add("workers", &S::workers,
                "Without gpus: worker processes sharing the CPU (threads split)", Range::at_least(1))
           .add("device_tflops", &S::device_tflops,

@@ -75,9 +75,12 @@ struct SweepConfig {
   // auto (bf16-mixed on CUDA, fp32 on CPU) | fp32 | bf16-mixed
   std::optional<accounting::Precision> precision;
   std::vector<int64_t> gpus;  // one worker process per GPU id (CUDA_VISIBLE_DEVICES)
-  int64_t workers = 1;        // without gpus: worker processes (> 1: CPU threads split)
-  double device_tflops = 0;   // achieved TFLOP/s for time estimates; 0 = by device
-  double warn_epochs = 4;     // warn when a run repeats its training data more than this
+  // Runs trained at once on each GPU (worker processes sharing it): small models leave a GPU
+  // mostly idle. Each run's micro-batch is cut to fit its share of the GPU's memory.
+  int64_t runs_per_gpu = 1;
+  int64_t workers = 1;       // without gpus: worker processes (> 1: CPU threads split)
+  double device_tflops = 0;  // achieved TFLOP/s for time estimates; 0 = by device
+  double warn_epochs = 4;    // warn when a run repeats its training data more than this
   // A run needing more epochs is an error (corpus too short). 16: past ~16 repetitions a token is
   // worth almost nothing more (Muennighoff et al. 2023, R_D* ≈ 15).
   double max_epochs = 16;

@@ -101,7 +101,9 @@ json::Json to_json(const TrainResult& r) {
            std::isnan(r.final_val_loss) ? json::Json(nullptr) : json::Json(r.final_val_loss)},
           {"wall_seconds", r.wall_seconds},
           {"tokens_per_second", r.tokens_per_second},
-          {"mfu", r.mfu}};
+          {"mfu", r.mfu},
+          {"steady_tokens_per_second", r.steady_tokens_per_second},
+          {"steady_mfu", r.steady_mfu}};
 }
 
 TrainResult read_train_result(const std::string& path) {
@@ -125,6 +127,10 @@ TrainResult train_result_from_json(const json::Json& j, std::string_view context
   r.get("wall_seconds", res.wall_seconds);
   r.get("tokens_per_second", res.tokens_per_second);
   r.get("mfu", res.mfu);
+  // Absent from result.json files written before steady-state throughput was recorded.
+  if (r.has("steady_tokens_per_second"))
+    r.get("steady_tokens_per_second", res.steady_tokens_per_second);
+  if (r.has("steady_mfu")) r.get("steady_mfu", res.steady_mfu);
   r.accept("config");
   r.finish();
   return res;

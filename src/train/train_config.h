@@ -68,8 +68,12 @@ struct TrainResult {
   double final_train_loss = 0;
   double final_val_loss = 0;  // NaN when there is no validation data
   double wall_seconds = 0;
-  double tokens_per_second = 0;
-  double mfu = 0;  // 0 when the peak is unknown (CPU)
+  double tokens_per_second = 0;  // tokens / wall_seconds: start-up and final evaluation included
+  double mfu = 0;                // 0 when the peak is unknown (CPU)
+  // Steady state: the steps after the first tenth of this process's steps (at least 3), without
+  // evaluation and checkpoint time; 0 when the run was too short to have such a window.
+  double steady_tokens_per_second = 0;
+  double steady_mfu = 0;
 };
 json::Json to_json(const TrainResult& r);
 

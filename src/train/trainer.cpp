@@ -131,6 +131,7 @@ Trainer::Trainer(const TrainConfig& config)
     peak_tflops_ =
         accounting::default_training_gpu().peak_tflops(accounting::compute_dtype(cfg_.precision));
   resume_or_start();
+  steady_from_ = step_ + std::max<int64_t>(3, (steps_ - step_) / 10);
   log_start();
   signals_ = std::make_unique<Signals>();
 }
@@ -214,6 +215,13 @@ bool Trainer::step() {
   tokens_ += tokens_per_step_;
   window_tokens_ += tokens_per_step_;
   if (bar_) bar_->update(1);
+  if (step_ == steady_from_ && step_ < steps_) {
+    // One host sync, so the window starts when the device has finished the warm-up steps.
+    loss_sum_.sum().item<double>();
+    steady_t0_ = std::chrono::steady_clock::now();
+    steady_tokens0_ = tokens_;
+    steady_started_ = true;
+  }
   return interval_work(lr, gnorm) && step_ < steps_;
 }
 
@@ -234,6 +242,12 @@ bool Trainer::interval_work(double lr, const torch::Tensor& gnorm) {
                  last_loss_, s, ckpt_);
   loss_sum_.zero_();
   loss_count_ = 0;
+  if (last && steady_started_) {  // the item() above waited for the last step
+    steady_t1_ = std::chrono::steady_clock::now();
+    steady_tokens1_ = tokens_;
+    steady_ended_ = true;
+  }
+  const auto t_work = std::chrono::steady_clock::now();
   double val_loss = NAN;
   if (eval_now)
     val_loss = evaluate_loss(model_, *val_, cfg_.batch_size, cfg_.eval_tokens, dev_, bf16_).loss;
@@ -264,6 +278,7 @@ bool Trainer::interval_work(double lr, const torch::Tensor& gnorm) {
     window_tokens_ = 0;
   }
   if (ckpt_now) save();
+  if (steady_started_ && !steady_ended_) steady_excluded_ += seconds_since(t_work);
   if (!stopping) return true;
   save();
   if (bar_) bar_->close();
@@ -302,6 +317,16 @@ TrainResult Trainer::finish() {
   res.tokens_per_second = res.wall_seconds > 0 ? tokens_ / res.wall_seconds : 0;
   res.mfu =
       peak_tflops_ > 0 ? res.tokens_per_second * flops_.palm_per_token / (peak_tflops_ * 1e12) : 0;
+  if (steady_ended_) {
+    const double secs =
+        std::chrono::duration<double>(steady_t1_ - steady_t0_).count() - steady_excluded_;
+    if (secs > 0) {
+      res.steady_tokens_per_second = (steady_tokens1_ - steady_tokens0_) / secs;
+      res.steady_mfu = peak_tflops_ > 0 ? res.steady_tokens_per_second * flops_.palm_per_token /
+                                              (peak_tflops_ * 1e12)
+                                        : 0;
+    }
+  }
   json::Json rj = to_json(res);
   rj["config"] = cfg_json_;
   json::write_file(fs::path(out_) / "result.json", rj);

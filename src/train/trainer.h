@@ -104,6 +104,12 @@ class Trainer {
   double window_tokens_ = 0;
   double last_loss_ = 0;
   std::string status_;  // "" while running, then done | interrupted
+  // Steady-state throughput: from the host sync after step steady_from_ to the one after the last
+  // step, less the evaluation and checkpoint time in between.
+  int64_t steady_from_ = 0;
+  std::chrono::steady_clock::time_point steady_t0_, steady_t1_;
+  double steady_tokens0_ = 0, steady_tokens1_ = 0, steady_excluded_ = 0;
+  bool steady_started_ = false, steady_ended_ = false;
 };
 
 // Trainer(config).run(): trains (or resumes) as configured; writes config.json, metrics.jsonl,

@@ -170,6 +170,26 @@ TEST(RunDb, AddAllOnceInsertsOnlyTheFirstTime) {
   EXPECT_EQ(db.count(), 2u);
 }
 
+TEST(RunDb, ClaimOrderIsByIdOrLongestFirst) {
+  auto path = fresh("claim_order");
+  RunDb db(path);
+  std::vector<runs::Run> runs;
+  for (double est : {5.0, 30.0, 10.0, 30.0}) {
+    runs::Run r = make_run(1e6, 2e7, std::nan(""));
+    r.status = RunStatus::kPlanned;
+    r.extra["est_seconds"] = est;
+    runs.push_back(r);
+  }
+  db.add_all(runs);
+  // Longest first, ties by id: 2 and 4 (30 s), then 3 (10 s); then by id again: 1.
+  std::vector<int64_t> got;
+  for (int i = 0; i < 3; ++i)
+    got.push_back(db.claim_next({{"pid", 1}}, RunDb::ClaimOrder::kLongestFirst)->id);
+  got.push_back(db.claim_next({{"pid", 1}})->id);
+  EXPECT_EQ(got, (std::vector<int64_t>{2, 4, 3, 1}));
+  EXPECT_FALSE(db.claim_next({{"pid", 1}}, RunDb::ClaimOrder::kLongestFirst).has_value());
+}
+
 TEST(RunDb, ClaimsFromManyConnectionsNeverOverlapAndCompleteIsAtomic) {
   auto path = fresh("claim");
   {

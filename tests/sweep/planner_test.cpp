@@ -10,6 +10,8 @@
 #include <set>
 
 #include "accounting/flops.h"
+#include "accounting/hardware.h"
+#include "accounting/memory.h"
 #include "common/error.h"
 #include "test_support.h"
 
@@ -255,6 +257,45 @@ TEST(Planner, MiddleModelTrainsNearTokensPerParam) {
       EXPECT_LT(mid, 20.0 * 2.5) << fields::enum_name(conv) << " C " << C;
     }
   }
+}
+
+// Packed runs on one GPU: each gets 1/runs_per_gpu of the default GPU's memory, and a micro-batch
+// that does not fit its share is cut (whole sequences dividing the batch, the rest accumulated).
+TEST(Planner, PackedRunsCutMicroBatchesToTheirShareOfGpuMemory) {
+  SweepConfig c = config();
+  c.device = Device::kCuda;
+  c.batch_tokens = 1 << 20;  // 4096 sequences of 256: far beyond a 1/16 share for these models
+  c.runs_per_gpu = 16;
+  const Plan p = make_plan(c, data(), 1e12);
+  const auto& gpu = accounting::default_training_gpu();
+  for (const auto& r : p.runs) {
+    EXPECT_EQ(r.train.batch_size * r.train.grad_accum * 256, c.batch_tokens) << r.key;
+    EXPECT_GT(r.train.grad_accum, 1) << r.key;
+    accounting::MemoryOptions mo;
+    mo.precision = accounting::Precision::kBf16Mixed;
+    mo.fused_kernels = true;
+    mo.batch_size = r.train.batch_size;
+    EXPECT_LE(accounting::estimate_memory(r.choice.shape, mo).total() + 1024.0 * 1024 * 1024,
+              gpu.memory_bytes() / 16)
+        << r.key;
+  }
+  // One run per GPU: the whole share, so fewer micro-batches.
+  c.runs_per_gpu = 1;
+  EXPECT_LT(make_plan(c, data(), 1e12).runs.back().train.grad_accum,
+            p.runs.back().train.grad_accum);
+  // On the CPU nothing is cut.
+  c.device = Device::kCpu;
+  EXPECT_EQ(make_plan(c, data(), 1e12).runs.back().train.grad_accum, 1);
+  // A share too small for even one sequence, and a micro-batch set by hand that does not fit.
+  c.device = Device::kCuda;
+  c.runs_per_gpu = 64;
+  c.budgets = {1e19};
+  EXPECT_NE(error_of(c, data(200'000'000'000)).find("runs_per_gpu: run b1-m"), std::string::npos)
+      << error_of(c, data(200'000'000'000));
+  c.runs_per_gpu = 16;
+  c.budgets = {1e16};
+  c.micro_batch_tokens = 1 << 18;
+  EXPECT_NE(error_of(c, data()).find("micro_batch_tokens: run b1-m"), std::string::npos);
 }
 
 TEST(Planner, FingerprintIsStableAndSeesChanges) {

@@ -88,6 +88,21 @@ TEST(SweepConfig, ValidationNamesTheField) {
 
 // Every choice is checked when the file is read, before any data is prepared or any run trains: the
 // error names the field and the allowed values.
+TEST(SweepConfig, RunsPerGpuNeedsAGpuAndExcludesWorkers) {
+  SweepConfig c = valid();
+  c.runs_per_gpu = 4;
+  EXPECT_NO_THROW(c.validate());  // device auto: checked against the GPU when the sweep starts
+  c.device = Device::kCpu;
+  EXPECT_NE(error_of(c).find("runs_per_gpu: packs runs on a GPU but device is cpu"),
+            std::string::npos);
+  c.device = Device::kCuda;
+  c.workers = 2;
+  EXPECT_NE(error_of(c).find("workers: with runs_per_gpu"), std::string::npos);
+  c.workers = 1;
+  c.runs_per_gpu = 0;
+  EXPECT_THROW(sweep_config_from_json(to_json(c), "sweep.json"), Error);
+}
+
 TEST(SweepConfig, BadChoiceInTheFileNamesTheFieldAndTheAllowedValues) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"loss", "log-huber, huber, mse, mae or asymmetric-mae"},

@@ -100,6 +100,15 @@ TEST(Trainer, ResumeContinuesBitExactly) {
   TrainResult rb2 = run_training(b);
   EXPECT_EQ(rb2.status, "done");
   EXPECT_EQ(rb2.steps, 12);
+  // Steady-state throughput: measured after the warm-up steps of each process (steps 4–12, and
+  // 9–12 after the resume at 5), none for the interrupted slice; no MFU on the CPU.
+  EXPECT_GT(ra.steady_tokens_per_second, 0);
+  EXPECT_EQ(ra.steady_mfu, 0);
+  EXPECT_EQ(rb1.steady_tokens_per_second, 0);
+  EXPECT_GT(rb2.steady_tokens_per_second, 0);
+  EXPECT_DOUBLE_EQ(
+      read_train_result((dir / "straight" / "result.json").string()).steady_tokens_per_second,
+      ra.steady_tokens_per_second);
 
   model::TransformerLM ma(tiny()), mb(tiny());
   load_checkpoint(dir / "straight" / "checkpoint", ma, nullptr);

@@ -12,6 +12,8 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/format.h"
+#include "common/log.h"
+#include "common/token_file.h"
 #include "config_flags.h"
 #include "engine/engine.h"
 #include "model_options.h"
@@ -31,6 +33,26 @@ struct TrainCliOptions {
   bool no_resume = false;
 };
 
+// The model's vocabulary from the training data's sidecar (FILE.bin.json): taken when none was
+// asked for (the default shape's 50257 on a 512-token file would build a 162M-parameter model);
+// one asked for (--vocab-size, a model or train config) must hold every id of the data.
+void adopt_data_vocabulary(TrainConfig& c, bool vocab_given) {
+  if (c.train_data.empty() || !fs::exists(c.train_data + ".json")) return;  // the trainer says why
+  const auto data_vocab = static_cast<int64_t>(read_token_meta(c.train_data).vocab_size);
+  if (data_vocab <= 0) return;
+  if (!vocab_given) {
+    if (c.model.vocab_size != data_vocab)
+      SCALELAB_LOG_INFO("vocabulary {} from {}.json (the tokenizer the data was encoded with)",
+                        format_int(data_vocab), c.train_data);
+    c.model.vocab_size = data_vocab;
+    return;
+  }
+  SCALELAB_CHECK(c.model.vocab_size >= data_vocab,
+                 "vocab_size: {} is smaller than the vocabulary of {} ({}, from its .json "
+                 "sidecar); leave --vocab-size out to take the data's",
+                 c.model.vocab_size, c.train_data, data_vocab);
+}
+
 void run_train(TrainCliOptions& o) {
   TrainConfig c;
   if (!o.config.empty()) c = train::train_config_from_json(json::read_file(o.config), o.config);
@@ -48,6 +70,15 @@ void run_train(TrainCliOptions& o) {
   }
   o.flags.apply(c);
   if (o.no_resume) c.resume = false;
+  // The vocabulary of the training data (its sidecar): the model's unless one was asked for.
+  const bool vocab_given =
+      o.model.flags.given("--vocab-size") || !o.model.config.empty() ||
+      (!o.config.empty() && c.model.vocab_size != TrainConfig().model.vocab_size);
+  adopt_data_vocabulary(c, vocab_given);
+  // Absolute paths in the run's config.json, so `generate --checkpoint RUN` and a resume work from
+  // any directory.
+  for (std::string* path : {&c.train_data, &c.val_data, &c.tokenizer})
+    if (!path->empty()) *path = fs::absolute(*path).lexically_normal().string();
   c.validate();
   train::TrainResult r = engine::train(c);
   std::cout << fmt::format(

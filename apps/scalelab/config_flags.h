@@ -96,6 +96,12 @@ class ConfigFlags {
     return option;
   }
 
+  // Whether the option named `flag` ("--vocab-size") was given.
+  bool given(const std::string& flag) const {
+    for (const auto& s : setters_)
+      if (s.first->check_name(flag)) return s.first->count() > 0;
+    return false;
+  }
   bool any_given() const {
     for (const auto& s : setters_)
       if (s.first->count() > 0) return true;

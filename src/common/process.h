@@ -29,6 +29,10 @@ bool process_is_dead(const ProcessIdentity& p);
 // The running executable (/proc/self/exe).
 std::string current_executable();
 
+// Memory the kernel can give new allocations without swapping (MemAvailable of /proc/meminfo, in
+// bytes); 0 when it cannot be read.
+double available_memory_bytes();
+
 // Starts argv[0] (a path, or a name looked up in PATH) with argv and the current environment plus
 // `env` overrides; returns the pid. With output_path, the child's stdout and stderr go to that
 // file (truncated).

@@ -32,6 +32,7 @@ void save_checkpoint(const fs::path& dir, model::TransformerLM& model, AdamW* op
     }
     json::Json j{{"step", st.step},
                  {"tokens", st.tokens},
+                 {"wall_seconds", st.wall_seconds},
                  {"rng", st.rng},
                  {"config", st.config},
                  {"optimizer_steps", opt != nullptr ? opt->steps() : 0}};
@@ -62,6 +63,7 @@ CheckpointState read_checkpoint_state(const fs::path& dir) {
   r.require("step", st.step);
   st.optimizer_steps = st.step;
   r.get("tokens", st.tokens);
+  r.get("wall_seconds", st.wall_seconds);  // absent in checkpoints written before it was kept
   r.get("rng", st.rng);
   r.get("optimizer_steps", st.optimizer_steps);
   if (r.has("config")) st.config = r.at("config");

@@ -17,7 +17,8 @@ struct CheckpointState {
   int64_t optimizer_steps =
       0;  // AdamW's step count (bias correction); the training step when absent
   double tokens = 0;
-  std::string rng;  // std::mt19937_64 state, as its stream text
+  double wall_seconds = 0;  // training wall time up to this checkpoint, summed over resumes
+  std::string rng;          // std::mt19937_64 state, as its stream text
   json::Json config = json::Json::object();
 };
 

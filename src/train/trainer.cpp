@@ -14,11 +14,13 @@
 
 #include "accounting/flops.h"
 #include "accounting/hardware.h"
+#include "accounting/memory.h"
 #include "accounting/params.h"
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/format.h"
 #include "common/log.h"
+#include "common/process.h"
 #include "common/progress.h"
 #include "model/transformer.h"
 #include "train/autocast.h"
@@ -53,7 +55,27 @@ TrainConfig checked(const TrainConfig& in) {
   return cfg;
 }
 
+// On the CPU, the memory model's prediction for the run against what the machine has available,
+// before the model is allocated (and after the data is checked): the kernel's OOM killer would
+// otherwise end the run with a bare "Killed".
+void check_memory(const TrainConfig& cfg, const torch::Device& dev) {
+  if (!dev.is_cpu()) return;
+  const double available = available_memory_bytes();
+  if (available <= 0) return;
+  accounting::MemoryOptions mo;
+  mo.batch_size = cfg.batch_size;
+  mo.precision = cfg.precision;
+  mo.flash_attention = false;  // the CPU path materialises the attention probabilities
+  const double need = accounting::estimate_memory(cfg.model, mo).total();
+  SCALELAB_CHECK(need <= available,
+                 "memory: this run needs about {} (accounting's model: weights, gradients, AdamW "
+                 "state and activations for batch_size {}) but the machine has {} available; "
+                 "lower batch_size (grad_accum keeps the batch) or the model",
+                 format_gib(need), cfg.batch_size, format_gib(available));
+}
+
 model::TransformerLM build_model(const TrainConfig& cfg, const torch::Device& dev) {
+  check_memory(cfg, dev);
   torch::manual_seed(cfg.seed);
   model::TransformerLM m(
       cfg.model, model::ModelOptions{cfg.rope_theta, model::parse_attention_impl(
@@ -148,6 +170,19 @@ void Trainer::resume_or_start() {
     CheckpointState st = load_checkpoint(ckpt_, model_, &opt_);
     step_ = st.step;
     tokens_ = st.tokens;
+    wall_offset_ = st.wall_seconds;
+    const fs::path result = fs::path(out_) / "result.json";
+    if (step_ >= steps_ && fs::exists(result)) {
+      TrainResult done = read_train_result(result.string());
+      if (done.status == "done") {
+        SCALELAB_LOG_WARN(
+            "{}: this run is finished (step {} of {}); its result.json is kept and nothing is "
+            "trained (--no-resume trains it again from scratch)",
+            out_, step_, steps_);
+        finished_ = done;
+        return;
+      }
+    }
     std::istringstream(st.rng) >> rng_;
     SCALELAB_LOG_AT(info_level(), "resumed from {} at step {}", ckpt_, step_);
   }
@@ -190,12 +225,13 @@ void Trainer::save() {
                   {.step = step_,
                    .optimizer_steps = opt_.steps(),
                    .tokens = tokens_,
+                   .wall_seconds = wall_seconds(),
                    .rng = rs.str(),
                    .config = cfg_json_});
 }
 
 bool Trainer::step() {
-  if (!status_.empty() || step_ >= steps_) return false;
+  if (finished_ || !status_.empty() || step_ >= steps_) return false;
   const double lr = sched_.lr(step_);
   for (int64_t micro = 0; micro < cfg_.grad_accum; ++micro) {
     auto [x, y] = train_.random_batch(cfg_.batch_size, rng_, dev_);
@@ -263,7 +299,7 @@ bool Trainer::interval_work(double lr, const torch::Tensor& gnorm) {
                    {"lr", lr},
                    {"grad_norm", gn},
                    {"tokens_per_second", tps},
-                   {"wall_seconds", seconds_since(t_start_)}};
+                   {"wall_seconds", wall_seconds()}};
     if (!std::isnan(val_loss)) rec["val_loss"] = val_loss;
     metrics_ << rec.dump() << "\n" << std::flush;
     if (log_now) {
@@ -295,6 +331,7 @@ bool Trainer::interval_work(double lr, const torch::Tensor& gnorm) {
 }
 
 TrainResult Trainer::finish() {
+  if (finished_) return *finished_;
   TrainResult res;
   res.final_val_loss = std::numeric_limits<double>::quiet_NaN();
   if (status_.empty()) {
@@ -313,7 +350,7 @@ TrainResult Trainer::finish() {
   res.flops = flops_.training_per_token * tokens_;
   res.flops_6nd = 6.0 * static_cast<double>(n_params_) * tokens_;
   res.final_train_loss = last_loss_;
-  res.wall_seconds = seconds_since(t_start_);
+  res.wall_seconds = wall_seconds();
   res.tokens_per_second = res.wall_seconds > 0 ? tokens_ / res.wall_seconds : 0;
   res.mfu =
       peak_tflops_ > 0 ? res.tokens_per_second * flops_.palm_per_token / (peak_tflops_ * 1e12) : 0;

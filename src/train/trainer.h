@@ -73,6 +73,9 @@ class Trainer {
   bool interval_work(double lr, const torch::Tensor& gnorm);
   void save();
   double seconds_since(std::chrono::steady_clock::time_point t) const;
+  // Training wall time: this process's, plus what earlier processes spent up to the checkpoint
+  // it resumed from.
+  double wall_seconds() const { return wall_offset_ + seconds_since(t_start_); }
 
   TrainConfig cfg_;  // resolved and validated
   std::chrono::steady_clock::time_point t_start_;
@@ -93,6 +96,10 @@ class Trainer {
   double peak_tflops_ = 0;  // 0 = unknown (no MFU)
   double tokens_per_step_ = 0;
 
+  // A run found finished (its checkpoint at the last step and result.json done): that result, and
+  // nothing is trained, evaluated or written.
+  std::optional<TrainResult> finished_;
+  double wall_offset_ = 0;
   // Progress.
   int64_t step_ = 0;
   double tokens_ = 0;

@@ -49,6 +49,28 @@ TEST(CliTrain, TrainGenerateEval) {
   json::Json r = json::read_file(f.d + "/run/result.json");
   EXPECT_EQ(r["steps"], 10);
   EXPECT_TRUE(std::filesystem::exists(f.d + "/run/config.json"));
+  // The same command again: the run is finished, its result stays as it was.
+  const std::string result = read_text_file(f.d + "/run/result.json");
+  CommandResult again = run_scalelab(f.train("--max-steps 10 --out " + f.d + "/run"));
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("this run is finished"), std::string::npos) << again.err;
+  EXPECT_NE(again.out.find("done: 10 steps"), std::string::npos) << again.out;
+  EXPECT_EQ(read_text_file(f.d + "/run/result.json"), result);
+  // A run trained with relative paths refers to its data and tokenizer by absolute ones, so
+  // generate works from any directory.
+  ASSERT_EQ(run_shell("cd " + f.d + " && " + SCALELAB_BINARY +
+                      " train --quiet true --train-data small.bin --tokenizer tok "
+                      "--context-length 32 --d-model 32 --n-layers 1 --n-heads 2 --batch-size 4 "
+                      "--max-steps 2 --out rel")
+                .exit_code,
+            0);
+  const std::filesystem::path stored =
+      json::read_file(f.d + "/rel/config.json")["tokenizer"].get<std::string>();
+  EXPECT_TRUE(stored.is_absolute()) << stored;
+  EXPECT_EQ(std::filesystem::canonical(stored), std::filesystem::canonical(f.d + "/tok"));
+  CommandResult rel =
+      run_scalelab("generate --checkpoint " + f.d + "/rel --prompt 'To' --max-new-tokens 2");
+  EXPECT_EQ(rel.exit_code, 0) << rel.err;
   CommandResult g = run_scalelab("generate --checkpoint " + f.d +
                                  "/run --prompt 'To be' --max-new-tokens 5 --seed 3");
   ASSERT_EQ(g.exit_code, 0) << g.err;
@@ -59,24 +81,41 @@ TEST(CliTrain, TrainGenerateEval) {
   EXPECT_GT(json::parse(e.out, "stdout")["loss"].get<double>(), 0);
 }
 
+// Without --vocab-size the model takes the data's vocabulary (300 here) instead of the default
+// shape's 50257; a larger one asked for is kept.
+TEST(CliTrain, VocabularyComesFromTheTrainingData) {
+  Fixture f;
+  const std::string base = "train --quiet true --train-data " + f.d + "/small.bin --tokenizer " +
+                           f.d + "/tok --context-length 32 --d-model 32 --n-layers 1 --n-heads 2 " +
+                           "--batch-size 4 --max-steps 2";
+  CommandResult t = run_scalelab(base + " --out " + f.d + "/v1");
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_EQ(json::read_file(f.d + "/v1/config.json")["model"]["vocab_size"], 300);
+  CommandResult u = run_scalelab(base + " --vocab-size 320 --out " + f.d + "/v2");
+  ASSERT_EQ(u.exit_code, 0) << u.err;
+  EXPECT_EQ(json::read_file(f.d + "/v2/config.json")["model"]["vocab_size"], 320);
+}
+
 TEST(CliTrain, BadInputIsOneLineErrorWithoutPartialFiles) {
   Fixture f;
   expect_one_line_error(run_scalelab(f.train("--max-steps 5 --out " + f.d + "/r1 --device cuda")),
                         "CUDA requested (cuda) but no GPU is available");
   expect_one_line_error(run_scalelab(f.train("--max-steps 5 --out " + f.d + "/r2 --batch-size -3")),
                         "--batch-size: must be positive (got -3)");
-  // An error inside LibTorch (here its allocator) reaches the user as one line, not a C++ stack.
+  // A model far beyond the machine's memory is refused before anything is allocated, with the
+  // memory model's figure and what the machine has.
   expect_one_line_error(run_scalelab(f.train("--max-steps 2 --out " + f.d +
                                              "/r5 --d-model 262144 --n-layers 1 "
                                              "--n-heads 1")),
-                        "LibTorch: ");
+                        "memory: this run needs about");
+  EXPECT_FALSE(std::filesystem::exists(f.d + "/r5/config.json"));
   expect_one_line_error(
       run_scalelab(f.train("--max-steps 5 --out " + f.d + "/r3 --context-length 100000")),
       "fewer than context_length + 1 = 100001");
   EXPECT_FALSE(std::filesystem::exists(f.d + "/r3/config.json"));
   expect_one_line_error(
       run_scalelab(f.train("--max-steps 5 --out " + f.d + "/r4 --vocab-size 100")),
-      "beyond the model's vocabulary (size 100)");
+      "vocab_size: 100 is smaller than the vocabulary of");
   expect_one_line_error(run_scalelab("generate --checkpoint " + f.d + "/nope --prompt x"),
                         "nope: no such checkpoint directory");
   // A truncated checkpoint.

@@ -81,6 +81,24 @@ TEST(Trainer, OverfitsOneBatch) {
   EXPECT_LT(last, 0.05);                    // 32 targets memorised
 }
 
+// Running a finished run again trains nothing and leaves its result alone.
+TEST(Trainer, FinishedRunIsLeftAlone) {
+  auto dir = fresh("finished");
+  const TrainConfig c = tiny_config(dir);
+  const TrainResult first = run_training(c);
+  ASSERT_EQ(first.status, "done");
+  const fs::path result = dir / "run" / "result.json";
+  const std::string before = read_text_file(result.string());
+  const auto mtime = fs::last_write_time(result);
+  const TrainResult again = run_training(c);
+  EXPECT_EQ(again.status, "done");
+  EXPECT_EQ(again.steps, 12);
+  EXPECT_DOUBLE_EQ(again.wall_seconds, first.wall_seconds);
+  EXPECT_DOUBLE_EQ(again.final_train_loss, first.final_train_loss);
+  EXPECT_EQ(read_text_file(result.string()), before);
+  EXPECT_EQ(fs::last_write_time(result), mtime);
+}
+
 TEST(Trainer, ResumeContinuesBitExactly) {
   torch::set_num_threads(1);  // identical reduction order in both runs
   auto dir = fresh("resume");

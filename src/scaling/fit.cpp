@@ -606,6 +606,14 @@ FitResult fit_impl(const FitData& data, const FitOptions& opt, ProgressBar* prog
     r.warnings.push_back(
         "fitted alpha or beta is not positive: the data do not identify a compute-optimal "
         "allocation");
+  // E = exp(e) driven towards 0 (e far negative, its edge): the runs show no loss floor.
+  const double min_loss = *std::min_element(data.loss.begin(), data.loss.end());
+  if (r.law.E < kEffectivelyZeroE * min_loss)
+    r.warnings.push_back(fmt::format(
+        "E fitted at {:.3g}, effectively 0: the runs show no loss floor, so the irreducible loss "
+        "is not identified (an interval on it is not meaningful) and losses extrapolated far "
+        "beyond the runs come out too low; add budgets over a wider range",
+        r.law.E));
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }

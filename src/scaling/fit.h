@@ -53,6 +53,10 @@ json::Json to_json(const ParamGrid& g);
 ParamGrid param_grid_from_json(const json::Json& j, std::string_view context);
 
 // The runs to fit: parallel arrays; weight empty = all 1 (weights are normalised to mean 1).
+// A fitted E below this fraction of the smallest loss counts as 0: the fit ran E to the edge of its
+// parameterisation (E = exp(e)) and warns that the irreducible loss is not identified.
+inline constexpr double kEffectivelyZeroE = 1e-3;
+
 struct FitData {
   std::vector<double> N, D, loss, weight;
   size_t size() const { return N.size(); }

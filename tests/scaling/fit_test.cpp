@@ -89,6 +89,27 @@ TEST(Fit, NoiseFreeDataRecoverTrueParametersWithinHalfAPercent) {
   EXPECT_GT(r.r2, 0.9999);
 }
 
+// Data with no loss floor (E = 0): the fit drives E to the edge and says it is not identified.
+TEST(Fit, ELandingAtZeroWarnsThatTheFloorIsNotIdentified) {
+  FitData d;
+  for (double N : {1e7, 3e7, 1e8, 3e8, 1e9})
+    for (double D : {1e9, 3e9, 1e10, 3e10}) {
+      d.N.push_back(N);
+      d.D.push_back(D);
+      d.loss.push_back(400 / std::pow(N, 0.34) + 410 / std::pow(D, 0.28));
+    }
+  FitOptions o;
+  o.grid = small_grid();
+  const FitResult r = fit_scaling_law(d, o);
+  EXPECT_LT(r.law.E, kEffectivelyZeroE * 0.1);
+  bool warned = false;
+  for (const auto& w : r.warnings) warned |= w.find("effectively 0") != std::string::npos;
+  EXPECT_TRUE(warned);
+  // A law with a floor does not warn.
+  const FitResult h = fit_scaling_law(grid_data(kHoffmann2022), o);
+  for (const auto& w : h.warnings) EXPECT_EQ(w.find("effectively 0"), std::string::npos) << w;
+}
+
 TEST(Fit, EveryLossRecoversNoiseFreeLaw) {
   const ScalingLaw truth{1.8, 482, 2085, 0.35, 0.37};
   FitData d = grid_data(truth);

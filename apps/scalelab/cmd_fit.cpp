@@ -102,6 +102,7 @@ void run_fit(const FitCliOptions& o) {
   j["warnings"] = warnings;
   if (!o.out.empty()) json::write_file(o.out, j);
 
+  // Diagnostics: once, on stderr (and in the JSON); the report on stdout is the result.
   for (const auto& w : warnings) SCALELAB_LOG_WARN("{}", w);
   if (o.json) {
     std::cout << j.dump(2) << "\n";
@@ -211,10 +212,6 @@ void run_fit(const FitCliOptions& o) {
     if (hi > 0)
       out += fmt::format("  N_opt at C = {:.0e} moves by {:.2f}× across loss functions\n",
                          o.budgets.back(), hi / lo);
-  }
-  if (!warnings.empty()) {
-    out += "\nwarnings:\n";
-    for (const auto& w : warnings) out += "  - " + w + "\n";
   }
   if (!o.out.empty()) out += fmt::format("\nsaved {}\n", o.out);
   std::cout << out;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -57,6 +58,21 @@ TEST(CliScaling, FitWritesLawThatAllocateAndPredictReuse) {
   EXPECT_NEAR(json::parse(p.out, "stdout")["predictions"][0]["loss"].get<double>(), 1.958, 0.01);
   CommandResult h = run_scalelab("allocate --C 1e21 --hoffmann");
   EXPECT_EQ(h.exit_code, 0) << h.err;
+  // Warnings are printed once, on stderr: two budgets 0.3 decades apart identify little.
+  {
+    std::ofstream csv(d + "/narrow.csv");
+    csv << "C,N,D,loss\n";
+    for (double C : {1e18, 2e18})
+      for (double N : {3e7, 6e7, 1.2e8, 2.4e8, 4.8e8}) {
+        const double D = C / (6 * N);
+        csv << C << "," << N << "," << D << ","
+            << 1.69 + 406.4 / std::pow(N, 0.34) + 410.7 / std::pow(D, 0.28) << "\n";
+      }
+  }
+  CommandResult w = run_scalelab("fit --csv " + d + "/narrow.csv --bootstrap 0 --quiet --out ''");
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_NE(w.err.find("decades of compute"), std::string::npos) << w.err;
+  EXPECT_EQ(w.out.find("decades of compute"), std::string::npos) << w.out;
 }
 
 // Runs that repeat their data (a CSV with a unique_tokens column, made from a known law): `fit`

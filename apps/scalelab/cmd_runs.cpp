@@ -6,12 +6,15 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <set>
+#include <tuple>
 
 #include "commands.h"
 #include "common/csv.h"
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/format.h"
+#include "common/log.h"
 #include "runs/run_db.h"
 
 namespace scalelab::app {
@@ -94,7 +97,25 @@ void run_import(const RunsOptions& o) {
   std::vector<Run> runs = runs_from_csv(csv::read_file(o.file), o.file);
   SCALELAB_CHECK(!runs.empty(), "{}: no runs in the file", o.file);
   RunDb db(o.db);
-  auto ids = db.add_all(std::move(runs));
+  // A run already in the database (same N, D, C, loss and budget) is not added again: importing a
+  // file twice would otherwise double its runs, and every fit would count them twice.
+  std::set<std::tuple<double, double, double, double, std::string>> have;
+  for (const auto& r : db.list()) have.insert({r.N, r.D, r.C, r.loss, r.budget});
+  std::vector<Run> fresh;
+  for (auto& r : runs)
+    if (!have.contains({r.N, r.D, r.C, r.loss, r.budget})) fresh.push_back(std::move(r));
+  const size_t skipped = runs.size() - fresh.size();
+  if (skipped > 0)
+    SCALELAB_LOG_WARN(
+        "{}: {} of its {} runs are already in {} (same N, D, C, loss and budget); "
+        "not added again",
+        o.file, skipped, runs.size(), o.db);
+  if (fresh.empty()) {
+    std::cout << fmt::format("imported 0 runs from {}: all {} are already in {}\n", o.file,
+                             runs.size(), o.db);
+    return;
+  }
+  auto ids = db.add_all(std::move(fresh));
   std::cout << fmt::format("imported {} runs from {} into {} (ids {}–{})\n", ids.size(), o.file,
                            o.db, ids.front(), ids.back());
 }

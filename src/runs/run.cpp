@@ -118,12 +118,19 @@ std::vector<Run> runs_from_csv(const csv::Table& t, std::string_view source) {
   SCALELAB_CHECK(cN >= 0 && cD >= 0 && cL >= 0,
                  "{}: header must have columns N, D and loss (found: {})", source,
                  fmt::format("{}", fmt::join(t.header, ", ")));
+  // A repeated column name would silently read the first of the two.
+  for (size_t c = 0; c < t.header.size(); ++c)
+    for (size_t k = 0; k < c; ++k)
+      SCALELAB_CHECK(t.header[k] != t.header[c],
+                     "{}: column '{}' appears twice in the header (columns {} and {})", source,
+                     t.header[c], k + 1, c + 1);
   std::vector<Run> runs;
   runs.reserve(t.rows.size());
   for (size_t i = 0; i < t.rows.size(); ++i) {
     const auto& row = t.rows[i];
     std::string where = fmt::format("{}:{}", source, t.line_of_row[i]);
     Run r;
+    r.id = static_cast<int64_t>(t.line_of_row[i]);  // named in results (held-out rows, warnings)
     r.N = parse_number(row[static_cast<size_t>(cN)], where, "N");
     r.D = parse_number(row[static_cast<size_t>(cD)], where, "D");
     r.loss = parse_number(row[static_cast<size_t>(cL)], where, "loss");

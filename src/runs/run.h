@@ -79,7 +79,7 @@ scaling::Curves curve_samples(const std::map<int64_t, std::vector<CurvePoint>>& 
 
 // chinchilla CSV: header must contain N, D and loss; C optional (6ND when absent or empty). A
 // `budget` column becomes the budget label; every other column is kept in `extra` as text, in
-// order.
+// order. A column name given twice is an error. Each run's id is its line in the file.
 std::vector<Run> runs_from_csv(const csv::Table& t, std::string_view source);
 // Writes C, N, D, loss, then the extra columns (union over runs, first-seen order). Numbers use the
 // shortest decimal that round-trips (so import → export → import is exact).

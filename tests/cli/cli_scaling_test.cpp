@@ -25,6 +25,11 @@ TEST(CliScaling, ImportListExportRoundTrip) {
   CommandResult i = run_scalelab("runs import " + kPaper + " --db " + d + "/runs.db");
   ASSERT_EQ(i.exit_code, 0) << i.err;
   EXPECT_NE(i.out.find("imported 234 runs"), std::string::npos);
+  // The same file again adds nothing, and says so.
+  CommandResult twice = run_scalelab("runs import " + kPaper + " --db " + d + "/runs.db");
+  ASSERT_EQ(twice.exit_code, 0) << twice.err;
+  EXPECT_NE(twice.out.find("imported 0 runs"), std::string::npos) << twice.out;
+  EXPECT_NE(twice.err.find("234 runs are already in"), std::string::npos) << twice.err;
   CommandResult l = run_scalelab("runs list --json --db " + d + "/runs.db");
   ASSERT_EQ(l.exit_code, 0) << l.err;
   EXPECT_EQ(json::parse(l.out, "stdout").size(), 234u);
@@ -171,6 +176,9 @@ TEST(CliScaling, BadInputIsOneLineErrorAndWritesNothing) {
   std::ofstream(d + "/neg.csv") << "C,N,D,loss\n1e18,-1e8,1e9,3\n";
   expect_one_line_error(run_scalelab("runs import " + d + "/neg.csv --db " + d + "/x.db"),
                         "neg.csv:2: N must be a finite positive number");
+  std::ofstream(d + "/twice.csv") << "C,N,D,N,loss\n1e18,1e8,1e9,2e8,3\n";
+  expect_one_line_error(run_scalelab("runs import " + d + "/twice.csv --db " + d + "/x.db"),
+                        "twice.csv: column 'N' appears twice in the header (columns 2 and 4)");
   std::ofstream(d + "/ragged.csv") << "C,N,D,loss\n1e18,1e8,1e9\n";
   expect_one_line_error(run_scalelab("runs import " + d + "/ragged.csv --db " + d + "/x.db"),
                         "ragged.csv:2: expected 4 fields, found 3");

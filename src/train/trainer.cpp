@@ -214,6 +214,10 @@ void Trainer::log_start() const {
                   fields::enum_name(c.precision), fields::enum_name(c.attention), c.seed, out_);
 }
 
+double Trainer::mfu_at(double tokens_per_second) const {
+  return peak_tflops_ > 0 ? tokens_per_second * flops_.palm_per_token / (peak_tflops_ * 1e12) : 0;
+}
+
 double Trainer::seconds_since(std::chrono::steady_clock::time_point t) const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
@@ -280,7 +284,6 @@ bool Trainer::interval_work(double lr, const torch::Tensor& gnorm) {
   loss_count_ = 0;
   if (last && steady_started_) {  // the item() above waited for the last step
     steady_t1_ = std::chrono::steady_clock::now();
-    steady_tokens1_ = tokens_;
     steady_ended_ = true;
   }
   const auto t_work = std::chrono::steady_clock::now();
@@ -290,7 +293,7 @@ bool Trainer::interval_work(double lr, const torch::Tensor& gnorm) {
   if (log_now || eval_now) {
     const double secs = seconds_since(window_t0_);
     const double tps = secs > 0 ? window_tokens_ / secs : 0;
-    const double mfu = peak_tflops_ > 0 ? tps * flops_.palm_per_token / (peak_tflops_ * 1e12) : 0;
+    const double mfu = mfu_at(tps);
     const double gn = gnorm.item<double>();
     json::Json rec{{"step", s},
                    {"tokens", tokens_},
@@ -352,16 +355,14 @@ TrainResult Trainer::finish() {
   res.final_train_loss = last_loss_;
   res.wall_seconds = wall_seconds();
   res.tokens_per_second = res.wall_seconds > 0 ? tokens_ / res.wall_seconds : 0;
-  res.mfu =
-      peak_tflops_ > 0 ? res.tokens_per_second * flops_.palm_per_token / (peak_tflops_ * 1e12) : 0;
+  res.mfu = mfu_at(res.tokens_per_second);
   if (steady_ended_) {
     const double secs =
         std::chrono::duration<double>(steady_t1_ - steady_t0_).count() - steady_excluded_;
     if (secs > 0) {
-      res.steady_tokens_per_second = (steady_tokens1_ - steady_tokens0_) / secs;
-      res.steady_mfu = peak_tflops_ > 0 ? res.steady_tokens_per_second * flops_.palm_per_token /
-                                              (peak_tflops_ * 1e12)
-                                        : 0;
+      // The window ends at the last step, so its tokens run to the total.
+      res.steady_tokens_per_second = (tokens_ - steady_tokens0_) / secs;
+      res.steady_mfu = mfu_at(res.steady_tokens_per_second);
     }
   }
   json::Json rj = to_json(res);

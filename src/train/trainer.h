@@ -73,6 +73,8 @@ class Trainer {
   bool interval_work(double lr, const torch::Tensor& gnorm);
   void save();
   double seconds_since(std::chrono::steady_clock::time_point t) const;
+  // Model FLOPs utilisation at a throughput (PaLM's FLOPs per token); 0 when the peak is unknown.
+  double mfu_at(double tokens_per_second) const;
   // Training wall time: this process's, plus what earlier processes spent up to the checkpoint
   // it resumed from.
   double wall_seconds() const { return wall_offset_ + seconds_since(t_start_); }
@@ -115,7 +117,7 @@ class Trainer {
   // step, less the evaluation and checkpoint time in between.
   int64_t steady_from_ = 0;
   std::chrono::steady_clock::time_point steady_t0_, steady_t1_;
-  double steady_tokens0_ = 0, steady_tokens1_ = 0, steady_excluded_ = 0;
+  double steady_tokens0_ = 0, steady_excluded_ = 0;
   bool steady_started_ = false, steady_ended_ = false;
 };
 

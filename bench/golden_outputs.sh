@@ -36,7 +36,7 @@ cat > sweep.json <<JSON
 {"corpus": ["$root/data/tinyshakespeare.txt"], "vocab_size": 512, "budget_min": 6e11,
  "budget_max": 2.4e12, "budget_count": 3, "models_per_budget": 4, "n_spread": 2,
  "architecture": {"context_length": 64, "head_dim": 32, "multiple": 32, "aspect_ratio": 32,
-                  "tied_embeddings": true},
+                  "min_layers": 1, "tied_embeddings": true},
  "batch_rule": "constant", "batch_tokens": 2048, "lr_rule": "constant", "lr": 0.03, "targets": [1e14], "device": "cpu", "device_tflops": 0.05,
  "size_convention": "total",
  "out_dir": "plan"}

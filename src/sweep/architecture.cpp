@@ -22,7 +22,9 @@ void ArchitectureRule::validate(std::string_view ctx) const {
                  multiple);
   SCALELAB_CHECK(std::isfinite(aspect_ratio) && aspect_ratio > 0,
                  "{}.aspect_ratio: must be positive (got {})", ctx, aspect_ratio);
-  SCALELAB_CHECK(max_layers >= 1, "{}.max_layers: must be >= 1 (got {})", ctx, max_layers);
+  SCALELAB_CHECK(min_layers >= 1, "{}.min_layers: must be >= 1 (got {})", ctx, min_layers);
+  SCALELAB_CHECK(max_layers >= min_layers, "{}.max_layers: must be >= min_layers {} (got {})", ctx,
+                 min_layers, max_layers);
   SCALELAB_CHECK(max_d_model >= multiple, "{}.max_d_model: must be >= multiple {} (got {})", ctx,
                  multiple, max_d_model);
 }
@@ -37,6 +39,9 @@ const fields::Table<ArchitectureRule>& architecture_rule_fields() {
           .add("aspect_ratio", &R::aspect_ratio,
                "d_model / n_layers the family stays near (each member adds a layer or a width "
                "step, whichever keeps the ratio nearer)")
+          .add("min_layers", &R::min_layers,
+               "The family's shallowest depth: 1- and 2-layer models fall off the trend of deeper "
+               "ones (docs/sweep.md)")
           .add("max_layers", &R::max_layers, "Search bound on n_layers")
           .add("max_d_model", &R::max_d_model, "Search bound on d_model")
           .add("tied_embeddings", &R::tied_embeddings, "LM head shares the embedding matrix");
@@ -99,7 +104,7 @@ std::vector<ShapeChoice> model_family(const ArchitectureRule& rule) {
   const auto off_aspect = [&](int64_t L, int64_t d) {
     return std::abs(std::log(static_cast<double>(d) / static_cast<double>(L) / rule.aspect_ratio));
   };
-  int64_t L = 1, d = rule.multiple;
+  int64_t L = rule.min_layers, d = rule.multiple;
   out.push_back(describe_shape(family_shape(rule, L, d)));
   for (;;) {
     const bool can_deepen = L + 1 <= rule.max_layers;

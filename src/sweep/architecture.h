@@ -4,10 +4,13 @@
 //   - head dimension fixed (default 64): n_heads = d_model / head_dim;
 //   - d_model a multiple of `multiple` (default 64); d_ff = 8/3·d_model rounded up to `multiple`
 //     (SwiGLU, Shazeer 2020);
-//   - the chain starts at 1 layer of width `multiple`; each next member adds one layer or one
-//     width step, whichever keeps d_model / n_layers nearer `aspect_ratio` (in log; default 64:
-//     Kaplan et al. 2020 §3.1 find the loss nearly flat over a wide band of shapes at fixed N);
-//     a tie goes to the smaller model; it ends at max_layers and max_d_model.
+//   - the chain starts at `min_layers` layers (default 3) of width `multiple`; each next member
+//     adds one layer or one width step, whichever keeps d_model / n_layers nearer `aspect_ratio`
+//     (in log; default 64: Kaplan et al. 2020 §3.1 find the loss nearly flat over a wide band of
+//     shapes at fixed N); a tie goes to the smaller model; it ends at max_layers and max_d_model.
+//     Why a minimum depth: models of 1 and 2 layers fall off the trend of deeper ones (Kaplan et
+//     al. 2020 fig. 6 for 1 layer; in docs/examples/h200-sweep, 2-layer members were 0.3–0.4 nats
+//     worse than 3-layer ones of similar size and halved the held-out accuracy of the fit).
 // So depth, width and every size convention (scaling::SizeConvention: total parameters,
 // non-embedding parameters, FLOPs per token) increase strictly along the chain, and the pick for
 // a target size, the member nearest in log space under the chosen convention, is monotone in the
@@ -31,6 +34,7 @@ struct ArchitectureRule {
   int64_t head_dim = 64;         // d_model / n_heads
   int64_t multiple = 64;         // d_model and d_ff are multiples of this
   double aspect_ratio = 64;      // d_model / n_layers the family stays near
+  int64_t min_layers = 3;        // the family's shallowest member
   int64_t max_layers = 48;       // search bound
   int64_t max_d_model = 8192;    // search bound
   bool tied_embeddings = false;  // LM head shares the embedding matrix

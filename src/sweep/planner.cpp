@@ -221,10 +221,12 @@ Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_seco
     const double needed = c.tokens_per_param * first * flops_per_token_at(family, conv, first);
     SCALELAB_CHECK(lowest * std::sqrt(step_ratio) >= smallest.size(conv),
                    "budgets: C = {} is too small for the model family: its grid starts at N ≈ {} "
-                   "({}) but the family's smallest member (1 layer, d_model {}, vocab {}) has {}; "
-                   "use budgets >= {} or a smaller vocabulary",
-                   label, format_si(lowest), conv_name, smallest.shape.d_model, data.vocab_size,
-                   format_si(smallest.size(conv)), format_sci(needed, 2));
+                   "({}) but the family's smallest member ({} layers × d_model {}, vocab {}) has "
+                   "{}; use budgets >= {}, a smaller vocabulary or a smaller "
+                   "architecture.min_layers",
+                   label, format_si(lowest), conv_name, smallest.shape.n_layers,
+                   smallest.shape.d_model, data.vocab_size, format_si(smallest.size(conv)),
+                   format_sci(needed, 2));
     SCALELAB_CHECK(highest / std::sqrt(step_ratio) <= largest.size(conv),
                    "budgets: C = {} needs models up to N ≈ {} ({}) but the family's largest "
                    "member ({} layers × d_model {}) has {}; raise architecture.max_layers or "

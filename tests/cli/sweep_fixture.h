@@ -21,6 +21,8 @@ inline json::Json tiny_sweep(const std::string& out) {
             {"head_dim", 16},
             {"multiple", 16},
             {"aspect_ratio", 16},
+            // 1-layer members: the default minimum depth (3) would need budgets 3× larger.
+            {"min_layers", 1},
             {"tied_embeddings", true}}},
           // N = total: the family's steps in FLOPs per token are coarse for models this small.
           {"size_convention", "total"},

@@ -25,7 +25,7 @@ TEST(Architecture, FamilyFollowsTheStatedRule) {
   const ArchitectureRule r = rule();
   const auto fam = model_family(r);
   ASSERT_GT(fam.size(), 50u);
-  EXPECT_EQ(fam.front().shape.n_layers, 1);
+  EXPECT_EQ(fam.front().shape.n_layers, 3);  // min_layers
   EXPECT_EQ(fam.front().shape.d_model, 64);
   for (size_t i = 0; i < fam.size(); ++i) {
     const auto& c = fam[i];
@@ -131,6 +131,18 @@ TEST(Architecture, BadRulesNameTheField) {
   r = rule();
   r.aspect_ratio = 0;
   EXPECT_THROW(model_family(r), Error);
+  r = rule();
+  r.min_layers = 0;
+  EXPECT_THROW(model_family(r), Error);
+  r = rule();
+  r.min_layers = 8;
+  r.max_layers = 6;
+  try {
+    model_family(r);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("architecture.max_layers"), std::string::npos) << e.what();
+  }
   EXPECT_THROW(shape_for_size(rule(), -5, SizeConvention::kTotal), Error);
   EXPECT_THROW(shape_for_size(std::vector<ShapeChoice>{}, 5, SizeConvention::kTotal), Error);
 }

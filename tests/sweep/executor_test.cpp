@@ -37,6 +37,7 @@ SweepConfig small_config(const fs::path& out) {
   c.architecture.head_dim = 16;
   c.architecture.multiple = 16;
   c.architecture.aspect_ratio = 16;
+  c.architecture.min_layers = 1;  // small and fast; the default depth 3 needs larger budgets
   c.architecture.tied_embeddings = true;
   c.batch_rule = BatchRule::kConstant;
   c.batch_tokens = 256;

@@ -72,6 +72,11 @@ AdamW::AdamW(std::vector<torch::Tensor> params, AdamWOptions o)
 #endif
 }
 
+void AdamW::set_steps(int64_t s) {
+  step_ = s;
+  if (step_tensor_.defined()) step_tensor_.fill_(static_cast<double>(s));
+}
+
 void AdamW::zero_grad() {
   for (auto& p : params_)
     if (p.grad().defined())
@@ -114,6 +119,29 @@ void AdamW::step(double lr) {
     auto denom = (v_[i].sqrt() / bc2_sqrt).add_(o.eps);
     p.addcdiv_(m_[i], denom, -step_size);
   }
+}
+
+void AdamW::step(const torch::Tensor& lr) {
+  SCALELAB_CHECK(fused_, "adamw: a device learning rate needs the fused CUDA path (LibTorch >= 2)");
+#if TORCH_VERSION_MAJOR >= 2
+  torch::NoGradGuard ng;
+  ++step_;
+  const auto& o = options_;
+  std::vector<torch::Tensor> ps, gs, ms, vs, steps;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (!params_[i].grad().defined()) continue;
+    ps.push_back(params_[i]);
+    gs.push_back(params_[i].grad());
+    ms.push_back(m_[i]);
+    vs.push_back(v_[i]);
+    steps.push_back(step_tensor_);
+  }
+  step_tensor_.add_(1);
+  at::_fused_adamw_(ps, gs, ms, vs, {}, steps, lr, o.beta1, o.beta2, o.weight_decay, o.eps, false,
+                    false, {}, {});
+#else
+  (void)lr;
+#endif
 }
 
 double CosineSchedule::lr(int64_t t) const {

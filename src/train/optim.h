@@ -30,13 +30,20 @@ class AdamW {
  public:
   AdamW(std::vector<torch::Tensor> params, AdamWOptions options);
   void step(double lr);
+  // The fused path with the learning rate read from a 0-d fp32 device tensor, so that a captured
+  // CUDA graph (train/cuda_graph.h) takes each step's rate. Throws unless fused().
+  void step(const torch::Tensor& lr);
   void zero_grad();
   int64_t steps() const { return step_; }
+  // A replayed graph stepped the device's count; this keeps the host's in line.
+  void count_replayed_step() { ++step_; }
   const AdamWOptions& options() const { return options_; }
   // State for checkpoints: exp_avg and exp_avg_sq per parameter, in parameter order.
   std::vector<torch::Tensor>& exp_avg() { return m_; }
   std::vector<torch::Tensor>& exp_avg_sq() { return v_; }
-  void set_steps(int64_t s) { step_ = s; }
+  // Sets the step count (checkpoint resume), on the device too: the fused kernel's bias
+  // correction reads it there.
+  void set_steps(int64_t s);
   bool fused() const { return fused_; }
 
  private:

@@ -76,6 +76,9 @@ const fields::Table<TrainConfig>& train_config_fields() {
           .add("precision", &T::precision, "Training precision (bf16-mixed needs CUDA)")
           .add("peak_tflops", &T::peak_tflops, "Peak TFLOP/s for MFU (0 = from the GPU table)",
                Range::at_least(0))
+          .add("cuda_graphs", &T::cuda_graphs,
+               "Capture the training step as CUDA graphs after 3 eager steps (CUDA with LibTorch "
+               ">= 2 only; the step's arithmetic is unchanged, its launch overhead goes)")
           .add("resume", &T::resume, "Continue from out_dir/checkpoint when it exists")
           .add("stop_at_step", &T::stop_at_step, "Stop with a checkpoint after this step (0 = end)",
                Range::at_least(0))

@@ -42,6 +42,7 @@ struct TrainConfig {
   // fp32 | bf16-mixed (autocast, fp32 master weights; CUDA). Pure bf16 is accounting-only.
   accounting::Precision precision = accounting::Precision::kFp32;
   double peak_tflops = 0;    // for MFU; 0 = from the GPU table when the device is known
+  bool cuda_graphs = true;   // capture the step as CUDA graphs (CUDA, LibTorch >= 2; else unused)
   bool resume = true;        // continue from out_dir/checkpoint when it exists
   int64_t stop_at_step = 0;  // stop (with a checkpoint) after this step, as if interrupted; 0 = end
   bool quiet = false;        // no progress bar; start-up and per-interval lines at debug level

@@ -34,6 +34,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Eager steps before the CUDA graphs are captured (on the graphs' stream, as PyTorch's notes ask).
+constexpr int64_t kGraphWarmupSteps = 3;
+
 std::atomic<int> g_stop_signal{0};
 extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
 
@@ -153,7 +156,19 @@ Trainer::Trainer(const TrainConfig& config)
     peak_tflops_ =
         accounting::default_training_gpu().peak_tflops(accounting::compute_dtype(cfg_.precision));
   resume_or_start();
-  steady_from_ = step_ + std::max<int64_t>(3, (steps_ - step_) / 10);
+  if (cfg_.cuda_graphs && !finished_ && GraphedStep::available(dev_) && opt_.fused()) {
+    graph_ = std::make_unique<GraphedStep>(GraphedStep::Setup{.params = model_->parameters(),
+                                                              .optimizer = &opt_,
+                                                              .grad_clip = cfg_.grad_clip,
+                                                              .grad_accum = cfg_.grad_accum,
+                                                              .loss_sum = loss_sum_,
+                                                              .batch_size = cfg_.batch_size,
+                                                              .context = cfg_.model.context_length,
+                                                              .device = dev_});
+    graph_warmup_left_ = kGraphWarmupSteps;
+  }
+  // The steady-state window starts after the warm-up (and the graphs' capture, one step later).
+  steady_from_ = step_ + std::max<int64_t>(kGraphWarmupSteps + 2, (steps_ - step_) / 10);
   log_start();
   signals_ = std::make_unique<Signals>();
 }
@@ -234,16 +249,15 @@ void Trainer::save() {
                    .config = cfg_json_});
 }
 
-bool Trainer::step() {
-  if (finished_ || !status_.empty() || step_ >= steps_) return false;
-  const double lr = sched_.lr(step_);
+torch::Tensor Trainer::micro_loss(const torch::Tensor& x, const torch::Tensor& y) {
+  AutocastGuard autocast(bf16_);
+  return cross_entropy(model_(x), y);
+}
+
+torch::Tensor Trainer::eager_step(double lr) {
   for (int64_t micro = 0; micro < cfg_.grad_accum; ++micro) {
     auto [x, y] = train_.random_batch(cfg_.batch_size, rng_, dev_);
-    torch::Tensor loss;
-    {
-      AutocastGuard autocast(bf16_);
-      loss = cross_entropy(model_(x), y);
-    }
+    torch::Tensor loss = micro_loss(x, y);
     (loss / static_cast<double>(cfg_.grad_accum)).backward();
     loss_sum_ += loss.detach();
     ++loss_count_;
@@ -251,6 +265,31 @@ bool Trainer::step() {
   torch::Tensor gnorm = clip_grad_norm(model_->parameters(), cfg_.grad_clip);
   opt_.step(lr);
   opt_.zero_grad();
+  return gnorm;
+}
+
+bool Trainer::step() {
+  if (finished_ || !status_.empty() || step_ >= steps_) return false;
+  const double lr = sched_.lr(step_);
+  torch::Tensor gnorm;
+  if (graph_ && graph_warmup_left_ == 0 && !graph_->captured())
+    graph_->capture(
+        [this](const torch::Tensor& x, const torch::Tensor& y) { return micro_loss(x, y); });
+  if (graph_ && graph_->captured()) {
+    // The same batches as the eager step (the same draws from rng_), copied into the graph's
+    // static inputs.
+    for (int64_t micro = 0; micro < cfg_.grad_accum; ++micro) {
+      auto [x, y] = train_.random_batch(cfg_.batch_size, rng_, dev_);
+      graph_->micro(x, y);
+      ++loss_count_;
+    }
+    gnorm = graph_->update(lr);
+  } else if (graph_) {
+    graph_->warm_up([&] { gnorm = eager_step(lr); });
+    --graph_warmup_left_;
+  } else {
+    gnorm = eager_step(lr);
+  }
   ++step_;
   tokens_ += tokens_per_step_;
   window_tokens_ += tokens_per_step_;

@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/progress.h"
 #include "model/transformer.h"
+#include "train/cuda_graph.h"
 #include "train/data.h"
 #include "train/optim.h"
 #include "train/train_config.h"
@@ -71,6 +72,10 @@ class Trainer {
   // The interval work after step_ (lr: the step's learning rate; gnorm: its gradient norm, on
   // the device). Returns false when a stop was requested.
   bool interval_work(double lr, const torch::Tensor& gnorm);
+  // One optimizer step without graphs (grad_accum micro-batches, clip, AdamW); returns the norm.
+  torch::Tensor eager_step(double lr);
+  // One micro-batch's mean loss under autocast (the eager step's and the captured graph's).
+  torch::Tensor micro_loss(const torch::Tensor& x, const torch::Tensor& y);
   void save();
   double seconds_since(std::chrono::steady_clock::time_point t) const;
   // Model FLOPs utilisation at a throughput (PaLM's FLOPs per token); 0 when the peak is unknown.
@@ -107,7 +112,9 @@ class Trainer {
   double tokens_ = 0;
   std::ofstream metrics_;
   std::unique_ptr<ProgressBar> bar_;
-  torch::Tensor loss_sum_;  // since the last host sync, on the device
+  torch::Tensor loss_sum_;              // since the last host sync, on the device
+  std::unique_ptr<GraphedStep> graph_;  // CUDA graphs (cfg_.cuda_graphs on CUDA), else null
+  int64_t graph_warmup_left_ = 0;       // eager steps still to run before the capture
   int64_t loss_count_ = 0;
   std::chrono::steady_clock::time_point window_t0_;
   double window_tokens_ = 0;

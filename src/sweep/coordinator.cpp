@@ -28,9 +28,12 @@ namespace {
 
 // Time estimates: achieved FLOP/s and a per-step overhead. The config's FLOP/s, else the median of
 // this sweep's finished runs (overhead included in it), else stated defaults per device: CPU 25
-// GFLOP/s per core, CUDA 20% of an H100's dense bf16 peak, plus 7 ms per optimizer step on either
-// (measured: the demo's smallest models ran ~7 ms/step over their FLOP time on 2 CPU cores, and
-// ~7 ms/step in all on the H100).
+// GFLOP/s per core plus 7 ms per optimizer step (measured: the demo's smallest models ran ~7
+// ms/step over their FLOP time on 2 CPU cores); CUDA 20% of an H100's dense bf16 peak plus 1.5 ms
+// per step (measured 2026-12-02 with CUDA graphs: the 25 runs of examples/h200-sweep.json, one at a
+// time on an H200, fit wall = FLOPs / 1.89e14 + 1.54 ms × steps; 7 ms per step before the graphs).
+// Runs packed on one GPU (runs_per_gpu) share it: their total is about the same (214 s against 232
+// s there).
 struct Throughput {
   double flops_per_second = 0, step_seconds = 0;
 };
@@ -51,7 +54,7 @@ Throughput throughput(const SweepConfig& c, Device device) {
     }
   }
   if (device == Device::kCuda)
-    return {0.2 * 1e12 * accounting::default_training_gpu().peak_tflops(Dtype::kBf16), 0.007};
+    return {0.2 * 1e12 * accounting::default_training_gpu().peak_tflops(Dtype::kBf16), 0.0015};
   return {25e9 * std::max(1u, std::thread::hardware_concurrency()), 0.007};
 }
 

@@ -356,7 +356,7 @@ std::string format_plan(const Plan& plan) {
       plan.runs.size(), format_sci(plan.total_flops(), 3), format_duration_s(plan.total_seconds()),
       format_sci(plan.device_flops_per_second, 2),
       plan.step_overhead_seconds > 0
-          ? fmt::format(" + {:.0f} ms per step", 1e3 * plan.step_overhead_seconds)
+          ? fmt::format(" + {:.2g} ms per step", 1e3 * plan.step_overhead_seconds)
           : "",
       format_int(plan.data.train_tokens), format_int(plan.data.val_tokens),
       format_int(plan.data.vocab_size));

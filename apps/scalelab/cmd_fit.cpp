@@ -47,6 +47,9 @@ std::string law_string(const ScalingLaw& l) {
 void run_fit(const FitCliOptions& o) {
   std::string label;
   const std::vector<Observation> runs = load_observations(o.source, &label);
+  // The fit's own check (FitData::validate) cannot name where the runs came from.
+  SCALELAB_CHECK(runs.size() >= 5, "{}: {} runs; fitting the scaling law needs at least 5", label,
+                 runs.size());
   check_positive(o.budgets, "--budgets");
   PipelineOptions po;
   po.targets = o.budgets;

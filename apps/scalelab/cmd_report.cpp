@@ -1,6 +1,6 @@
 // `scalelab report --db runs.db --out report/`: the HTML report of the runs in a database. Targets,
-// fit loss and architecture rule come from the sweep that made the database (stored in it) unless
-// given here.
+// fit loss, architecture rule and bootstrap samples come from the sweep that made the database
+// (stored in it) unless given here, so the report's intervals are the sweep's.
 #include <fmt/format.h>
 
 #include <iostream>
@@ -24,8 +24,9 @@ struct ReportOptions {
   std::string out = "report";
   std::vector<double> targets;
   std::string loss;
-  int64_t bootstrap_samples = 200;
+  int64_t bootstrap_samples = 0;  // 0 = the sweep's, else 200
   uint64_t seed = 0;
+  bool seed_given = false;  // else the sweep's seed
   std::string title = report::ReportInfo{}.title;
 };
 
@@ -33,7 +34,7 @@ void run_report(const ReportOptions& o) {
   SCALELAB_CHECK(std::filesystem::exists(o.db), "--db: {}: no such file", o.db);
   runs::RunDb db(o.db);
   sweep::AnalysisOptions ao;
-  ao.bootstrap_samples = o.bootstrap_samples;
+  ao.bootstrap_samples = 200;
   ao.seed = o.seed;
   report::ReportInfo info;
   info.db_path = o.db;
@@ -45,6 +46,8 @@ void run_report(const ReportOptions& o) {
     info.sweep_config = sweep::to_json(c);
     ao.targets = c.resolved_targets();
     ao.convention = c.size_convention;
+    ao.bootstrap_samples = c.bootstrap_samples;
+    if (!o.seed_given) ao.seed = c.seed;
     loss = fields::enum_name(c.loss);
     // The vocabulary is in every run's model shape.
     const auto runs = db.list();
@@ -55,6 +58,7 @@ void run_report(const ReportOptions& o) {
     }
   }
   if (!o.targets.empty()) ao.targets = o.targets;
+  if (o.bootstrap_samples > 0) ao.bootstrap_samples = o.bootstrap_samples;
   if (!o.loss.empty()) loss = o.loss;
   ao.loss = scaling::parse_loss_function(loss);
   const sweep::SweepAnalysis a = sweep::analyze_runs(db, ao);
@@ -75,11 +79,17 @@ Command setup_report(CLI::App& app) {
   sub->add_option("--target", o->targets,
                   "Target budget(s) to recommend for (default: the sweep's targets)");
   sub->add_option("--loss", o->loss, "Fit loss (default: the sweep's, else log-huber)");
-  sub->add_option("--bootstrap-samples", o->bootstrap_samples, "Bootstrap resamples")
+  sub->add_option("--bootstrap-samples", o->bootstrap_samples,
+                  "Bootstrap resamples (0 = the sweep's bootstrap_samples, else 200)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  sub->add_option("--seed", o->seed, "Bootstrap seed")->capture_default_str();
+  auto* seed =
+      sub->add_option("--seed", o->seed, "Bootstrap seed (default: the sweep's seed, else 0)");
   sub->add_option("--title", o->title, "Page title")->capture_default_str();
-  return {sub, [o]() { run_report(*o); }};
+  return {sub, [o, seed]() {
+            o->seed_given = seed->count() > 0;
+            run_report(*o);
+          }};
 }
 
 }  // namespace scalelab::app

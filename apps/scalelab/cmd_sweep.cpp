@@ -49,11 +49,14 @@ Command setup_sweep(CLI::App& app) {
   add_sweep_options(*plan, *po);
   return {sub, [sub, plan, o, po]() {
             if (plan->parsed()) {
-              run_sweep_config(resolve(*po), {.plan_only = true, .worker = false});
+              run_sweep_config(resolve(*po),
+                               {.plan_only = true, .worker = false, .plan_for_absent_gpu = true});
               return;
             }
             (void)sub;
-            run_sweep_config(resolve(*o), {.plan_only = o->dry_run, .worker = o->worker});
+            run_sweep_config(
+                resolve(*o),
+                {.plan_only = o->dry_run, .worker = o->worker, .plan_for_absent_gpu = o->dry_run});
           }};
 }
 

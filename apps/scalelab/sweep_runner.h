@@ -10,6 +10,9 @@ namespace scalelab::app {
 struct SweepRunOptions {
   bool plan_only = false;  // print the plan and stop (sweep plan, --dry-run)
   bool worker = false;     // internal: a worker process spawned by the coordinator
+  // A plan for `device: cuda` on a machine without a GPU (sweep plan / --dry-run: planning on a
+  // laptop for the GPU machine), with a warning; otherwise the real run's error.
+  bool plan_for_absent_gpu = false;
 };
 
 void run_sweep_config(sweep::SweepConfig config, const SweepRunOptions& options);

@@ -201,16 +201,30 @@ void run_sweep(SweepConfig c, const SweepRunOptions& o, const TrainingEngine& en
   }
   // Device and precision, resolved into the config the planner and the workers read.
   const Device dev = c.device.value_or(engine.cuda_available() ? Device::kCuda : Device::kCpu);
-  SCALELAB_CHECK(dev != Device::kCuda || engine.cuda_available() || o.plan_only,
-                 "device: cuda requested but no GPU is available");
+  if (dev == Device::kCuda && !engine.cuda_available()) {
+    SCALELAB_CHECK(o.plan_only && o.plan_for_absent_gpu,
+                   "device: cuda requested but no GPU is available");
+    SCALELAB_LOG_WARN(
+        "device: cuda requested but this machine has no GPU: planning only (the "
+        "plan's runs need one to train)");
+  }
   const accounting::Precision precision = c.precision.value_or(default_precision(dev));
   SCALELAB_CHECK(precision != accounting::Precision::kBf16Mixed || dev == Device::kCuda,
                  "precision: bf16-mixed needs device cuda");
   c.device = dev;
   c.precision = precision;
 
-  // Data (cached under out_dir), then the plan; every check before any training.
-  const DataInfo data = prepare_data(c);
+  // Data (cached under out_dir), then the plan; every check before any training. Data preparation
+  // that fails (a corpus too small for the vocabulary, unreadable files) leaves no out_dir behind
+  // when this command created it.
+  const bool out_dir_existed = fs::exists(c.out_dir);
+  DataInfo data;
+  try {
+    data = prepare_data(c);
+  } catch (...) {
+    if (!out_dir_existed) remove_tree(c.out_dir);
+    throw;
+  }
   const Throughput tp = throughput(c, dev);
   const Plan plan = make_plan(c, data, tp.flops_per_second, tp.step_seconds);
   SCALELAB_LOG_INFO("sweep: {} budgets × {} models on {} ({}); out {}", c.resolved_budgets().size(),

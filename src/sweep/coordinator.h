@@ -33,6 +33,9 @@ using ReportWriter = std::function<std::filesystem::path(
 struct SweepRunOptions {
   bool plan_only = false;  // print the plan and stop (sweep plan, --dry-run)
   bool worker = false;     // a worker process started by the coordinator: work through the plan
+  // With plan_only: a plan for device cuda on a machine without a GPU is made, with a warning
+  // (sweep plan); otherwise that is the real run's error (demo --dry-run).
+  bool plan_for_absent_gpu = false;
   // The command line of a worker process, given the resolved config file it re-reads.
   std::function<std::vector<std::string>(const std::string& config_path)> worker_command;
 };

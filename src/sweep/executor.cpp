@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -146,6 +147,13 @@ DataInfo prepare_data(const SweepConfig& c) {
         o.vocab_size = c.vocab_size;
         o.invalid_utf8 = tokenizer::InvalidUtf8::kReplace;
         const tokenizer::BpeModel m = tokenizer::train_bpe({data / "train.txt"}, o);
+        SCALELAB_CHECK(
+            static_cast<int64_t>(m.vocab_size()) >= c.vocab_size,
+            "corpus {}: too small for vocab_size {}: byte-level BPE found only {} tokens "
+            "({} merges) in its {} bytes of training text; give more text or a smaller "
+            "vocab_size",
+            fmt::join(c.corpus, ", "), c.vocab_size, m.vocab_size(), m.merges.size(),
+            fs::file_size(data / "train.txt"));
         const fs::path tmp = fs::path(c.out_dir) / ("tokenizer.tmp." + std::to_string(::getpid()));
         remove_tree(tmp);
         tokenizer::save_tokenizer_dir(m, tmp);

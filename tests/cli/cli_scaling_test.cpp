@@ -168,7 +168,7 @@ TEST(CliScaling, BadInputIsOneLineErrorAndWritesNothing) {
   std::string d = temp_dir("cli_bad");
   std::ofstream(d + "/few.csv") << "N,D,loss\n1e8,1e9,3\n2e8,1e9,2.9\n";
   expect_one_line_error(run_scalelab("fit --csv " + d + "/few.csv --out " + d + "/law.json"),
-                        "need at least 5 runs to fit the scaling law, got 2");
+                        "few.csv: 2 runs; fitting the scaling law needs at least 5");
   EXPECT_FALSE(std::filesystem::exists(d + "/law.json"));
   std::ofstream(d + "/nan.csv") << "N,D,loss\n1e8,1e9,3\n1e8,2e9,nan\n";
   expect_one_line_error(run_scalelab("fit --csv " + d + "/nan.csv"),

@@ -99,6 +99,36 @@ TEST(CliSweep, BadInputsFailBeforeTrainingWithOneLine) {
   j["lr"] = -1;
   expect_one_line_error(run_scalelab("sweep --config " + write_config(d + "/i.json", j)), "lr");
   expect_nothing_trained();
+  // A corpus too small for the vocabulary (here bytes that are not even UTF-8) names the user's
+  // file and the remedy, and leaves no output directory behind.
+  {
+    std::ofstream bad(d + "/tiny.txt", std::ios::binary);
+    for (int i = 0; i < 40; ++i) bad << "\xff\xfe ab \xc3\x28\n";
+  }
+  j = tiny_sweep(d + "/tiny-out");
+  j["corpus"] = {d + "/tiny.txt"};
+  j["vocab_size"] = 4096;
+  r = run_scalelab("sweep --log-level error --config " + write_config(d + "/j.json", j));
+  expect_one_line_error(r, "tiny.txt: too small for vocab_size 4096");
+  EXPECT_NE(r.err.find("smaller vocab_size"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(d + "/tiny-out")) << "a failed data preparation left its directory";
+}
+
+// device: cuda without a GPU: `demo --dry-run` fails as the real run would; `sweep plan` plans for
+// the GPU machine with a warning.
+TEST(CliSweep, CudaWithoutAGpu) {
+  const std::string d = temp_dir("cli_sweep_cuda");
+  const CommandResult probe = run_scalelab("sweep plan --log-level warn --device cuda --config " +
+                                           write_config(d + "/a.json", tiny_sweep(d + "/out")));
+  if (probe.err.find("no GPU") == std::string::npos)
+    GTEST_SKIP() << "this machine has a GPU (or no LibTorch engine)";
+  EXPECT_EQ(probe.exit_code, 0) << probe.err;
+  EXPECT_NE(probe.out.find("b1-m1"), std::string::npos) << probe.out;
+  expect_one_line_error(
+      run_scalelab("demo --device cuda --dry-run --log-level error --out " + d + "/demo --corpus " +
+                   std::string(SCALELAB_SHARED_DATA_DIR) + "/cs336/corpus.en"),
+      "device: cuda requested but no GPU is available");
+  EXPECT_FALSE(fs::exists(d + "/demo"));
 }
 
 TEST(CliReport, MissingDatabaseIsAnError) {

@@ -76,6 +76,15 @@ TEST(CliSweepTrain, WholeLoopThenResumeRetrainsNothing) {
   EXPECT_EQ(n_of(again.out), n_of(r.out));
   runs::RunDb db(out + "/runs.db");
   EXPECT_EQ(db.count(), 9u);  // never duplicated
+  // `report` on the sweep's database uses the sweep's bootstrap samples (20 here) unless told.
+  CommandResult rep =
+      run_scalelab("report --log-level error --db " + out + "/runs.db --out " + d + "/rep");
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  EXPECT_EQ(json::read_file(d + "/rep/analysis.json")["bootstrap"]["samples"].get<int>(), 20);
+  rep = run_scalelab("report --log-level error --bootstrap-samples 30 --db " + out +
+                     "/runs.db --out " + d + "/rep");
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  EXPECT_EQ(json::read_file(d + "/rep/analysis.json")["bootstrap"]["samples"].get<int>(), 30);
   // --verify trains the recommended model and the 20-tokens-per-parameter one at a larger budget
   // (2 × the largest here, to keep the test short; the default is 10 ×) and compares the losses.
   CommandResult v = run_scalelab("sweep --verify --verify-budget 1.6e11 --config " + cfg);

@@ -83,24 +83,28 @@ void AdamW::zero_grad() {
       p.mutable_grad() = torch::Tensor();  // set_to_none, as torch.optim defaults
 }
 
+std::array<std::vector<torch::Tensor>, 5> AdamW::fused_lists_and_bump() {
+  std::array<std::vector<torch::Tensor>, 5> l;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (!params_[i].grad().defined()) continue;
+    l[0].push_back(params_[i]);
+    l[1].push_back(params_[i].grad());
+    l[2].push_back(m_[i]);
+    l[3].push_back(v_[i]);
+    l[4].push_back(step_tensor_);
+  }
+  // The kernel only reads state_steps (all parameters share one step tensor here).
+  step_tensor_.add_(1);
+  return l;
+}
+
 void AdamW::step(double lr) {
   torch::NoGradGuard ng;
   ++step_;
   const auto& o = options_;
 #if TORCH_VERSION_MAJOR >= 2
   if (fused_) {
-    std::vector<torch::Tensor> ps, gs, ms, vs, steps;
-    for (size_t i = 0; i < params_.size(); ++i) {
-      if (!params_[i].grad().defined()) continue;
-      ps.push_back(params_[i]);
-      gs.push_back(params_[i].grad());
-      ms.push_back(m_[i]);
-      vs.push_back(v_[i]);
-      steps.push_back(step_tensor_);
-    }
-    // As torch.optim.AdamW(fused=True): bump the step first; the kernel only reads state_steps (all
-    // parameters share one step tensor here).
-    step_tensor_.add_(1);
+    auto [ps, gs, ms, vs, steps] = fused_lists_and_bump();
     at::_fused_adamw_(ps, gs, ms, vs, {}, steps, lr, o.beta1, o.beta2, o.weight_decay, o.eps, false,
                       false, {}, {});
     return;
@@ -127,16 +131,7 @@ void AdamW::step(const torch::Tensor& lr) {
   torch::NoGradGuard ng;
   ++step_;
   const auto& o = options_;
-  std::vector<torch::Tensor> ps, gs, ms, vs, steps;
-  for (size_t i = 0; i < params_.size(); ++i) {
-    if (!params_[i].grad().defined()) continue;
-    ps.push_back(params_[i]);
-    gs.push_back(params_[i].grad());
-    ms.push_back(m_[i]);
-    vs.push_back(v_[i]);
-    steps.push_back(step_tensor_);
-  }
-  step_tensor_.add_(1);
+  auto [ps, gs, ms, vs, steps] = fused_lists_and_bump();
   at::_fused_adamw_(ps, gs, ms, vs, {}, steps, lr, o.beta1, o.beta2, o.weight_decay, o.eps, false,
                     false, {}, {});
 #else

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -47,6 +48,9 @@ class AdamW {
   bool fused() const { return fused_; }
 
  private:
+  // The fused kernel's lists over parameters with a gradient: params, grads, exp_avg,
+  // exp_avg_sq, step counts; and the step count bumped first, as torch.optim.AdamW(fused=True).
+  std::array<std::vector<torch::Tensor>, 5> fused_lists_and_bump();
   std::vector<torch::Tensor> params_, m_, v_;
   AdamWOptions options_;
   int64_t step_ = 0;

@@ -151,7 +151,8 @@ Command setup_generate(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--top-p", o->top_p, "Nucleus sampling mass")->capture_default_str();
   sub->add_option("--seed", o->seed, "Sampling seed")->capture_default_str();
-  sub->add_option("--device", o->device, "cpu | cuda")->capture_default_str();
+  sub->add_option("--device", o->device, "auto | cpu | cuda (auto: the GPU when there is one)")
+      ->capture_default_str();
   return {sub, [o] { run_generate(*o); }};
 }
 
@@ -166,7 +167,9 @@ Command setup_eval(CLI::App& app) {
   sub->add_option("--max-tokens", o->request.max_tokens,
                   "Evaluate at most this many tokens (0 = all)")
       ->capture_default_str();
-  sub->add_option("--device", o->request.device, "cpu | cuda")->capture_default_str();
+  sub->add_option("--device", o->request.device,
+                  "auto | cpu | cuda (auto: the GPU when there is one)")
+      ->capture_default_str();
   sub->add_flag("--json", o->json, "Print JSON");
   return {sub, [o] { run_eval(*o); }};
 }

@@ -28,9 +28,9 @@ bool cuda_available();
 train::TrainResult train(const train::TrainConfig& config);
 
 struct EvalRequest {
-  std::string checkpoint;  // run directory or its checkpoint/
-  std::string data;        // token file (.bin)
-  std::string device = "cpu";
+  std::string checkpoint;       // run directory or its checkpoint/
+  std::string data;             // token file (.bin)
+  std::string device = "auto";  // auto (the GPU when there is one) | cpu | cuda | cuda:N
   int64_t batch_size = 16;
   int64_t max_tokens = 0;  // 0 = all
 };
@@ -42,8 +42,8 @@ EvalResult evaluate(const EvalRequest& request);
 
 struct GenerateRequest {
   std::string checkpoint, prompt;
-  std::string tokenizer;  // empty = the one the run recorded
-  std::string device = "cpu";
+  std::string tokenizer;        // empty = the one the run recorded
+  std::string device = "auto";  // auto | cpu | cuda | cuda:N
   int64_t max_new_tokens = 256;
   double temperature = 0.8;  // 0 = greedy
   double top_p = 0.9;

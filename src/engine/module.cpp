@@ -39,7 +39,8 @@ struct Loaded {
   model::TransformerLM model{nullptr};
 };
 
-Loaded load_model(const std::string& arg, const std::string& device) {
+Loaded load_model(const std::string& arg, const std::string& requested_device) {
+  const std::string device = train::resolve_device(requested_device);
   fs::path dir = checkpoint_dir(arg);
   train::CheckpointState st = train::read_checkpoint_state(dir);
   Loaded l;
@@ -62,7 +63,8 @@ json::Json run_eval(const json::Json& j) {
   Loaded l = load_model(q.checkpoint, q.device);
   train::TokenDataset data(q.data, l.config.model.vocab_size, l.config.model.context_length);
   const train::EvalResult e = train::evaluate_loss(l.model, data, q.batch_size, q.max_tokens,
-                                                   torch::Device(q.device), /*bf16=*/false);
+                                                   torch::Device(train::resolve_device(q.device)),
+                                                   /*bf16=*/false);
   return {{"loss", e.loss}, {"tokens", e.tokens}};
 }
 

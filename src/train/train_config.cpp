@@ -22,8 +22,8 @@ void TrainConfig::validate() const {
   SCALELAB_CHECK(precision != accounting::Precision::kBf16,
                  "precision: bf16 (pure) is an accounting policy; training takes fp32 or "
                  "bf16-mixed");
-  SCALELAB_CHECK(device == "cpu" || device.rfind("cuda", 0) == 0,
-                 "device: expected cpu, cuda or cuda:N, got '{}'", device);
+  SCALELAB_CHECK(device == "auto" || device == "cpu" || device.rfind("cuda", 0) == 0,
+                 "device: expected auto, cpu, cuda or cuda:N, got '{}'", device);
 }
 
 int64_t TrainConfig::resolved_steps() const {
@@ -72,7 +72,7 @@ const fields::Table<TrainConfig>& train_config_fields() {
           .add("checkpoint_interval", &T::checkpoint_interval,
                "Steps between checkpoints (0 = end)", Range::at_least(0))
           .add("seed", &T::seed, "Seed (init and data order)")
-          .add("device", &T::device, "cpu | cuda | cuda:N")
+          .add("device", &T::device, "auto (the GPU when there is one) | cpu | cuda | cuda:N")
           .add("precision", &T::precision, "Training precision (bf16-mixed needs CUDA)")
           .add("peak_tflops", &T::peak_tflops, "Peak TFLOP/s for MFU (0 = from the GPU table)",
                Range::at_least(0))

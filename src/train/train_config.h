@@ -38,7 +38,7 @@ struct TrainConfig {
   int64_t eval_tokens = 0;          // validation tokens per evaluation (0 = the whole file)
   int64_t checkpoint_interval = 0;  // 0 = only at the end
   uint64_t seed = 0;
-  std::string device = "cpu";  // cpu | cuda | cuda:N
+  std::string device = "auto";  // auto (the GPU when there is one) | cpu | cuda | cuda:N
   // fp32 | bf16-mixed (autocast, fp32 master weights; CUDA). Pure bf16 is accounting-only.
   accounting::Precision precision = accounting::Precision::kFp32;
   double peak_tflops = 0;    // for MFU; 0 = from the GPU table when the device is known

@@ -46,6 +46,7 @@ TrainConfig checked(const TrainConfig& in) {
   TrainConfig cfg = in;
   cfg.model = cfg.model.resolved();
   cfg.validate();
+  cfg.device = resolve_device(cfg.device);  // config.json records the device the run used
   const torch::Device dev(cfg.device);
   SCALELAB_CHECK(
       !dev.is_cuda() || torch::cuda::is_available(),
@@ -171,6 +172,11 @@ Trainer::Trainer(const TrainConfig& config)
   steady_from_ = step_ + std::max<int64_t>(kGraphWarmupSteps + 2, (steps_ - step_) / 10);
   log_start();
   signals_ = std::make_unique<Signals>();
+}
+
+std::string resolve_device(const std::string& device) {
+  if (device != "auto") return device;
+  return torch::cuda::is_available() ? "cuda" : "cpu";
 }
 
 Trainer::~Trainer() = default;

@@ -128,6 +128,10 @@ class Trainer {
   bool steady_started_ = false, steady_ended_ = false;
 };
 
+// "auto" → "cuda" when LibTorch sees a GPU, else "cpu"; any other name unchanged. The one default
+// of train, eval and generate, as of sweep and demo.
+std::string resolve_device(const std::string& device);
+
 // Trainer(config).run(): trains (or resumes) as configured; writes config.json, metrics.jsonl,
 // result.json and checkpoint/ under out_dir.
 TrainResult run_training(const TrainConfig& config);

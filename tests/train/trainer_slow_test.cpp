@@ -44,6 +44,7 @@ TEST(TrainerSlow, EndToEndOnBundledTextWithOurTokenizer) {
   c.val_data = (dir / "val.bin").string();
   c.tokenizer = (dir / "tok").string();
   c.out_dir = (dir / "run").string();
+  c.device = "cpu";
   c.batch_size = 16;
   c.max_steps = 300;
   c.lr_max = 3e-3;

@@ -58,6 +58,7 @@ TrainConfig tiny_config(const fs::path& dir) {
   c.lr_max = 3e-3;
   c.log_interval = 4;
   c.quiet = true;
+  c.device = "cpu";  // the CPU path, on the GPU machine too
   return c;
 }
 
@@ -198,6 +199,24 @@ TEST(Trainer, DivergenceStopsWithAClearErrorAndKeepsTheLastGoodCheckpoint) {
   EXPECT_NE(msg.find("training diverged: loss is"), std::string::npos) << msg;
   EXPECT_NE(msg.find("the last good checkpoint"), std::string::npos) << msg;
   EXPECT_FALSE(fs::exists(fs::path(c.out_dir) / "result.json"));
+}
+
+// device "auto" (train's default, as sweep's and demo's) is the GPU when LibTorch sees one, else
+// the CPU; config.json records the device the run used.
+TEST(Trainer, AutoDeviceIsResolvedAndRecorded) {
+  auto dir = fresh("auto_device");
+  TrainConfig c = tiny_config(dir);
+  c.device = TrainConfig{}.device;
+  EXPECT_EQ(c.device, "auto");
+  c.max_steps = 2;
+  Trainer t(c);
+  const std::string expected = torch::cuda::is_available() ? "cuda" : "cpu";
+  EXPECT_EQ(json::read_file(dir / "run" / "config.json")["device"].get<std::string>(), expected);
+  EXPECT_EQ(resolve_device("auto"), expected);
+  EXPECT_EQ(resolve_device("cuda:1"), "cuda:1");
+  c.device = "gpu";
+  EXPECT_NE(error_of([&] { run_training(c); }).find("expected auto, cpu, cuda or cuda:N"),
+            std::string::npos);
 }
 
 TEST(Trainer, BadConfigurationsAreOneLineErrors) {

@@ -1,6 +1,6 @@
 // `scalelab report --db runs.db --out report/`: the HTML report of the runs in a database. Targets,
-// fit loss, architecture rule and bootstrap samples come from the sweep that made the database
-// (stored in it) unless given here, so the report's intervals are the sweep's.
+// fit loss, architecture rule, bootstrap samples and seed come from the sweep that made the
+// database (stored in it) unless given here, so the report's intervals are the sweep's.
 #include <fmt/format.h>
 
 #include <iostream>

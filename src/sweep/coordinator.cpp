@@ -222,7 +222,13 @@ void run_sweep(SweepConfig c, const SweepRunOptions& o, const TrainingEngine& en
   try {
     data = prepare_data(c);
   } catch (...) {
-    if (!out_dir_existed) remove_tree(c.out_dir);
+    if (!out_dir_existed) {
+      try {
+        remove_tree(c.out_dir);
+      } catch (const std::exception& e) {  // the data error is the one to report
+        SCALELAB_LOG_WARN("{}", e.what());
+      }
+    }
     throw;
   }
   const Throughput tp = throughput(c, dev);

@@ -37,10 +37,10 @@ fs::path checkpoint_dir(const std::string& arg) {
 struct Loaded {
   train::TrainConfig config;
   model::TransformerLM model{nullptr};
+  torch::Device device = torch::kCPU;  // where the model is
 };
 
-Loaded load_model(const std::string& arg, const std::string& requested_device) {
-  const std::string device = train::resolve_device(requested_device);
+Loaded load_model(const std::string& arg, const std::string& device) {
   fs::path dir = checkpoint_dir(arg);
   train::CheckpointState st = train::read_checkpoint_state(dir);
   Loaded l;
@@ -50,10 +50,8 @@ Loaded load_model(const std::string& arg, const std::string& requested_device) {
       model::ModelOptions{l.config.rope_theta,
                           model::parse_attention_impl(fields::enum_name(l.config.attention))});
   train::load_checkpoint(dir, l.model, nullptr);
-  torch::Device dev(device);
-  SCALELAB_CHECK(!dev.is_cuda() || torch::cuda::is_available(),
-                 "device: CUDA requested ({}) but no GPU is available", device);
-  l.model->to(dev);
+  l.device = train::checked_device(device);
+  l.model->to(l.device);
   return l;
 }
 
@@ -62,9 +60,8 @@ json::Json run_eval(const json::Json& j) {
   const EvalRequest q = eval_request_fields().from_json(j, "eval");
   Loaded l = load_model(q.checkpoint, q.device);
   train::TokenDataset data(q.data, l.config.model.vocab_size, l.config.model.context_length);
-  const train::EvalResult e = train::evaluate_loss(l.model, data, q.batch_size, q.max_tokens,
-                                                   torch::Device(train::resolve_device(q.device)),
-                                                   /*bf16=*/false);
+  const train::EvalResult e =
+      train::evaluate_loss(l.model, data, q.batch_size, q.max_tokens, l.device, /*bf16=*/false);
   return {{"loss", e.loss}, {"tokens", e.tokens}};
 }
 

@@ -47,11 +47,7 @@ TrainConfig checked(const TrainConfig& in) {
   cfg.model = cfg.model.resolved();
   cfg.validate();
   cfg.device = resolve_device(cfg.device);  // config.json records the device the run used
-  const torch::Device dev(cfg.device);
-  SCALELAB_CHECK(
-      !dev.is_cuda() || torch::cuda::is_available(),
-      "device: CUDA requested ({}) but no GPU is available (or LibTorch was built without CUDA)",
-      cfg.device);
+  const torch::Device dev = checked_device(cfg.device);
   SCALELAB_CHECK(cfg.precision != accounting::Precision::kBf16Mixed ||
                      (dev.is_cuda() && TORCH_VERSION_MAJOR >= 2),
                  "precision: bf16-mixed needs a CUDA device and LibTorch >= 2 (use fp32 on CPU)");
@@ -177,6 +173,16 @@ Trainer::Trainer(const TrainConfig& config)
 std::string resolve_device(const std::string& device) {
   if (device != "auto") return device;
   return torch::cuda::is_available() ? "cuda" : "cpu";
+}
+
+torch::Device checked_device(const std::string& device) {
+  const std::string name = resolve_device(device);
+  const torch::Device dev(name);
+  SCALELAB_CHECK(
+      !dev.is_cuda() || torch::cuda::is_available(),
+      "device: CUDA requested ({}) but no GPU is available (or LibTorch was built without CUDA)",
+      name);
+  return dev;
 }
 
 Trainer::~Trainer() = default;

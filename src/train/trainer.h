@@ -131,6 +131,9 @@ class Trainer {
 // "auto" → "cuda" when LibTorch sees a GPU, else "cpu"; any other name unchanged. The one default
 // of train, eval and generate, as of sweep and demo.
 std::string resolve_device(const std::string& device);
+// The device a run, an evaluation or generation uses: resolve_device, and an error when it names
+// CUDA that LibTorch cannot see.
+torch::Device checked_device(const std::string& device);
 
 // Trainer(config).run(): trains (or resumes) as configured; writes config.json, metrics.jsonl,
 // result.json and checkpoint/ under out_dir.

@@ -5,7 +5,8 @@
 //                    [--precision bf16-mixed|fp32] [--attention auto|plain] [--device cuda]
 //                    [--breakdown true]   (also time forward, forward+loss, forward+backward,
 //                    optimizer)
-//                    [--kernels ours|aten]  (scalelab's CUDA kernels, or LibTorch's ops only)
+//                    [--kernels ours|aten|no-norm]  (scalelab's CUDA kernels, LibTorch's ops
+//                    only, or scalelab's without the fused residual add + RMSNorm)
 //                    [--profile true]  (LibTorch 2.x + CUDA: the GPU kernels' time per step,
 //                    grouped by kernel name, from the Kineto profiler over 3 steps)
 #include <fmt/format.h>
@@ -82,8 +83,10 @@ int main(int argc, char** argv) try {
   } else {
     SCALELAB_FAIL("unknown shape {}", shape_name);
   }
-  SCALELAB_CHECK(kernels == "ours" || kernels == "aten", "--kernels: expected ours or aten");
-  model::set_custom_kernels(kernels == "ours");
+  SCALELAB_CHECK(kernels == "ours" || kernels == "aten" || kernels == "no-norm",
+                 "--kernels: expected ours, aten or no-norm");
+  model::set_custom_kernels(kernels != "aten");
+  model::set_fused_norm(kernels != "no-norm");
   torch::Device dev(device);
   SCALELAB_CHECK(!dev.is_cuda() || torch::cuda::is_available(), "no CUDA device");
   const bool bf16 = precision == "bf16-mixed";

@@ -8,6 +8,7 @@
 #include "common/error.h"
 
 #if SCALELAB_WITH_CUDA
+#include <ATen/autocast_mode.h>
 #include <c10/cuda/CUDAStream.h>
 
 #include "model/cuda/kernels.h"
@@ -17,11 +18,13 @@ namespace scalelab::model {
 
 namespace {
 std::atomic<bool> g_custom_kernels{true};
+std::atomic<bool> g_fused_norm{true};
 }  // namespace
 
 bool custom_kernels_built() { return SCALELAB_WITH_CUDA != 0; }
 void set_custom_kernels(bool on) { g_custom_kernels = on; }
 bool custom_kernels_enabled() { return custom_kernels_built() && g_custom_kernels; }
+void set_fused_norm(bool on) { g_fused_norm = on; }
 
 #if SCALELAB_WITH_CUDA
 namespace {
@@ -49,6 +52,15 @@ torch::Tensor readable8(const torch::Tensor& g) {
   bool ok = g.stride(-1) == 1 && reinterpret_cast<uintptr_t>(g.data_ptr()) % 16 == 0;
   for (int64_t i = 0; i + 1 < g.dim(); ++i) ok = ok && g.stride(i) % 8 == 0;
   return ok ? g : g.contiguous();
+}
+
+// A contiguous tensor with a 16-byte aligned start (what the row kernels read 8 at a time).
+torch::Tensor readable_rows(const torch::Tensor& t) {
+  auto c = t.contiguous();
+  return reinterpret_cast<uintptr_t>(c.data_ptr()) % 16 == 0 ? c : c.clone();
+}
+bool aligned_rows(const torch::Tensor& t) {
+  return t.is_contiguous() && reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0;
 }
 
 class CrossEntropyKernelFn : public torch::autograd::Function<CrossEntropyKernelFn> {
@@ -172,6 +184,88 @@ class SwigluFn : public torch::autograd::Function<SwigluFn> {
   }
 };
 
+// Residual add + RMSNorm. Saves h (the add's output, or x when there is no add: the residual
+// stream that the graph keeps anyway), the fp32 weight and the per-row rstd.
+struct NormForward {
+  torch::Tensor h, y, rstd;
+};
+NormForward norm_forward(const torch::Tensor& x, const torch::Tensor& a, const torch::Tensor& w,
+                         double eps, torch::ScalarType y_type) {
+  const int64_t d = x.size(-1), rows = x.numel() / d;
+  NormForward r;
+  r.h = a.defined() ? torch::empty_like(x) : x;
+  r.y = torch::empty(x.sizes(), x.options().dtype(y_type));
+  r.rstd = torch::empty({rows}, x.options().dtype(torch::kFloat32));
+  const auto a_type = a.defined() ? dtype_of(a) : dtype_of(x);
+  check_launch(cuda::add_rms_norm_forward(dtype_of(x), x.data_ptr(), a_type,
+                                          a.defined() ? a.data_ptr() : nullptr, w.data_ptr<float>(),
+                                          rows, d, static_cast<float>(eps),
+                                          a.defined() ? r.h.data_ptr() : nullptr, dtype_of(r.y),
+                                          r.y.data_ptr(), r.rstd.data_ptr<float>(), stream_of(x)),
+               "add_rms_norm_forward");
+  return r;
+}
+// {dx, da (undefined without an add), dw}.
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> norm_backward(
+    const torch::Tensor& h, torch::Tensor dh, torch::Tensor dy, const torch::Tensor& w,
+    const torch::Tensor& rstd, bool add, torch::ScalarType a_type, torch::ScalarType y_type) {
+  const int64_t d = h.size(-1), rows = h.numel() / d;
+  if (!dy.defined()) dy = torch::zeros(h.sizes(), h.options().dtype(y_type));
+  dy = readable_rows(dy.to(y_type));
+  if (dh.defined()) dh = readable_rows(dh.to(h.scalar_type()));
+  auto dx = torch::empty_like(h);
+  torch::Tensor da = add ? torch::empty(h.sizes(), h.options().dtype(a_type)) : torch::Tensor();
+  auto partial =
+      torch::empty({cuda::add_rms_norm_groups(rows, d), d}, h.options().dtype(torch::kFloat32));
+  check_launch(cuda::add_rms_norm_backward(
+                   dtype_of(h), h.data_ptr(), dh.defined() ? dh.data_ptr() : nullptr, dtype_of(dy),
+                   dy.data_ptr(), w.data_ptr<float>(), rstd.data_ptr<float>(), rows, d,
+                   dx.data_ptr(), add ? dtype_of(da) : dtype_of(h), add ? da.data_ptr() : nullptr,
+                   partial.data_ptr<float>(), stream_of(h)),
+               "add_rms_norm_backward");
+  return {dx, da, partial.sum(0)};
+}
+
+class AddRmsNormFn : public torch::autograd::Function<AddRmsNormFn> {
+ public:
+  static variable_list forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& a,
+                               const torch::Tensor& w, double eps, int64_t y_type) {
+    auto r = norm_forward(x, a, w, eps, static_cast<torch::ScalarType>(y_type));
+    ctx->save_for_backward({r.h, w, r.rstd});
+    ctx->saved_data["a_type"] = static_cast<int64_t>(a.scalar_type());
+    ctx->saved_data["y_type"] = y_type;
+    ctx->set_materialize_grads(false);  // an unused h (the last norm's) has no gradient: zeros
+    return {r.h, r.y};
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    auto [dx, da, dw] =
+        norm_backward(saved[0], grads[0], grads[1], saved[1], saved[2], /*add=*/true,
+                      static_cast<torch::ScalarType>(ctx->saved_data["a_type"].toInt()),
+                      static_cast<torch::ScalarType>(ctx->saved_data["y_type"].toInt()));
+    return {dx, da, dw, torch::Tensor(), torch::Tensor()};
+  }
+};
+
+class RmsNormFn : public torch::autograd::Function<RmsNormFn> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& w,
+                               double eps, int64_t y_type) {
+    auto r = norm_forward(x, torch::Tensor(), w, eps, static_cast<torch::ScalarType>(y_type));
+    ctx->save_for_backward({x, w, r.rstd});
+    ctx->saved_data["y_type"] = y_type;
+    ctx->set_materialize_grads(false);
+    return r.y;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    auto [dx, da, dw] = norm_backward(
+        saved[0], torch::Tensor(), grads[0], saved[1], saved[2], /*add=*/false,
+        saved[0].scalar_type(), static_cast<torch::ScalarType>(ctx->saved_data["y_type"].toInt()));
+    return {dx, dw, torch::Tensor(), torch::Tensor()};
+  }
+};
+
 }  // namespace
 
 torch::Tensor fused_cross_entropy(const torch::Tensor& logits, const torch::Tensor& targets) {
@@ -202,6 +296,31 @@ torch::Tensor fused_swiglu(const torch::Tensor& h) {
   return SwigluFn::apply(h);
 }
 
+std::pair<torch::Tensor, torch::Tensor> fused_add_rms_norm(const torch::Tensor& x,
+                                                           const torch::Tensor& a,
+                                                           const torch::Tensor& weight,
+                                                           double eps) {
+  if (!g_fused_norm || !takes(x) || x.dim() < 1 || x.numel() == 0) return {};
+  const int64_t d = x.size(-1);
+  if (d % 8 != 0 || d > cuda::kMaxNormDim || !aligned_rows(x)) return {};
+  if (a.defined() && (!takes(a) || a.sizes() != x.sizes() || !aligned_rows(a))) return {};
+  if (!weight.is_cuda() || weight.scalar_type() != torch::kFloat32 || weight.dim() != 1 ||
+      weight.size(0) != d || !weight.is_contiguous())
+    return {};
+  // y in the dtype its matmul computes in: autocast would cast an fp32 y to bf16 at once.
+  auto y_type = x.scalar_type();
+  if (at::autocast::is_autocast_enabled(at::kCUDA) &&
+      at::autocast::get_autocast_dtype(at::kCUDA) == torch::kBFloat16)
+    y_type = torch::kBFloat16;
+  const auto a_type = a.defined() ? dtype_of(a) : dtype_of(x);
+  if (!cuda::add_rms_norm_supported(dtype_of(x), a_type,
+                                    y_type == torch::kBFloat16 ? Dtype::kBf16 : Dtype::kFp32))
+    return {};
+  if (!a.defined()) return {x, RmsNormFn::apply(x, weight, eps, static_cast<int64_t>(y_type))};
+  auto out = AddRmsNormFn::apply(x, a, weight, eps, static_cast<int64_t>(y_type));
+  return {out[0], out[1]};
+}
+
 #else  // no CUDA kernels in this build: every caller takes its reference path
 
 torch::Tensor fused_cross_entropy(const torch::Tensor&, const torch::Tensor&) { return {}; }
@@ -213,6 +332,11 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> fused_rope_split(const t
   return {};
 }
 torch::Tensor fused_swiglu(const torch::Tensor&) { return {}; }
+std::pair<torch::Tensor, torch::Tensor> fused_add_rms_norm(const torch::Tensor&,
+                                                           const torch::Tensor&,
+                                                           const torch::Tensor&, double) {
+  return {};
+}
 
 #endif
 

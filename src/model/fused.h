@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <tuple>
+#include <utility>
 
 namespace scalelab::model {
 
@@ -18,6 +19,9 @@ bool custom_kernels_built();
 // benchmarks and tests that compare the two).
 void set_custom_kernels(bool on);
 bool custom_kernels_enabled();
+// The fused residual add + RMSNorm alone (on by default; under set_custom_kernels): off measures
+// its gain against the other kernels (train_bench --kernels no-norm).
+void set_fused_norm(bool on);
 
 // Mean cross-entropy of logits (..., V) against integer targets (...): the fused kernel keeps the
 // logits in their own dtype (bf16 under autocast), saves only a per-row fp32 log-sum-exp, and
@@ -35,5 +39,14 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> fused_rope_split(
 
 // SiLU(a) ⊙ b for h = [a | b] (..., 2f) → (..., f). Undefined when the kernel does not apply.
 torch::Tensor fused_swiglu(const torch::Tensor& h);
+
+// h = x + a (a undefined: h = x) and RMSNorm(h) · weight, in one kernel that reads x and a once and
+// writes h and the normalised y once: {h, y}. y has the dtype of the matmul that reads it: bf16
+// under CUDA bf16 autocast, else x's. The backward writes x's and a's gradients in their dtypes and
+// sums the weight's gradient without atomics. Undefined tensors when the kernel does not apply (d
+// not a multiple of 8 or above 2048, dtypes it lacks, an fp32 weight not on the device).
+std::pair<torch::Tensor, torch::Tensor> fused_add_rms_norm(const torch::Tensor& x,
+                                                           const torch::Tensor& a,
+                                                           const torch::Tensor& weight, double eps);
 
 }  // namespace scalelab::model

@@ -64,6 +64,14 @@ torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
   return rms_norm_reference(x, weight, eps);
 }
 
+std::pair<torch::Tensor, torch::Tensor> RMSNormImpl::forward_add(const torch::Tensor& x,
+                                                                 const torch::Tensor& a) {
+  auto fused = fused_add_rms_norm(x, a, weight, eps);
+  if (fused.second.defined()) return fused;
+  auto h = a.defined() ? x + a : x;
+  return {h, forward(h)};
+}
+
 SwiGLUImpl::SwiGLUImpl(int64_t d_model, int64_t d_ff) {
   w1 = register_module("w1", Linear(d_model, d_ff));
   w2 = register_module("w2", Linear(d_ff, d_model));

@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include <utility>
+
 #include <cstdint>
 
 namespace scalelab::model {
@@ -38,6 +40,10 @@ class RMSNormImpl : public torch::nn::Module {
  public:
   explicit RMSNormImpl(int64_t d, double eps = 1e-5);
   torch::Tensor forward(const torch::Tensor& x);
+  // The residual add and this norm: {h, forward(h)} with h = x + a (a undefined: h = x). On CUDA
+  // one kernel does both (fused.h), and under bf16 autocast writes the normalised output in bf16.
+  std::pair<torch::Tensor, torch::Tensor> forward_add(const torch::Tensor& x,
+                                                      const torch::Tensor& a);
   torch::Tensor weight;
   double eps;
 };

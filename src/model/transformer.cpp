@@ -93,10 +93,16 @@ BlockImpl::BlockImpl(const accounting::ModelShape& in, const ModelOptions& o) {
     gelu = register_module("ffn", GeluMlp(s.d_model, s.d_ff));
 }
 
+std::pair<torch::Tensor, torch::Tensor> BlockImpl::forward_residual(
+    const torch::Tensor& x, const torch::Tensor& pending, const torch::Tensor& positions) {
+  auto [h0, y1] = ln1->forward_add(x, pending);              // h0 = x + pending, y1 = norm(h0)
+  auto [h, y2] = ln2->forward_add(h0, attn(y1, positions));  // h = h0 + attn(y1)
+  return {h, swiglu ? swiglu(y2) : gelu(y2)};
+}
+
 torch::Tensor BlockImpl::forward(const torch::Tensor& x, const torch::Tensor& positions) {
-  auto h = x + attn(ln1(x), positions);
-  auto f = ln2(h);
-  return h + (swiglu ? swiglu(f) : gelu(f));
+  auto [h, f] = forward_residual(x, torch::Tensor(), positions);
+  return h + f;
 }
 
 TransformerLMImpl::TransformerLMImpl(const accounting::ModelShape& in, const ModelOptions& o)
@@ -117,9 +123,11 @@ torch::Tensor TransformerLMImpl::forward(const torch::Tensor& ids) {
                  shape_.context_length);
   auto positions =
       torch::arange(T, torch::TensorOptions().dtype(torch::kLong).device(ids.device()));
-  auto x = embedding(ids);  // (B, T, d)
-  for (const auto& layer : *layers) x = layer->as<Block>()->forward(x, positions);
-  x = ln_final(x);
+  auto x = embedding(ids);  // (B, T, d): the residual stream
+  torch::Tensor pending;    // the last block's FFN output, added by the next norm
+  for (const auto& layer : *layers)
+    std::tie(x, pending) = layer->as<Block>()->forward_residual(x, pending, positions);
+  x = ln_final->forward_add(x, pending).second;
   if (lm_head) return lm_head(x);  // (B, T, V)
   // Tied head: the embedding rows are initialised with σ = 1, so x·Eᵀ would have logits of
   // standard deviation ≈ √d_model at the start (losses of 50+ for d = 64). Rescaling by

@@ -47,6 +47,13 @@ class BlockImpl : public torch::nn::Module {
   BlockImpl(const accounting::ModelShape& shape, const ModelOptions& options);
   // x: (B, T, d_model) → (B, T, d_model): x + attn(norm(x)), then x + ffn(norm(x)).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& positions);
+  // The same block on the residual stream x with the previous block's FFN output `pending` not yet
+  // added (undefined for the first block): returns {stream after attention, this block's FFN
+  // output}, which the next norm adds. Each residual add then runs inside a norm (one kernel on
+  // CUDA, fused.h); the model's forward chains blocks this way.
+  std::pair<torch::Tensor, torch::Tensor> forward_residual(const torch::Tensor& x,
+                                                           const torch::Tensor& pending,
+                                                           const torch::Tensor& positions);
   RMSNorm ln1{nullptr}, ln2{nullptr};
   CausalSelfAttention attn{nullptr};
   SwiGLU swiglu{nullptr};

@@ -302,6 +302,79 @@ TEST(Gpu, FusedSwigluMatchesReference) {
   }
 }
 
+// Residual add + RMSNorm equals x + a and rms_norm_reference in h, y and the gradients of x, a and
+// the weight: every thread layout (d = 64, 96, 200, 768, 2048), enough rows that backward's groups
+// loop, the three dtype mixes (fp32; fp32 stream with bf16 branch under autocast, y then bf16;
+// bf16), with and without the add, with h used and unused; the weight gradient is bit-reproducible.
+TEST(Gpu, FusedAddRmsNormMatchesReference) {
+  REQUIRE_KERNELS();
+  torch::manual_seed(26);
+  const auto cuda = torch::TensorOptions().device(torch::kCUDA);
+  struct Mix {
+    torch::ScalarType x, a;
+    bool autocast;
+    torch::ScalarType y;
+  };
+  const Mix mixes[] = {{torch::kFloat32, torch::kFloat32, false, torch::kFloat32},
+                       {torch::kFloat32, torch::kBFloat16, true, torch::kBFloat16},
+                       {torch::kBFloat16, torch::kBFloat16, false, torch::kBFloat16}};
+  const std::pair<int64_t, int64_t> shapes[] = {{111, 64},  {20000, 64}, {111, 96},
+                                                {111, 200}, {300, 768},  {70, 2048}};
+  for (const auto& [rows, d] : shapes) {
+    for (const Mix& m : mixes) {
+      for (bool add : {true, false}) {
+        for (bool use_h : {true, false}) {
+          if (!add && use_h) continue;  // without an add h is x itself
+          const std::string where = "rows " + std::to_string(rows) + " d " + std::to_string(d) +
+                                    " add " + std::to_string(add) + " use_h " +
+                                    std::to_string(use_h) + " y bf16 " +
+                                    std::to_string(m.y == torch::kBFloat16);
+          auto xb = torch::randn({rows, d}, cuda).to(m.x);
+          auto ab = torch::randn({rows, d}, cuda).to(m.a);
+          auto wb = 1 + 0.3 * torch::randn({d}, cuda);
+          auto gy = torch::randn({rows, d}, cuda), gh = torch::randn({rows, d}, cuda);
+          auto run = [&](bool ours) {
+            auto x = xb.clone().requires_grad_(true), a = ab.clone().requires_grad_(true);
+            auto w = wb.clone().requires_grad_(true);
+            torch::Tensor h, y;
+            {
+              AutocastGuard ac(m.autocast);
+              if (ours) {
+                std::tie(h, y) = model::fused_add_rms_norm(x, add ? a : torch::Tensor(), w, 1e-5);
+                EXPECT_TRUE(y.defined()) << where;
+                if (!y.defined()) return std::vector<torch::Tensor>{};
+                EXPECT_EQ(y.scalar_type(), m.y) << where;
+                EXPECT_EQ(h.scalar_type(), m.x) << where;
+              } else {
+                h = add ? x + a : x;
+                y = model::rms_norm_reference(h, w, 1e-5);
+              }
+            }
+            auto loss = (y.to(torch::kFloat32) * gy).sum();
+            if (use_h) loss = loss + (h.to(torch::kFloat32) * gh).sum();
+            loss.backward();
+            std::vector<torch::Tensor> out = {h.detach(), y.detach(), x.grad(), w.grad()};
+            if (add) out.push_back(a.grad());
+            return out;
+          };
+          auto ours = run(true);
+          if (ours.empty()) continue;
+          auto ref = run(false);
+          const bool bf = m.x == torch::kBFloat16 || m.y == torch::kBFloat16;
+          const double tol = bf ? 1e-2 : 1e-5;
+          const char* names[] = {"h", "y", "dx", "dw", "da"};
+          for (size_t i = 0; i < ours.size(); ++i)
+            EXPECT_LT(rel_err(ours[i], ref[i]), tol) << names[i] << " " << where;
+          if (add) {
+            EXPECT_EQ(ours[4].scalar_type(), m.a) << where;
+          }
+          EXPECT_TRUE(torch::equal(ours[3], run(true)[3])) << "dw not reproducible " << where;
+        }
+      }
+    }
+  }
+}
+
 // The whole model with scalelab's kernels equals the model without them: logits, loss and every
 // parameter's gradient, in fp32 and under bf16 autocast.
 TEST(Gpu, ModelWithCustomKernelsMatchesLibTorchPath) {

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "model/cuda/kernels.h"
 
@@ -298,6 +299,206 @@ __global__ void __launch_bounds__(kEltThreads)
   store8(dh + row * 2 * f + f + j, b);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Residual add + RMSNorm. A group of G threads (8, 16 or 32: the fewest that give each thread at
+// most kNormMaxChunks chunks of 8) owns a row; each thread keeps its ≤ K chunks in registers
+// between the sum of squares and the scaling, so forward reads x and a once and writes h and y once
+// (per element of the mixed-precision case: 4 + 2 read, 4 + 2 written, against LibTorch's add,
+// norm, and cast: ≈ 30). Backward reads h, dy, dh once and writes dx, da once; the weight's
+// gradient is summed per group in registers over the rows the group visits (grid-stride) and
+// written once per group.
+constexpr int kNormThreads = 256;
+constexpr int kNormMaxChunks = 8;  // K's largest value
+static_assert(8 * kNormMaxChunks * 32 == kMaxNormDim,
+              "a row of kMaxNormDim fits a warp's registers");
+
+template <int G>
+__device__ __forceinline__ float group_sum(float v) {
+#pragma unroll
+  for (int off = G / 2; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
+  return v;
+}
+
+// Rows are visited warp by warp: every group of a warp runs the same number of iterations (a group
+// past the last row computes on zeros and stores nothing), so the shuffles see the whole warp.
+struct NormIndex {
+  int lane;               // within the group
+  int64_t group, groups;  // this group, all groups of the grid
+  int64_t warp_first;     // first group of this thread's warp
+};
+template <int G>
+__device__ __forceinline__ NormIndex norm_index() {
+  NormIndex ix;
+  ix.lane = threadIdx.x % G;
+  ix.group = (static_cast<int64_t>(blockIdx.x) * kNormThreads + threadIdx.x) / G;
+  ix.groups = static_cast<int64_t>(gridDim.x) * (kNormThreads / G);
+  ix.warp_first = ix.group - (threadIdx.x % 32) / G;
+  return ix;
+}
+
+template <typename X, typename A, typename Y, int G, int K>
+__global__ void __launch_bounds__(kNormThreads)
+    add_rms_norm_forward_kernel(const X* __restrict__ x, const A* __restrict__ a,
+                                const float* __restrict__ w, int64_t rows, int64_t d, float eps,
+                                X* __restrict__ h_out, Y* __restrict__ y,
+                                float* __restrict__ rstd) {
+  const NormIndex ix = norm_index<G>();
+  const int64_t chunks = d / 8;
+  for (int64_t base = ix.warp_first; base < rows; base += ix.groups) {
+    const int64_t row = base + (ix.group - ix.warp_first);
+    const bool valid = row < rows;
+    float v[K][8];
+    float ss = 0.f;
+#pragma unroll
+    for (int k = 0; k < K; ++k) {
+      const int64_t c = ix.lane + k * G;
+      if (valid && c < chunks) {
+        load8(x + row * d + 8 * c, v[k]);
+        if (a) {
+          float t[8];
+          load8(a + row * d + 8 * c, t);
+#pragma unroll
+          for (int i = 0; i < 8; ++i) v[k][i] += t[i];
+          if (h_out) store8(h_out + row * d + 8 * c, v[k]);
+        }
+#pragma unroll
+        for (int i = 0; i < 8; ++i) ss += v[k][i] * v[k][i];
+      }
+    }
+    ss = group_sum<G>(ss);
+    const float r = rsqrtf(ss / static_cast<float>(d) + eps);
+    if (!valid) continue;
+    if (ix.lane == 0) rstd[row] = r;
+#pragma unroll
+    for (int k = 0; k < K; ++k) {
+      const int64_t c = ix.lane + k * G;
+      if (c < chunks) {
+        float wv[8];
+        load8(w + 8 * c, wv);
+#pragma unroll
+        for (int i = 0; i < 8; ++i) v[k][i] = v[k][i] * r * wv[i];
+        store8(y + row * d + 8 * c, v[k]);
+      }
+    }
+  }
+}
+
+template <typename X, typename A, typename Y, int G, int K>
+__global__ void __launch_bounds__(kNormThreads)
+    add_rms_norm_backward_kernel(const X* __restrict__ h, const X* __restrict__ dh,
+                                 const Y* __restrict__ dy, const float* __restrict__ w,
+                                 const float* __restrict__ rstd, int64_t rows, int64_t d,
+                                 X* __restrict__ dx, A* __restrict__ da,
+                                 float* __restrict__ dw_partial) {
+  const NormIndex ix = norm_index<G>();
+  const int64_t chunks = d / 8;
+  float dw[K][8];
+#pragma unroll
+  for (int k = 0; k < K; ++k)
+#pragma unroll
+    for (int i = 0; i < 8; ++i) dw[k][i] = 0.f;
+  for (int64_t base = ix.warp_first; base < rows; base += ix.groups) {
+    const int64_t row = base + (ix.group - ix.warp_first);
+    const bool valid = row < rows;
+    const float r = valid ? rstd[row] : 0.f;
+    float xh[K][8];   // ĥ
+    float dot = 0.f;  // Σ_j g_j ĥ_j over this thread's chunks
+#pragma unroll
+    for (int k = 0; k < K; ++k) {
+      const int64_t c = ix.lane + k * G;
+      if (valid && c < chunks) {
+        float g[8], wv[8];
+        load8(h + row * d + 8 * c, xh[k]);
+        load8(dy + row * d + 8 * c, g);
+        load8(w + 8 * c, wv);
+#pragma unroll
+        for (int i = 0; i < 8; ++i) {
+          xh[k][i] *= r;
+          dw[k][i] += g[i] * xh[k][i];
+          dot += g[i] * wv[i] * xh[k][i];
+        }
+      }
+    }
+    const float mean = group_sum<G>(dot) / static_cast<float>(d);
+    if (!valid) continue;
+#pragma unroll
+    for (int k = 0; k < K; ++k) {
+      const int64_t c = ix.lane + k * G;
+      if (c < chunks) {
+        float g[8], wv[8], out[8];
+        load8(dy + row * d + 8 * c, g);  // again: this thread's own bytes, from L1
+        load8(w + 8 * c, wv);
+#pragma unroll
+        for (int i = 0; i < 8; ++i) out[i] = r * (g[i] * wv[i] - xh[k][i] * mean);
+        if (dh) {
+          float t[8];
+          load8(dh + row * d + 8 * c, t);
+#pragma unroll
+          for (int i = 0; i < 8; ++i) out[i] += t[i];
+        }
+        store8(dx + row * d + 8 * c, out);
+        if (da) store8(da + row * d + 8 * c, out);
+      }
+    }
+  }
+#pragma unroll
+  for (int k = 0; k < K; ++k) {
+    const int64_t c = ix.lane + k * G;
+    if (c < chunks) store8(dw_partial + ix.group * d + 8 * c, dw[k]);
+  }
+}
+
+// Threads per row (G) and chunks per thread (K, a power of two) for rows of d elements.
+struct NormShape {
+  int G = 32, K = 1;
+};
+NormShape norm_shape(int64_t d) {
+  const int64_t chunks = d / 8;
+  NormShape s;
+  s.G = chunks <= 8 ? 8 : chunks <= 16 ? 16 : 32;
+  while (static_cast<int64_t>(s.G) * s.K < chunks) s.K *= 2;
+  return s;
+}
+// Backward's grid: enough blocks to keep every multiprocessor busy, few enough that the partial
+// weight gradients (one row of d floats per group) stay a small fraction of the traffic.
+int64_t norm_backward_blocks(int64_t rows, int64_t d) {
+  int dev = 0, sms = 132;
+  if (cudaGetDevice(&dev) == cudaSuccess)
+    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+  const int64_t per_block = kNormThreads / norm_shape(d).G;
+  const int64_t need = (rows + per_block - 1) / per_block;
+  return need < 4 * static_cast<int64_t>(sms) ? need : 4 * static_cast<int64_t>(sms);
+}
+
+// Calls f(X{}, A{}, Y{}) for the dtype triples the norm kernels take.
+template <typename F>
+const char* norm_types(Dtype x, Dtype a, Dtype y, F&& f) {
+  using D = Dtype;
+  if (x == D::kFp32 && a == D::kFp32 && y == D::kFp32) return f(float{}, float{}, float{});
+  if (x == D::kFp32 && a == D::kBf16 && y == D::kBf16) return f(float{}, bf16{}, bf16{});
+  if (x == D::kFp32 && a == D::kFp32 && y == D::kBf16) return f(float{}, float{}, bf16{});
+  if (x == D::kBf16 && a == D::kBf16 && y == D::kBf16) return f(bf16{}, bf16{}, bf16{});
+  return "scalelab's RMSNorm kernel takes x, a, y all fp32 or all bf16, or fp32 x with bf16 y";
+}
+// Calls f(std::integral_constant<int, G>{}, std::integral_constant<int, K>{}) for d's shape.
+template <typename F>
+void norm_config(int64_t d, F&& f) {
+  using std::integral_constant;
+  const NormShape s = norm_shape(d);
+  if (s.G == 8) return f(integral_constant<int, 8>{}, integral_constant<int, 1>{});
+  if (s.G == 16) return f(integral_constant<int, 16>{}, integral_constant<int, 1>{});
+  switch (s.K) {
+    case 1:
+      return f(integral_constant<int, 32>{}, integral_constant<int, 1>{});
+    case 2:
+      return f(integral_constant<int, 32>{}, integral_constant<int, 2>{});
+    case 4:
+      return f(integral_constant<int, 32>{}, integral_constant<int, 4>{});
+    default:
+      return f(integral_constant<int, 32>{}, integral_constant<int, 8>{});
+  }
+}
+
 // The launchers' element types: fp32 and bf16 (common/dtype.h names others the kernels lack).
 bool supported(Dtype d) { return d == Dtype::kFp32 || d == Dtype::kBf16; }
 constexpr const char* kUnsupported = "scalelab CUDA kernels take fp32 or bf16 only";
@@ -398,6 +599,58 @@ const char* swiglu_backward(Dtype dtype, const void* h, const void* dout, int64_
                                                                 static_cast<const float*>(dout), f,
                                                                 static_cast<float*>(dh), chunks);
   return launch_status();
+}
+
+bool add_rms_norm_supported(Dtype x, Dtype a, Dtype y) {
+  return norm_types(x, a, y, [](auto, auto, auto) -> const char* { return nullptr; }) == nullptr;
+}
+
+int64_t add_rms_norm_groups(int64_t rows, int64_t d) {
+  return norm_backward_blocks(rows, d) * (kNormThreads / norm_shape(d).G);
+}
+
+const char* add_rms_norm_forward(Dtype x_dtype, const void* x, Dtype a_dtype, const void* a,
+                                 const float* w, int64_t rows, int64_t d, float eps, void* h_out,
+                                 Dtype y_dtype, void* y, float* rstd, void* stream) {
+  if (d % 8 != 0 || d <= 0 || d > kMaxNormDim) return "RMSNorm kernel: d must be 8, 16, … 2048";
+  if (rows == 0) return nullptr;
+  auto st = static_cast<cudaStream_t>(stream);
+  return norm_types(x_dtype, a_dtype, y_dtype, [&](auto xt, auto at, auto yt) -> const char* {
+    using X = decltype(xt);
+    using A = decltype(at);
+    using Y = decltype(yt);
+    norm_config(d, [&](auto g, auto k) {
+      constexpr int G = decltype(g)::value, K = decltype(k)::value;
+      const int64_t per_block = kNormThreads / G;
+      add_rms_norm_forward_kernel<X, A, Y, G, K>
+          <<<(rows + per_block - 1) / per_block, kNormThreads, 0, st>>>(
+              static_cast<const X*>(x), static_cast<const A*>(a), w, rows, d, eps,
+              static_cast<X*>(h_out), static_cast<Y*>(y), rstd);
+    });
+    return launch_status();
+  });
+}
+
+const char* add_rms_norm_backward(Dtype x_dtype, const void* h, const void* dh, Dtype y_dtype,
+                                  const void* dy, const float* w, const float* rstd, int64_t rows,
+                                  int64_t d, void* dx, Dtype a_dtype, void* da, float* dw_partial,
+                                  void* stream) {
+  if (d % 8 != 0 || d <= 0 || d > kMaxNormDim) return "RMSNorm kernel: d must be 8, 16, … 2048";
+  if (rows == 0) return nullptr;
+  auto st = static_cast<cudaStream_t>(stream);
+  const int64_t blocks = norm_backward_blocks(rows, d);
+  return norm_types(x_dtype, a_dtype, y_dtype, [&](auto xt, auto at, auto yt) -> const char* {
+    using X = decltype(xt);
+    using A = decltype(at);
+    using Y = decltype(yt);
+    norm_config(d, [&](auto g, auto k) {
+      constexpr int G = decltype(g)::value, K = decltype(k)::value;
+      add_rms_norm_backward_kernel<X, A, Y, G, K><<<blocks, kNormThreads, 0, st>>>(
+          static_cast<const X*>(h), static_cast<const X*>(dh), static_cast<const Y*>(dy), w, rstd,
+          rows, d, static_cast<X*>(dx), static_cast<A*>(da), dw_partial);
+    });
+    return launch_status();
+  });
 }
 
 }  // namespace scalelab::model::cuda

@@ -59,4 +59,25 @@ const char* swiglu_forward(Dtype dtype, const void* h, int64_t rows, int64_t f, 
 const char* swiglu_backward(Dtype dtype, const void* h, const void* dout, int64_t rows, int64_t f,
                             void* dh, void* stream);
 
+// RMSNorm of the residual stream with the residual add fused in (llm.c's fused residual forward,
+// for RMSNorm): h = x + a, rstd[r] = 1 / √(mean_j h_rj² + eps), y = h · rstd · w, math in fp32.
+// `a` may be null (then h = x and h_out is not written). x, a, h_out, y are (rows, d) contiguous,
+// d % 8 == 0 and d ≤ kMaxNormDim; w (d) and rstd (rows) fp32. The dtypes it takes are those of
+// add_rms_norm_supported: x, a, y all fp32 or all bf16, or an fp32 residual stream with bf16
+// branch outputs and normalised output (bf16 autocast); h_out has x's dtype.
+constexpr int64_t kMaxNormDim = 2048;
+bool add_rms_norm_supported(Dtype x, Dtype a, Dtype y);
+const char* add_rms_norm_forward(Dtype x_dtype, const void* x, Dtype a_dtype, const void* a,
+                                 const float* w, int64_t rows, int64_t d, float eps, void* h_out,
+                                 Dtype y_dtype, void* y, float* rstd, void* stream);
+// Its gradient. With ĥ = h · rstd and g = dy · w: dh_total = dh + rstd · (g − ĥ · mean_j(g · ĥ))
+// (dh null counts as zeros), written to dx (x's dtype) and, unless da is null, to da (a's dtype).
+// dw_partial (add_rms_norm_groups(rows, d), d) fp32 receives one partial sum of dy · ĥ per group of
+// rows; the weight's gradient is their sum over the first dimension (no atomics: deterministic).
+int64_t add_rms_norm_groups(int64_t rows, int64_t d);
+const char* add_rms_norm_backward(Dtype x_dtype, const void* h, const void* dh, Dtype y_dtype,
+                                  const void* dy, const float* w, const float* rstd, int64_t rows,
+                                  int64_t d, void* dx, Dtype a_dtype, void* da, float* dw_partial,
+                                  void* stream);
+
 }  // namespace scalelab::model::cuda

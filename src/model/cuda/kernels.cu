@@ -467,7 +467,7 @@ int64_t norm_backward_blocks(int64_t rows, int64_t d) {
     cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
   const int64_t per_block = kNormThreads / norm_shape(d).G;
   const int64_t need = (rows + per_block - 1) / per_block;
-  return need < 4 * static_cast<int64_t>(sms) ? need : 4 * static_cast<int64_t>(sms);
+  return need < 2 * static_cast<int64_t>(sms) ? need : 2 * static_cast<int64_t>(sms);
 }
 
 // Calls f(X{}, A{}, Y{}) for the dtype triples the norm kernels take.

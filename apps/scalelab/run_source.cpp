@@ -21,8 +21,10 @@ void add_run_source(CLI::App& app, RunSource& s) {
 }
 
 std::vector<scaling::Observation> load_observations(const RunSource& s, std::string* label) {
-  return runs::observations(load_runs(s, label), fields::parse_enum<scaling::SizeConvention>(
-                                                     s.convention, "--size-convention"));
+  // A model trained with several seeds enters the fit once, at its mean loss (runs/run.h).
+  return runs::observations(
+      runs::mean_over_seeds(load_runs(s, label)),
+      fields::parse_enum<scaling::SizeConvention>(s.convention, "--size-convention"));
 }
 
 std::vector<runs::Run> load_runs(const RunSource& s, std::string* label) {

@@ -3,8 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <tuple>
 
 #include "common/error.h"
 
@@ -56,6 +58,91 @@ double unique_tokens(const Run& r) {
     if (e > 0) return r.D / e;
   }
   return 0;
+}
+
+namespace {
+
+// Done runs grouped as replicates (same budget, N, D, C), groups in order of first appearance.
+std::vector<std::vector<const Run*>> replicate_groups(const std::vector<Run>& runs) {
+  std::map<std::tuple<std::string, double, double, double>, size_t> index;
+  std::vector<std::vector<const Run*>> groups;
+  for (const auto& r : runs) {
+    if (r.status != RunStatus::kDone) continue;
+    auto [it, fresh] = index.try_emplace({r.budget, r.N, r.D, r.C}, groups.size());
+    if (fresh) groups.emplace_back();
+    groups[it->second].push_back(&r);
+  }
+  return groups;
+}
+
+double budget_of(const Run& r) {
+  return r.extra.contains("budget_C") && r.extra.at("budget_C").is_number()
+             ? r.extra.at("budget_C").get<double>()
+             : r.C;
+}
+
+}  // namespace
+
+std::vector<Run> mean_over_seeds(const std::vector<Run>& runs) {
+  std::map<const Run*, const std::vector<const Run*>*> first;
+  const auto groups = replicate_groups(runs);
+  for (const auto& g : groups) first[g.front()] = &g;
+  std::vector<Run> out;
+  for (const auto& r : runs) {
+    if (r.status != RunStatus::kDone) {
+      out.push_back(r);
+      continue;
+    }
+    const auto it = first.find(&r);
+    if (it == first.end()) continue;  // a later replicate: folded into the first
+    const auto& g = *it->second;
+    Run m = r;
+    if (g.size() > 1) {
+      double sum = 0;
+      for (const Run* x : g) sum += x->loss;
+      m.loss = sum / static_cast<double>(g.size());
+      m.extra["seeds"] = g.size();
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::vector<SeedSpread> seed_spread(const std::vector<Run>& runs) {
+  struct Acc {
+    SeedSpread s;
+    double ss = 0, dof = 0, c_sum = 0, lo = INFINITY, hi = -INFINITY;
+    int64_t c_count = 0;
+  };
+  std::map<std::string, Acc> by_budget;
+  for (const auto& g : replicate_groups(runs)) {
+    Acc& a = by_budget[g.front()->budget];
+    a.s.budget = g.front()->budget;
+    double mean = 0;
+    for (const Run* x : g) mean += x->loss / static_cast<double>(g.size());
+    a.lo = std::min(a.lo, mean);
+    a.hi = std::max(a.hi, mean);
+    for (const Run* x : g) {
+      a.c_sum += budget_of(*x);
+      ++a.c_count;
+    }
+    if (g.size() < 2) continue;
+    ++a.s.models;
+    a.s.runs += static_cast<int64_t>(g.size());
+    for (const Run* x : g) a.ss += (x->loss - mean) * (x->loss - mean);
+    a.dof += static_cast<double>(g.size() - 1);
+  }
+  std::vector<SeedSpread> out;
+  for (auto& [label, a] : by_budget) {
+    if (a.s.models == 0) continue;
+    a.s.sd = std::sqrt(a.ss / a.dof);
+    a.s.model_range = a.hi - a.lo;
+    a.s.budget_C = a.c_sum / static_cast<double>(a.c_count);
+    out.push_back(a.s);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const SeedSpread& x, const SeedSpread& y) { return x.budget_C < y.budget_C; });
+  return out;
 }
 
 bool supports(const std::vector<Run>& runs, scaling::SizeConvention convention) {

@@ -69,6 +69,23 @@ struct CurvePoint {
 std::vector<scaling::Observation> observations(
     const std::vector<Run>& runs,
     scaling::SizeConvention convention = scaling::SizeConvention::kTotal);
+// Replicates — done runs with the same budget label, N, D and C, which a sweep with `seeds` > 1
+// trains with different seeds — as one run with their mean loss (the first one's id and other
+// fields, extra["seeds"] = how many). The laws describe a model's expected loss, and the bootstrap
+// then resamples models rather than seeds of one. Other runs pass through, in order.
+std::vector<Run> mean_over_seeds(const std::vector<Run>& runs);
+// The loss spread between seeds in one budget: the pooled standard deviation of each replicated
+// model's losses about its mean, next to the range of the budget's model means (all its models,
+// replicated or not). Budgets without a replicated model are left out; sorted by budget.
+struct SeedSpread {
+  std::string budget;
+  double budget_C = 0;     // extra["budget_C"] when recorded, else the runs' mean C
+  int64_t models = 0;      // models with two or more seeds
+  int64_t runs = 0;        // their runs
+  double sd = 0;           // pooled standard deviation of the loss between seeds
+  double model_range = 0;  // max − min of the budget's model mean losses
+};
+std::vector<SeedSpread> seed_spread(const std::vector<Run>& runs);
 // The unique training tokens a run drew from: extra["unique_tokens"] (sweeps record it; a CSV may
 // have the column), else D / extra["epochs"]; 0 when unknown.
 double unique_tokens(const Run& run);

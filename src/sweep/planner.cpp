@@ -202,6 +202,7 @@ Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_seco
   plan.convention = conv;
   plan.family = family;
   plan.max_epochs = c.max_epochs;
+  plan.seeds = c.seeds;
   plan.family_aspect_ratio = rule.aspect_ratio;
   plan.device_flops_per_second = flops_per_second;
   plan.step_overhead_seconds = step_overhead;
@@ -259,7 +260,17 @@ Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_seco
                      2));
       r.est_seconds = flops_per_second > 0 ? r.flops_exact / flops_per_second : 0;
       r.est_seconds += static_cast<double>(r.steps) * step_overhead;
-      plan.runs.push_back(std::move(r));
+      if (c.seeds == 1) {
+        plan.runs.push_back(std::move(r));
+        continue;
+      }
+      for (int64_t k = 0; k < c.seeds; ++k) {  // replicates: same model and data, seed + k
+        PlannedRun rep = r;
+        rep.key = fmt::format("{}-s{}", r.key, k);
+        rep.train.seed = c.seed + static_cast<uint64_t>(k);
+        rep.train.out_dir = (std::filesystem::path(c.out_dir) / "runs" / rep.key).string();
+        plan.runs.push_back(std::move(rep));
+      }
     }
     SCALELAB_CHECK(distinct >= 3,
                    "budgets: C = {} yields only {} distinct model shapes (an IsoFLOP parabola "
@@ -290,14 +301,17 @@ Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_seco
 
 json::Json plan_fingerprint(const Plan& plan) {
   json::Json runs = json::Json::array();
-  for (const auto& r : plan.runs)
-    runs.push_back({{"key", r.key},
-                    {"budget", r.budget},
-                    {"shape", accounting::to_json(r.choice.shape)},
-                    {"steps", r.steps},
-                    {"batch_size", r.batch_size},
-                    {"grad_accum", r.grad_accum},
-                    {"lr", r.lr}});
+  for (const auto& r : plan.runs) {
+    json::Json x{{"key", r.key},
+                 {"budget", r.budget},
+                 {"shape", accounting::to_json(r.choice.shape)},
+                 {"steps", r.steps},
+                 {"batch_size", r.batch_size},
+                 {"grad_accum", r.grad_accum},
+                 {"lr", r.lr}};
+    if (r.train.seed != 0) x["seed"] = r.train.seed;  // seed 0 as before seeds were recorded
+    runs.push_back(std::move(x));
+  }
   return {{"runs", runs}};
 }
 
@@ -351,9 +365,13 @@ std::string format_plan(const Plan& plan) {
                    2));
   }
   out += fmt::format(
-      "{} runs, {} FLOPs in all (exact); estimated {} at {} FLOP/s{}; data: {} training tokens, "
-      "{} validation tokens, vocabulary {}\n",
-      plan.runs.size(), format_sci(plan.total_flops(), 3), format_duration_s(plan.total_seconds()),
+      "{} runs{}, {} FLOPs in all (exact); estimated {} at {} FLOP/s{}; data: {} training "
+      "tokens, {} validation tokens, vocabulary {}\n",
+      plan.runs.size(),
+      plan.seeds > 1 ? fmt::format(" ({} models × {} seeds)",
+                                   plan.runs.size() / static_cast<size_t>(plan.seeds), plan.seeds)
+                     : "",
+      format_sci(plan.total_flops(), 3), format_duration_s(plan.total_seconds()),
       format_sci(plan.device_flops_per_second, 2),
       plan.step_overhead_seconds > 0
           ? fmt::format(" + {:.2g} ms per step", 1e3 * plan.step_overhead_seconds)

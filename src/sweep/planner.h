@@ -53,6 +53,7 @@ struct Plan {
   scaling::SizeConvention convention = scaling::SizeConvention::kTotal;
   std::vector<ShapeChoice> family;  // the model family the runs were picked from
   double max_epochs = 0;            // the config's cap on repetitions of the training split
+  int64_t seeds = 1;                // runs per model (the config's seeds)
   double family_aspect_ratio = 0;
   std::vector<std::string> warnings;
   DataInfo data;

@@ -90,7 +90,17 @@ SweepAnalysis analyze_runs(const runs::RunDb& db, const AnalysisOptions& o) {
   po.isoflop = io;
   po.on_failure = scaling::OnFailure::kWarn;
   a.convention = o.convention;
-  scaling::Analysis an = scaling::analyze(runs::observations(a.runs, o.convention), po);
+  // Replicated models (seeds > 1) enter the fits once, at their mean loss.
+  const std::vector<runs::Run> fitted = runs::mean_over_seeds(a.runs);
+  a.seed_noise = runs::seed_spread(a.runs);
+  for (const auto& n : a.seed_noise)
+    if (n.sd > kSeedNoiseShare * n.model_range)
+      a.warnings.push_back(fmt::format(
+          "budget {}: seeds of one model differ by {:.3g} in loss (pooled SD, {} models × their "
+          "seeds), against {:.3g} between its models' mean losses: its IsoFLOP minimum is "
+          "mostly noise; use larger budgets or more seeds",
+          n.budget, n.sd, n.models, n.model_range));
+  scaling::Analysis an = scaling::analyze(runs::observations(fitted, o.convention), po);
   for (const auto& w : an.warnings) a.warnings.push_back(w.str());
   a.iso = std::move(an.isoflop);
   a.fit = std::move(an.fit);
@@ -135,7 +145,7 @@ SweepAnalysis analyze_runs(const runs::RunDb& db, const AnalysisOptions& o) {
     pv.isoflop.reset();
     pv.repeat =
         scaling::RepeatStage::kOff;  // the views show fits; the repeat stage is the main one's
-    const scaling::Analysis av = scaling::analyze(runs::observations(a.runs, conv), pv);
+    const scaling::Analysis av = scaling::analyze(runs::observations(fitted, conv), pv);
     v.fit = av.fit;
     v.holdout = av.holdout;
     if (!v.fit) {
@@ -160,6 +170,17 @@ json::Json to_json(const SweepAnalysis& a) {
   if (a.holdout) j["holdout"] = scaling::to_json(*a.holdout);
   if (a.data_constrained) j["data_constrained"] = scaling::to_json(*a.data_constrained);
   if (a.unique_tokens > 0) j["unique_tokens"] = a.unique_tokens;
+  if (!a.seed_noise.empty()) {
+    json::Json n = json::Json::array();
+    for (const auto& x : a.seed_noise)
+      n.push_back({{"budget", x.budget},
+                   {"C", x.budget_C},
+                   {"models", x.models},
+                   {"runs", x.runs},
+                   {"sd", x.sd},
+                   {"model_range", x.model_range}});
+    j["seed_noise"] = std::move(n);
+  }
   json::Json recs = json::Json::array();
   for (const auto& r : a.recommendations) {
     json::Json x{{"C", r.C},
@@ -231,6 +252,16 @@ std::string format_recommendations(const SweepAnalysis& a) {
   if (a.iso && a.iso->n_opt.points >= 2)
     out += fmt::format("IsoFLOP ({} budgets): N_opt ∝ C^{:.3f}, D_opt ∝ C^{:.3f}\n",
                        a.iso->n_opt.points, a.iso->n_opt.exponent, a.iso->d_opt.exponent);
+  if (!a.seed_noise.empty()) {
+    std::string per;
+    for (const auto& n : a.seed_noise)
+      per += fmt::format("{}{} {:.3g} ({:.3g})", per.empty() ? "" : ", ", n.budget, n.sd,
+                         n.model_range);
+    out += fmt::format(
+        "seed noise (pooled SD of a model's loss between seeds, and in brackets the range of "
+        "the models' mean losses; fits use the means): {}\n",
+        per);
+  }
   if (a.data_constrained)
     out += fmt::format(
         "repeated data ({} runs past one epoch): {}; RMSE of log loss on them {:.4f} (treating "

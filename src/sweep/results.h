@@ -59,6 +59,9 @@ struct SweepAnalysis {
   std::optional<scaling::HoldoutResult> holdout;
   std::optional<scaling::DataConstrainedFit> data_constrained;  // when 3+ runs repeat their data
   double unique_tokens = 0;  // the corpus (training split) the runs drew from; 0 = unknown
+  // Loss spread between seeds per budget (runs::seed_spread), when models were trained with more
+  // than one seed; the fits then read each model's mean loss (runs::mean_over_seeds).
+  std::vector<runs::SeedSpread> seed_noise;
   scaling::SizeConvention convention = scaling::SizeConvention::kTotal;
   std::vector<Recommendation> recommendations;
   std::vector<ConventionView> conventions;  // every convention the runs record, main one first
@@ -70,6 +73,10 @@ struct SweepAnalysis {
 // The family member that minimises law's loss at exactly C FLOPs (see Recommendation::shape).
 ShapeChoice best_member(const std::vector<ShapeChoice>& family, const scaling::ScalingLaw& law,
                         double C, scaling::SizeConvention convention);
+
+// A budget's seed noise counts as large past this share of the range of its models' mean losses:
+// the parabola's minimum there is then set by which seeds a model drew more than by its size.
+constexpr double kSeedNoiseShare = 0.25;
 
 // Analyses what is done in the database through the scaling pipeline (scaling/pipeline.h) with
 // OnFailure::kWarn: parts that the data cannot support (fewer than 5 done runs for the parametric

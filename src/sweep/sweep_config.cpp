@@ -174,6 +174,9 @@ const fields::Table<SweepConfig>& sweep_config_fields() {
           .add("eval_tokens", &S::eval_tokens,
                "Validation tokens for each run's final loss (0 = all)", Range::at_least(0))
           .add("seed", &S::seed, "Seed of every run and of the bootstrap")
+          .add("seeds", &S::seeds,
+               "Runs per planned model, seeded seed, seed+1, …; fits use each model's mean loss",
+               Range::in(1, 64))
           // targets and analysis
           .add("targets", &S::targets,
                "Target budgets to recommend for (empty = 100 × the largest)", Range::positive())

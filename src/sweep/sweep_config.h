@@ -61,6 +61,10 @@ struct SweepConfig {
   int64_t curve_points = 25;  // loss-curve points recorded per run
   int64_t eval_tokens = 0;    // validation tokens for each run's final loss (0 = all)
   uint64_t seed = 0;
+  // Runs per planned model, with seeds seed, seed + 1, …: at small budgets two seeds of one model
+  // can differ by more than neighbouring models do (docs/sweep.md, "Seed noise"); the fits then use
+  // each model's mean loss, and the analysis gives the spread between seeds per budget.
+  int64_t seeds = 1;
   // --- targets and analysis
   std::vector<double> targets;  // budgets to recommend for; empty = 100 × the largest budget
   scaling::LossFunction loss = scaling::LossFunction::kLogHuber;  // see `scalelab fit`

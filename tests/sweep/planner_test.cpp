@@ -2,6 +2,7 @@
 // before anything trains.
 #include "sweep/planner.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -298,12 +299,45 @@ TEST(Planner, PackedRunsCutMicroBatchesToTheirShareOfGpuMemory) {
   EXPECT_NE(error_of(c, data()).find("micro_batch_tokens: run b1-m"), std::string::npos);
 }
 
+// seeds = 3: every model three times, same shape and data, seeds seed .. seed + 2, own keys and
+// directories; the run count says so.
+TEST(Planner, SeedsReplicateEveryModel) {
+  const Plan one = make_plan(config(), data(), 1e12);
+  SweepConfig c = config();
+  c.seeds = 3;
+  c.seed = 7;
+  const Plan three = make_plan(c, data(), 1e12);
+  ASSERT_EQ(three.runs.size(), 3 * one.runs.size());
+  std::set<std::string> keys, dirs;
+  for (size_t i = 0; i < one.runs.size(); ++i) {
+    for (size_t k = 0; k < 3; ++k) {
+      const PlannedRun& r = three.runs[3 * i + k];
+      EXPECT_EQ(r.key, one.runs[i].key + "-s" + std::to_string(k));
+      EXPECT_EQ(r.train.seed, 7 + k);
+      EXPECT_EQ(r.choice.params, one.runs[i].choice.params);
+      EXPECT_EQ(r.D, one.runs[i].D);
+      EXPECT_EQ(r.steps, one.runs[i].steps);
+      keys.insert(r.key);
+      dirs.insert(r.train.out_dir);
+    }
+  }
+  EXPECT_EQ(keys.size(), three.runs.size());
+  EXPECT_EQ(dirs.size(), three.runs.size());
+  EXPECT_NE(format_plan(three).find(
+                fmt::format("{} runs ({} models × 3 seeds)", three.runs.size(), one.runs.size())),
+            std::string::npos);
+  EXPECT_NE(plan_fingerprint(one), plan_fingerprint(three));
+}
+
 TEST(Planner, FingerprintIsStableAndSeesChanges) {
   const Plan a = make_plan(config(), data(), 1e12);
   const Plan b = make_plan(config(), data(), 5e12);  // device speed does not change the runs
   EXPECT_EQ(plan_fingerprint(a), plan_fingerprint(b));
   SweepConfig c = config();
   c.lr = 1e-2;
+  EXPECT_NE(plan_fingerprint(a), plan_fingerprint(make_plan(c, data(), 1e12)));
+  c = config();
+  c.seed = 3;  // the same runs with another seed are other runs
   EXPECT_NE(plan_fingerprint(a), plan_fingerprint(make_plan(c, data(), 1e12)));
 }
 

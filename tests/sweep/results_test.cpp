@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <cmath>
 
 #include "common/error.h"
@@ -56,6 +58,56 @@ TEST(Results, RecoversTheAllocationWithIntervalsAndAShape) {
   const std::string text = format_recommendations(a);
   EXPECT_NE(text.find("recommendation for C = 1.00e+20"), std::string::npos) << text;
   EXPECT_NE(text.find("build:"), std::string::npos) << text;
+}
+
+// Three seeds per model: the fits see each model once at its mean loss, the seed spread per budget
+// is reported, and only the budget whose seed noise rivals its models' spread is warned about.
+TEST(Results, SeedsEnterTheFitsAsMeansAndTheirNoiseIsReported) {
+  const auto dir = testing::fresh_dir("results-seeds");
+  runs::RunDb db(dir / "runs.db");
+  for (double C : {1e17, 3e17, 1e18, 3e18}) {
+    const double n_opt = kTruth.allocate(C).N, sd = C == 1e17 ? 0.2 : 0.002;
+    for (int m = 0; m < 5; ++m) {
+      const double N = std::round(n_opt * std::pow(4.0, -1.0 + m / 2.0));
+      const double D = std::round(C / (6 * N));
+      for (int s = 0; s < 3; ++s) {
+        runs::Run r;
+        r.N = N;
+        r.D = D;
+        r.C = 6 * N * D;
+        r.loss = kTruth.predict_loss(N, D) + sd * (s - 1);  // seeds at −sd, 0, +sd: SD = sd
+        r.budget = fmt::format("{:g}", C);
+        r.extra = {{"budget_C", C}, {"key", fmt::format("b-m{}-s{}", m, s)}};
+        db.add(r);
+      }
+    }
+  }
+  AnalysisOptions o;
+  o.targets = {1e20};
+  o.bootstrap_samples = 0;
+  const SweepAnalysis a = analyze_runs(db, o);
+  EXPECT_EQ(a.runs.size(), 60u);  // every run is listed …
+  ASSERT_TRUE(a.fit);
+  EXPECT_EQ(a.fit->n_runs, 20u);  // … and each model enters the fit once
+  ASSERT_EQ(a.seed_noise.size(), 4u);
+  EXPECT_EQ(a.seed_noise[0].budget, "1e+17");
+  EXPECT_EQ(a.seed_noise[0].models, 5);
+  EXPECT_EQ(a.seed_noise[0].runs, 15);
+  EXPECT_NEAR(a.seed_noise[0].sd, 0.2, 1e-9);
+  EXPECT_NEAR(a.seed_noise[3].sd, 0.002, 1e-9);
+  // The means are the law's losses exactly: the fit recovers it.
+  EXPECT_NEAR(a.fit->law.alpha, kTruth.alpha, 0.02);
+  int noisy = 0;
+  for (const auto& w : a.warnings)
+    if (w.find("seeds of one model differ") != std::string::npos) {
+      ++noisy;
+      EXPECT_NE(w.find("budget 1e+17"), std::string::npos) << w;
+    }
+  EXPECT_EQ(noisy, 1);
+  const json::Json j = to_json(a);
+  ASSERT_EQ(j["seed_noise"].size(), 4u);
+  EXPECT_EQ(j["seed_noise"][0]["runs"], 15);
+  EXPECT_NE(format_recommendations(a).find("seed noise (pooled SD"), std::string::npos);
 }
 
 TEST(Results, TooFewRunsGiveWarningsNotACrash) {

@@ -82,6 +82,9 @@ TEST(SweepConfig, ValidationNamesTheField) {
   c.max_epochs = 1;
   EXPECT_NE(error_of(c).find("max_epochs"), std::string::npos);
   c = valid();
+  c.seeds = 0;
+  EXPECT_NE(error_of(c).find("seeds"), std::string::npos);
+  c = valid();
   c.bootstrap_samples = 5;  // the pipeline needs 0 or >= 10: refused before training, not after
   EXPECT_EQ(error_of(c), "bootstrap_samples: 0 (no intervals) or at least 10 (got 5)");
 }

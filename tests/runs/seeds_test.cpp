@@ -1,0 +1,63 @@
+// Replicated runs (one model trained with several seeds): folded into one mean-loss run for the
+// fits, and their spread per budget.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "runs/run.h"
+
+namespace scalelab::runs {
+namespace {
+
+Run run(int64_t id, const char* budget, double N, double D, double loss,
+        RunStatus status = RunStatus::kDone) {
+  Run r;
+  r.id = id;
+  r.status = status;
+  r.budget = budget;
+  r.N = N;
+  r.D = D;
+  r.C = 6 * N * D;
+  r.loss = loss;
+  return r;
+}
+
+TEST(Seeds, ReplicatesBecomeOneRunWithTheirMeanLossInOrder) {
+  const std::vector<runs::Run> runs = {
+      run(1, "1e15", 1e6, 1e8, 3.0), run(2, "1e15", 2e6, 5e7, 2.9),
+      run(3, "1e15", 1e6, 1e8, 3.4), run(4, "1e15", 2e6, 5e7, 3.1),
+      run(5, "1e15", 1e6, 1e8, 3.2), run(6, "1e15", 4e6, 2.5e7, NAN, RunStatus::kPlanned),
+      run(7, "3e15", 1e6, 1e8, 2.5)};  // same N, D, other budget
+  const std::vector<runs::Run> m = mean_over_seeds(runs);
+  ASSERT_EQ(m.size(), 4u);
+  EXPECT_EQ(m[0].id, 1);
+  EXPECT_DOUBLE_EQ(m[0].loss, 3.2);  // (3.0 + 3.4 + 3.2) / 3
+  EXPECT_EQ(m[0].extra["seeds"], 3);
+  EXPECT_EQ(m[1].id, 2);
+  EXPECT_DOUBLE_EQ(m[1].loss, 3.0);
+  EXPECT_EQ(m[2].id, 6);  // not done: passed through untouched
+  EXPECT_EQ(m[2].status, RunStatus::kPlanned);
+  EXPECT_EQ(m[3].id, 7);
+  EXPECT_DOUBLE_EQ(m[3].loss, 2.5);
+  EXPECT_FALSE(m[3].extra.contains("seeds"));
+}
+
+TEST(Seeds, SpreadIsThePooledStandardDeviationNextToTheRangeOfModelMeans) {
+  const std::vector<runs::Run> runs = {run(1, "1e15", 1e6, 1e8, 3.0), run(2, "1e15", 1e6, 1e8, 3.4),
+                                 run(3, "1e15", 1e6, 1e8, 3.2), run(4, "1e15", 2e6, 5e7, 2.9),
+                                 run(5, "1e15", 2e6, 5e7, 3.1), run(6, "1e15", 4e6, 2.5e7, 2.6),
+                                 run(7, "3e14", 1e6, 3e7, 3.5), run(8, "1e16", 1e6, 1e9, 2.0)};
+  const std::vector<SeedSpread> s = seed_spread(runs);
+  ASSERT_EQ(s.size(), 1u);  // 3e14 and 1e16 have no replicated model
+  EXPECT_EQ(s[0].budget, "1e15");
+  EXPECT_EQ(s[0].models, 2);
+  EXPECT_EQ(s[0].runs, 5);
+  // Σ squared deviations: 0.04 + 0.04 + 0 (model 1), 0.01 + 0.01 (model 2); 3 degrees of freedom.
+  EXPECT_NEAR(s[0].sd, std::sqrt(0.10 / 3), 1e-12);
+  EXPECT_NEAR(s[0].model_range, 3.2 - 2.6, 1e-12);  // the unreplicated 4e6 model counts here
+  EXPECT_NEAR(s[0].budget_C, 6e14, 1e3);            // no budget_C recorded: the runs' mean C
+  EXPECT_TRUE(seed_spread({run(1, "1e15", 1e6, 1e8, 3.0)}).empty());
+}
+
+}  // namespace
+}  // namespace scalelab::runs

@@ -21,6 +21,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The N axis under the analysis's size convention (docs/scaling.md, "The parameter convention").
+std::string n_label(scaling::SizeConvention c) {
+  return c == scaling::SizeConvention::kTotal          ? "parameters N"
+         : c == scaling::SizeConvention::kNonEmbedding ? "non-embedding parameters N"
+                                                       : "N = body FLOPs per token / 6";
+}
+
 // A colour per budget (colour-blind-safe, Okabe–Ito), cycling.
 std::string colour(size_t i) {
   static const char* k[] = {"#0072B2", "#E69F00", "#009E73", "#D55E00",
@@ -102,7 +109,8 @@ Figure isoflop_figure(const sweep::SweepAnalysis& a, Writer& w) {
       if (b->convex && b->vertex_inside) f << b->N_opt << " " << b->loss_opt << "\n";
   }
   auto g = w.open("isoflop.gp");
-  g << kTerminal << "set output 'isoflop.svg'\nset logscale x\nset xlabel 'parameters N'\n"
+  g << kTerminal << "set output 'isoflop.svg'\nset logscale x\nset xlabel '"
+    << n_label(a.convention) << "'\n"
     << "set ylabel 'validation loss'\nset title 'IsoFLOP profiles: loss against N at fixed C'\n";
   g << "plot \\\n";
   for (size_t i = 0; i < budgets.size(); ++i) {
@@ -159,11 +167,12 @@ Figure opt_figure(const sweep::SweepAnalysis& a, Writer& w, const std::string& w
     f << "\n\n# block 3: recommendations: C " << which << "\n";
     for (const auto& r : a.recommendations) f << r.C << " " << (isN ? r.law.N : r.law.D) << "\n";
     f << "\n\n# block 4: runs: C " << which << "\n";
-    for (const auto& r : a.runs) f << r.C << " " << (isN ? r.N : r.D) << "\n";
+    for (const auto& r : a.runs)
+      f << r.C << " " << (isN ? runs::size_under(r, a.convention) : r.D) << "\n";
   }
   auto g = w.open(name + ".gp");
   g << kTerminal << "set output '" << name << ".svg'\nset logscale xy\nset format y '10^{%L}'\n"
-    << "set xlabel 'compute C (FLOPs)'\nset ylabel '" << (isN ? "parameters N" : "tokens D")
+    << "set xlabel 'compute C (FLOPs)'\nset ylabel '" << (isN ? n_label(a.convention) : "tokens D")
     << "'\nset title 'Compute-optimal " << (isN ? "model size N_{opt}" : "data D_{opt}")
     << " against C'\n"
     << "set style fill transparent solid 0.18 noborder\n";
@@ -207,9 +216,10 @@ Figure opt_figure(const sweep::SweepAnalysis& a, Writer& w, const std::string& w
 Figure contour_figure(const sweep::SweepAnalysis& a, Writer& w) {
   const auto& law = a.fit->law;
   double n_lo = INFINITY, n_hi = 0, d_lo = INFINITY, d_hi = 0;
-  for (const auto& r : a.runs) {
-    n_lo = std::min(n_lo, r.N);
-    n_hi = std::max(n_hi, r.N);
+  for (const auto& r : a.runs) {  // N as the law counts it (the analysis's convention)
+    const double N = runs::size_under(r, a.convention);
+    n_lo = std::min(n_lo, N);
+    n_hi = std::max(n_hi, N);
     d_lo = std::min(d_lo, r.D);
     d_hi = std::max(d_hi, r.D);
   }
@@ -243,7 +253,8 @@ Figure contour_figure(const sweep::SweepAnalysis& a, Writer& w) {
     }
     f << "\n\n# block 2: runs log10(N) log10(D) loss\n";
     for (const auto& r : a.runs)
-      f << std::log10(r.N) << " " << std::log10(r.D) << " " << r.loss << "\n";
+      f << std::log10(runs::size_under(r, a.convention)) << " " << std::log10(r.D) << " " << r.loss
+        << "\n";
     f << "\n\n# block 3: recommendations log10(N) log10(D)\n";
     for (const auto& r : a.recommendations)
       f << std::log10(r.law.N) << " " << std::log10(r.law.D) << "\n";
@@ -254,7 +265,7 @@ Figure contour_figure(const sweep::SweepAnalysis& a, Writer& w) {
     << "set table 'contour_lines.dat'\nset contour base\nset cntrparam levels auto 14\n"
     << "unset surface\nset view map\nsplot 'contour.dat' index 0 using 1:2:3 with lines notitle\n"
     << "unset table\nunset contour\nset surface\n"
-    << "set xlabel 'log_{10} N (parameters)'\nset ylabel 'log_{10} D (tokens)'\n"
+    << "set xlabel 'log_{10} " << n_label(a.convention) << "'\nset ylabel 'log_{10} D (tokens)'\n"
     << "set cblabel 'predicted loss'\nset palette defined (0 '#2c7bb6', 1 '#abd9e9', 2 '#ffffbf', "
        "3 '#fdae61', 4 '#d7191c')\n"
     << "set title 'Parametric loss L(N, D) with the efficient frontier'\n"
@@ -316,7 +327,10 @@ Figure residuals_figure(const sweep::SweepAnalysis& a, Writer& w) {
     auto f = w.open("residuals.dat");
     f << "# block 0: all runs, parametric fit: C residual_percent (predicted − actual)/actual\n";
     for (const auto& r : a.runs)
-      f << r.C << " " << 100.0 * (a.fit->law.predict_loss(r.N, r.D) - r.loss) / r.loss << "\n";
+      f << r.C << " "
+        << 100.0 * (a.fit->law.predict_loss(runs::size_under(r, a.convention), r.D) - r.loss) /
+               r.loss
+        << "\n";
     f << "\n\n# block 1: held-out runs, fit without them: C residual_percent\n";
     if (a.holdout)
       for (const auto& r : a.holdout->rows) f << r.C << " " << 100.0 * r.rel_error << "\n";

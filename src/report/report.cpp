@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <map>
 
 #include "common/error.h"
 #include "common/file_util.h"
@@ -298,13 +299,38 @@ std::string holdout_section(const sweep::SweepAnalysis& a) {
 std::string budgets_section(const sweep::SweepAnalysis& a) {
   if (!a.iso || a.iso->budgets.empty()) return "";
   std::vector<std::vector<std::string>> rows;
-  for (const auto& b : a.iso->budgets)
-    rows.push_back({b.group.label, std::to_string(b.N.size()), b.convex ? "yes" : "no",
-                    b.convex ? format_si(b.N_opt) : "–", b.convex ? format_si(b.D_opt) : "–",
-                    b.convex ? num(b.loss_opt) : "–", num(b.rmse, 3), b.warning});
-  return "<section id=\"budgets\"><h2>IsoFLOP budgets</h2>\n" +
-         table({"budget", "runs", "convex", "N_opt", "D_opt", "loss at N_opt", "RMSE", "note"},
-               rows) +
+  // With seeds: each budget's spread between seeds next to its models' spread (runs::seed_spread).
+  std::map<std::string, const runs::SeedSpread*> noise;
+  for (const auto& n : a.seed_noise) noise[n.budget] = &n;
+  for (const auto& b : a.iso->budgets) {
+    std::vector<std::string> row = {b.group.label,
+                                    std::to_string(b.N.size()),
+                                    b.convex ? "yes" : "no",
+                                    b.convex ? format_si(b.N_opt) : "–",
+                                    b.convex ? format_si(b.D_opt) : "–",
+                                    b.convex ? num(b.loss_opt) : "–",
+                                    num(b.rmse, 3)};
+    if (!noise.empty()) {
+      const auto it = noise.find(b.group.label);
+      row.push_back(it == noise.end() ? "–" : num(it->second->sd, 3));
+      row.push_back(it == noise.end() ? "–" : num(it->second->model_range, 3));
+    }
+    row.push_back(b.warning);
+    rows.push_back(std::move(row));
+  }
+  std::vector<std::string> head = {"budget", "runs",          "convex", "N_opt",
+                                   "D_opt",  "loss at N_opt", "RMSE"};
+  if (!noise.empty()) {
+    head.push_back("seed SD");
+    head.push_back("models' range");
+  }
+  head.push_back("note");
+  return "<section id=\"budgets\"><h2>IsoFLOP budgets</h2>\n" + table(head, rows) +
+         (noise.empty()
+              ? std::string()
+              : "<p class=\"caption\">Each model's seeds enter the fits at their mean loss; seed "
+                "SD is the pooled standard deviation of a model's loss between its seeds, models' "
+                "range the spread of the models' mean losses in that budget.</p>") +
          "</section>\n";
 }
 
@@ -318,14 +344,16 @@ std::string runs_section(const sweep::SweepAnalysis& a) {
                           m.value("n_heads", 0));
     }
     const double wall = r.extra.value("wall_seconds", 0.0);
-    rows.push_back({std::to_string(r.id), r.extra.value("key", std::string()), r.budget,
-                    format_int(static_cast<int64_t>(r.N)), shape, format_si(r.D),
-                    fmt::format("{:.1f}", r.D / r.N), format_sci(r.C, 3),
-                    r.extra.contains("flops_exact")
-                        ? format_sci(r.extra["flops_exact"].get<double>(), 3)
-                        : "–",
-                    num(r.loss), a.fit ? num(a.fit->law.predict_loss(r.N, r.D)) : "–",
-                    wall > 0 ? format_duration_s(wall) : "–"});
+    rows.push_back(
+        {std::to_string(r.id), r.extra.value("key", std::string()), r.budget,
+         format_int(static_cast<int64_t>(r.N)), shape, format_si(r.D),
+         fmt::format("{:.1f}", r.D / r.N), format_sci(r.C, 3),
+         r.extra.contains("flops_exact") ? format_sci(r.extra["flops_exact"].get<double>(), 3)
+                                         : "–",
+         num(r.loss),
+         // The law's N is the analysis's convention, not necessarily the total count.
+         a.fit ? num(a.fit->law.predict_loss(runs::size_under(r, a.convention), r.D)) : "–",
+         wall > 0 ? format_duration_s(wall) : "–"});
   }
   return "<section id=\"runs\"><h2>Every run</h2><div class=\"scroll\">\n" +
          table({"id", "key", "budget", "N", "layers×d/heads", "D", "D/N", "C", "exact FLOPs",

@@ -154,22 +154,24 @@ bool supports(const std::vector<Run>& runs, scaling::SizeConvention convention) 
   return true;
 }
 
+double size_under(const Run& r, scaling::SizeConvention convention) {
+  if (convention == scaling::SizeConvention::kTotal) return r.N;
+  const auto [field, factor] = convention_source(convention);
+  SCALELAB_CHECK(r.extra.contains(field) && r.extra.at(field).is_number() &&
+                     r.extra.at(field).get<double>() > 0,
+                 "run {}: no {} recorded, needed for N under the {} convention (runs "
+                 "imported from a CSV carry only the total N; use --convention total)",
+                 r.id, field, fields::enum_name(convention));
+  return r.extra.at(field).get<double>() * factor;
+}
+
 std::vector<scaling::Observation> observations(const std::vector<Run>& runs,
                                                scaling::SizeConvention convention) {
   std::vector<scaling::Observation> out;
   for (const auto& r : runs)
     if (r.status == RunStatus::kDone) {
       const json::Json& b = r.extra.contains("budget_C") ? r.extra.at("budget_C") : json::Json();
-      double N = r.N;
-      if (convention != scaling::SizeConvention::kTotal) {
-        const auto [field, factor] = convention_source(convention);
-        SCALELAB_CHECK(r.extra.contains(field) && r.extra.at(field).is_number() &&
-                           r.extra.at(field).get<double>() > 0,
-                       "run {}: no {} recorded, needed for N under the {} convention (runs "
-                       "imported from a CSV carry only the total N; use --convention total)",
-                       r.id, field, fields::enum_name(convention));
-        N = r.extra.at(field).get<double>() * factor;
-      }
+      const double N = size_under(r, convention);
       out.push_back({r.id, N, r.D, r.C, r.loss, r.budget, b.is_number() ? b.get<double>() : 0,
                      unique_tokens(r)});
     }

@@ -66,6 +66,9 @@ struct CurvePoint {
 // budget from extra["budget_C"] when a sweep planned the run), in order. N under `convention`:
 // Run::N for kTotal; extra["n_non_embedding"] or extra["body_flops_per_token"] / 6 (recorded by
 // sweeps) for the others, and a run without it is an error naming the run.
+// A run's N under `convention` (as observations reads it; an error naming the run when it lacks
+// what the convention needs).
+double size_under(const Run& run, scaling::SizeConvention convention);
 std::vector<scaling::Observation> observations(
     const std::vector<Run>& runs,
     scaling::SizeConvention convention = scaling::SizeConvention::kTotal);

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <regex>
+#include <sstream>
 
 #include "common/error.h"
 #include "common/file_util.h"
@@ -58,6 +60,50 @@ TEST(Report, WritesASelfContainedPageWithEveryFigure) {
   // The contour figure's map was inlined as an image inside the SVG, not a separate file.
   for (const auto& e : fs::directory_iterator(dir / "report/plots"))
     EXPECT_NE(e.path().extension(), ".png") << e.path();
+}
+
+// Under the non-embedding convention the runs' points, the "fit" column and the residuals use the
+// N the law was fitted on, not the total count (which here is the law's N plus a large embedding).
+TEST(Report, RunsArePlacedUnderTheAnalysisConvention) {
+  const fs::path dir = testing::fresh_dir("report-convention");
+  runs::RunDb db(dir / "runs.db");
+  const scaling::ScalingLaw truth{1.8, 400.0, 900.0, 0.34, 0.30};
+  testing::fill_isoflop_db(db, truth, 0.0, 1, /*embedding=*/5e8);
+  sweep::AnalysisOptions o;
+  o.targets = {1e20};
+  o.bootstrap_samples = 0;
+  o.convention = scaling::SizeConvention::kNonEmbedding;
+  const sweep::SweepAnalysis a = sweep::analyze_runs(db, o);
+  ASSERT_TRUE(a.fit);
+  write_report(a, ReportInfo{}, dir / "report");
+  std::istringstream in(read_text_file(dir / "report" / "plots" / "residuals.dat"));
+  std::string line;
+  int points = 0;
+  while (std::getline(in, line) && !line.empty()) {
+    if (line[0] == '#') continue;
+    double C = 0, residual = 0;
+    std::istringstream(line) >> C >> residual;
+    EXPECT_LT(std::abs(residual), 0.5) << line;  // noise-free runs: the law fits them
+    ++points;
+  }
+  EXPECT_EQ(points, 20);
+  const std::string html = read_text_file(dir / "report" / "index.html");
+  EXPECT_NE(html.find("non-embedding parameters N"), std::string::npos);
+}
+
+// Replicated models: the budgets table gives each budget's seed SD next to its models' range.
+TEST(Report, BudgetsShowTheSeedNoise) {
+  const fs::path dir = testing::fresh_dir("report-seeds");
+  runs::RunDb db(dir / "runs.db");
+  testing::fill_seeded_db(db, {1.8, 400.0, 900.0, 0.34, 0.30});
+  sweep::AnalysisOptions o;
+  o.targets = {1e20};
+  o.bootstrap_samples = 0;
+  const std::string html =
+      read_text_file(write_report(sweep::analyze_runs(db, o), ReportInfo{}, dir / "report"));
+  EXPECT_NE(html.find("<th>seed SD</th>"), std::string::npos);
+  EXPECT_NE(html.find("<td>0.2</td>"), std::string::npos);  // 1e17's pooled SD, 3 digits
+  EXPECT_NE(html.find("seeds of one model differ"), std::string::npos);  // the warning
 }
 
 TEST(Report, InlineSvgPrefixesIdsAndReferences) {

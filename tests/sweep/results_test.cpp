@@ -65,23 +65,7 @@ TEST(Results, RecoversTheAllocationWithIntervalsAndAShape) {
 TEST(Results, SeedsEnterTheFitsAsMeansAndTheirNoiseIsReported) {
   const auto dir = testing::fresh_dir("results-seeds");
   runs::RunDb db(dir / "runs.db");
-  for (double C : {1e17, 3e17, 1e18, 3e18}) {
-    const double n_opt = kTruth.allocate(C).N, sd = C == 1e17 ? 0.2 : 0.002;
-    for (int m = 0; m < 5; ++m) {
-      const double N = std::round(n_opt * std::pow(4.0, -1.0 + m / 2.0));
-      const double D = std::round(C / (6 * N));
-      for (int s = 0; s < 3; ++s) {
-        runs::Run r;
-        r.N = N;
-        r.D = D;
-        r.C = 6 * N * D;
-        r.loss = kTruth.predict_loss(N, D) + sd * (s - 1);  // seeds at −sd, 0, +sd: SD = sd
-        r.budget = fmt::format("{:g}", C);
-        r.extra = {{"budget_C", C}, {"key", fmt::format("b-m{}-s{}", m, s)}};
-        db.add(r);
-      }
-    }
-  }
+  testing::fill_seeded_db(db, kTruth);
   AnalysisOptions o;
   o.targets = {1e20};
   o.bootstrap_samples = 0;

@@ -5,7 +5,7 @@ set key outside right top box lc '#bbbbbb'
 set format x '10^{%L}'
 set output 'contour.svg'
 unset format
-set xrange [5.782342954:8.797574303]
+set xrange [4.904640824:8.797574303]
 set yrange [6.417230994:9.024274447]
 set table 'contour_lines.dat'
 set contour base
@@ -16,7 +16,7 @@ splot 'contour.dat' index 0 using 1:2:3 with lines notitle
 unset table
 unset contour
 set surface
-set xlabel 'log_{10} N (parameters)'
+set xlabel 'log_{10} non-embedding parameters N'
 set ylabel 'log_{10} D (tokens)'
 set cblabel 'predicted loss'
 set palette defined (0 '#2c7bb6', 1 '#abd9e9', 2 '#ffffbf', 3 '#fdae61', 4 '#d7191c')

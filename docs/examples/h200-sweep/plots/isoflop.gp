@@ -5,7 +5,7 @@ set key outside right top box lc '#bbbbbb'
 set format x '10^{%L}'
 set output 'isoflop.svg'
 set logscale x
-set xlabel 'parameters N'
+set xlabel 'non-embedding parameters N'
 set ylabel 'validation loss'
 set title 'IsoFLOP profiles: loss against N at fixed C'
 plot \

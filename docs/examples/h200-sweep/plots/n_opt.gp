@@ -7,7 +7,7 @@ set output 'n_opt.svg'
 set logscale xy
 set format y '10^{%L}'
 set xlabel 'compute C (FLOPs)'
-set ylabel 'parameters N'
+set ylabel 'non-embedding parameters N'
 set title 'Compute-optimal model size N_{opt} against C'
 set style fill transparent solid 0.18 noborder
 plot 'n_opt.dat' index 2 using 1:2:3 with filledcurves lc rgb '#0072B2' title 'bootstrap interval', \

@@ -11,6 +11,10 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#if SCALELAB_WITH_CUDA
+#include <c10/cuda/CUDAGuard.h>
+#include <cuda_runtime_api.h>
+#endif
 
 #include "accounting/flops.h"
 #include "accounting/hardware.h"
@@ -22,6 +26,7 @@
 #include "common/log.h"
 #include "common/process.h"
 #include "common/progress.h"
+#include "model/fused.h"
 #include "model/transformer.h"
 #include "train/autocast.h"
 #include "train/checkpoint.h"
@@ -55,23 +60,42 @@ TrainConfig checked(const TrainConfig& in) {
   return cfg;
 }
 
-// On the CPU, the memory model's prediction for the run against what the machine has available,
+// Free memory on a CUDA device (cudaMemGetInfo: what other processes and this one's caching
+// allocator hold is not free); 0 when unknown (no CUDA build, or the query failed).
+double gpu_free_bytes(const torch::Device& dev) {
+#if SCALELAB_WITH_CUDA
+  c10::cuda::CUDAGuard guard(dev);
+  size_t free = 0, total = 0;
+  if (cudaMemGetInfo(&free, &total) == cudaSuccess) return static_cast<double>(free);
+  cudaGetLastError();  // clear the failed query's error
+#else
+  (void)dev;
+#endif
+  return 0;
+}
+
+// The memory model's prediction for the run against what the machine (CPU) or the GPU has free,
 // before the model is allocated (and after the data is checked): the kernel's OOM killer would
-// otherwise end the run with a bare "Killed".
+// otherwise end a CPU run with a bare "Killed", and a GPU run would fail at its first forward.
 void check_memory(const TrainConfig& cfg, const torch::Device& dev) {
-  if (!dev.is_cpu()) return;
-  const double available = available_memory_bytes();
+  const double available = dev.is_cpu() ? available_memory_bytes() : gpu_free_bytes(dev);
   if (available <= 0) return;
   accounting::MemoryOptions mo;
   mo.batch_size = cfg.batch_size;
   mo.precision = cfg.precision;
-  mo.flash_attention = false;  // the CPU path materialises the attention probabilities
+  // The CPU path materialises the attention probabilities; LibTorch 2.x's CUDA path does not,
+  // and scalelab's kernels there keep fewer tensors (docs/accounting.md).
+  mo.flash_attention =
+      dev.is_cuda() && model::fused_attention_available() && cfg.attention == Attention::kAuto;
+  mo.fused_kernels = dev.is_cuda() && model::custom_kernels_enabled();
   const double need = accounting::estimate_memory(cfg.model, mo).total();
   SCALELAB_CHECK(need <= available,
                  "memory: this run needs about {} (accounting's model: weights, gradients, AdamW "
-                 "state and activations for batch_size {}) but the machine has {} available; "
-                 "lower batch_size (grad_accum keeps the batch) or the model",
-                 format_gib(need), cfg.batch_size, format_gib(available));
+                 "state and activations for batch_size {}) but {} has {} {}; lower batch_size "
+                 "(grad_accum keeps the batch) or the model",
+                 format_gib(need), cfg.batch_size,
+                 dev.is_cpu() ? "the machine" : "the GPU (" + dev.str() + ")",
+                 format_gib(available), dev.is_cpu() ? "available" : "free");
 }
 
 model::TransformerLM build_model(const TrainConfig& cfg, const torch::Device& dev) {

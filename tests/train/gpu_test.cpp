@@ -96,6 +96,32 @@ TEST(Gpu, TrainerRunsBf16MixedOnCuda) {
   EXPECT_GT(r.mfu, 0);
 }
 
+// A run the GPU cannot hold is refused before anything is allocated, with both numbers.
+TEST(Gpu, TrainerRefusesARunLargerThanTheGpusFreeMemory) {
+  REQUIRE_CUDA();
+  auto dir = testing::fresh_dir("gpu_memory");
+  std::vector<uint16_t> ids(20000, 1);
+  test_util::write_token_file(dir / "t.bin", ids);
+  TrainConfig c;
+  c.model.vocab_size = 512;
+  c.model.context_length = 128;
+  c.model.d_model = 16384;  // 48 layers × 12 d² ≈ 155B parameters: terabytes with AdamW
+  c.model.n_layers = 48;
+  c.model.n_heads = 128;
+  c.train_data = (dir / "t.bin").string();
+  c.out_dir = (dir / "run").string();
+  c.batch_size = 1;
+  c.max_steps = 1;
+  c.device = "cuda";
+  c.precision =
+      TORCH_VERSION_MAJOR >= 2 ? accounting::Precision::kBf16Mixed : accounting::Precision::kFp32;
+  c.quiet = true;
+  const std::string e = testing::error_of([&] { run_training(c); });
+  EXPECT_NE(e.find("memory: this run needs about"), std::string::npos) << e;
+  EXPECT_NE(e.find("the GPU (cuda"), std::string::npos) << e;
+  EXPECT_NE(e.find("free; lower batch_size"), std::string::npos) << e;
+}
+
 TEST(Gpu, AutocastGuardComputesInBf16AndRestoresTheDtype) {
   REQUIRE_CUDA();
   if (TORCH_VERSION_MAJOR < 2) GTEST_SKIP() << "autocast needs LibTorch >= 2";

@@ -28,6 +28,7 @@ struct ReportOptions {
   uint64_t seed = 0;
   bool seed_given = false;  // else the sweep's seed
   std::string title = report::ReportInfo{}.title;
+  double tolerance = scaling::IsoflopOptions{}.tolerance;
 };
 
 void run_report(const ReportOptions& o) {
@@ -61,6 +62,7 @@ void run_report(const ReportOptions& o) {
   if (o.bootstrap_samples > 0) ao.bootstrap_samples = o.bootstrap_samples;
   if (!o.loss.empty()) loss = o.loss;
   ao.loss = scaling::parse_loss_function(loss);
+  ao.budget_tolerance = o.tolerance;
   const sweep::SweepAnalysis a = sweep::analyze_runs(db, ao);
   for (const auto& w : a.warnings) SCALELAB_LOG_WARN("{}", w);
   const auto page = report::write_report(a, info, o.out);
@@ -86,6 +88,11 @@ Command setup_report(CLI::App& app) {
   auto* seed =
       sub->add_option("--seed", o->seed, "Bootstrap seed (default: the sweep's seed, else 0)");
   sub->add_option("--title", o->title, "Page title")->capture_default_str();
+  sub->add_option("--tolerance", o->tolerance,
+                  "Runs without a planned budget or label share an IsoFLOP budget when |ln C − ln "
+                  "C_first| <= this (as isoflop --tolerance)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   return {sub, [o, seed]() {
             o->seed_given = seed->count() > 0;
             run_report(*o);

@@ -211,14 +211,14 @@ IsoflopResult isoflop_analysis(const std::vector<Observation>& runs, const Isofl
   std::vector<BudgetGroup> groups = group_by_budget(runs, o.tolerance);
   SCALELAB_CHECK(!groups.empty(), "IsoFLOP analysis: no done runs");
   std::vector<double> Cs, Ns, Ds;
+  std::vector<const BudgetGroup*> small;  // skipped: one warning for all of them, below
   for (const auto& g : groups) {
     if (g.runs.size() < o.min_runs) {
       SCALELAB_CHECK(
           o.skip_small,
           "budget {} has {} runs; an IsoFLOP budget needs at least {} (or pass --skip-small)",
           g.label, g.runs.size(), o.min_runs);
-      res.warnings.push_back(fmt::format("budget {}: {} runs, fewer than {}; skipped", g.label,
-                                         g.runs.size(), o.min_runs));
+      small.push_back(&g);
       continue;
     }
     BudgetFit f = fit_parabola(runs, g);
@@ -232,6 +232,27 @@ IsoflopResult isoflop_analysis(const std::vector<Observation>& runs, const Isofl
       Ds.push_back(f.D_opt);
     }
     res.budgets.push_back(std::move(f));
+  }
+  if (small.size() == 1) {
+    res.warnings.push_back(fmt::format("budget {}: {} runs, fewer than {}; skipped",
+                                       small[0]->label, small[0]->runs.size(), o.min_runs));
+  } else if (small.size() > 1) {
+    // Data not planned as IsoFLOP budgets (e.g. a paper's runs, each at its own C) would otherwise
+    // give one line per stray C.
+    size_t n = 0;
+    std::string labels;
+    for (size_t i = 0; i < small.size(); ++i) {
+      n += small[i]->runs.size();
+      if (i < 4 || i + 1 == small.size())
+        labels += fmt::format("{}{}", labels.empty() ? "" : ", ", small[i]->label);
+      else if (i == 4)
+        labels += ", …";
+    }
+    res.warnings.push_back(fmt::format(
+        "{} budgets with fewer than {} runs skipped ({} runs in all; C = {}): runs are grouped "
+        "into a budget by their budget label, else when their C lie within the tolerance ({:.3g} "
+        "in ln C, --tolerance)",
+        small.size(), o.min_runs, n, labels, o.tolerance));
   }
   if (Cs.size() < 2 && o.partial_ok) {
     res.warnings.push_back(fmt::format(

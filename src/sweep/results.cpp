@@ -86,6 +86,7 @@ SweepAnalysis analyze_runs(const runs::RunDb& db, const AnalysisOptions& o) {
   if (o.holdout) po.holdout = scaling::HoldoutSpec{.largest_budget = true};
   scaling::IsoflopOptions io;
   io.skip_small = true;
+  io.tolerance = o.budget_tolerance;
   io.partial_ok = true;
   po.isoflop = io;
   po.on_failure = scaling::OnFailure::kWarn;

@@ -22,6 +22,9 @@ struct AnalysisOptions {
   int64_t bootstrap_samples = 200;
   uint64_t seed = 0;
   bool holdout = true;
+  // Runs without a planned budget or label share an IsoFLOP budget when their C lie within this
+  // (in ln C; scaling/isoflop.h).
+  double budget_tolerance = scaling::IsoflopOptions{}.tolerance;
   std::optional<ArchitectureRule> architecture;  // shapes for the recommendations (vocab set)
 };
 

@@ -100,6 +100,38 @@ TEST(Isoflop, ConcaveBudgetIsExcludedAndTooFewRunsIsAnError) {
       "IsoFLOP analysis needs at least 2 budgets whose curves have a minimum, got 1 of 2 budgets");
 }
 
+// Runs at scattered C (not planned as budgets) give one warning for all the budgets too small to
+// fit, not one per budget; a wider tolerance groups them.
+TEST(Isoflop, SmallBudgetsAreSkippedWithOneWarning) {
+  auto runs = isoflop_runs(kHoffmann2022, {1e18, 1e19}, 5);
+  for (double C : {3e18, 3.3e18, 3.6e18, 4e18}) {  // four strays, one run each, unlabelled
+    Observation o = runs.front();
+    o.C = C;
+    o.budget.clear();
+    o.budget_C = 0;
+    runs.push_back(o);
+  }
+  for (auto& r : runs) {  // every run by C only
+    r.budget.clear();
+    r.budget_C = 0;
+  }
+  IsoflopOptions o;
+  o.skip_small = true;
+  const IsoflopResult r = isoflop_analysis(runs, o);
+  EXPECT_EQ(r.budgets.size(), 2u);
+  int aggregated = 0;
+  for (const auto& w : r.warnings) {
+    EXPECT_EQ(w.find("runs, fewer than"), std::string::npos) << w;  // no per-budget line
+    if (w.find("4 budgets with fewer than 3 runs skipped (4 runs in all; C = 3e+18, 3.3e+18, "
+               "3.6e+18, 4e+18)") != std::string::npos)
+      ++aggregated;
+  }
+  EXPECT_EQ(aggregated, 1);
+  o.tolerance = 0.3;  // > ln(4/3): the four strays form one budget, apart from 1e18 and 1e19
+  const IsoflopResult wide = isoflop_analysis(runs, o);
+  EXPECT_EQ(wide.budgets.size(), 3u);
+}
+
 TEST(Isoflop, PowerLawFitIsExactOnAPowerLaw) {
   std::vector<double> C{1e18, 1e19, 1e20}, y;
   for (double c : C) y.push_back(3.0 * std::pow(c, 0.45));

@@ -160,7 +160,7 @@ double size_under(const Run& r, scaling::SizeConvention convention) {
   SCALELAB_CHECK(r.extra.contains(field) && r.extra.at(field).is_number() &&
                      r.extra.at(field).get<double>() > 0,
                  "run {}: no {} recorded, needed for N under the {} convention (runs "
-                 "imported from a CSV carry only the total N; use --convention total)",
+                 "imported from a CSV carry only the total N; use --size-convention total)",
                  r.id, field, fields::enum_name(convention));
   return r.extra.at(field).get<double>() * factor;
 }

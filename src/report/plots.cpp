@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -284,12 +285,29 @@ Figure contour_figure(const sweep::SweepAnalysis& a, Writer& w) {
                 "recommended point(s).");
 }
 
+// A curve's points without a last one that averages a shorter interval than the others (the run's
+// final partial logging interval: plotted, it bends the curve's end into a hook).
+std::vector<runs::CurvePoint> full_intervals(const std::vector<runs::CurvePoint>& c) {
+  if (c.size() < 3) return c;
+  const int64_t regular = c[c.size() - 2].step - c[c.size() - 3].step;
+  const int64_t last = c.back().step - c[c.size() - 2].step;
+  if (2 * last >= regular) return c;
+  return {c.begin(), c.end() - 1};
+}
+
 Figure curves_figure(const sweep::SweepAnalysis& a, Writer& w) {
-  // Colour by budget label (ascending C).
+  // Colour by budget label (ascending C); within a budget, the dash pattern by model size (solid =
+  // smallest), so that every run can be told apart.
   std::map<double, std::string> by_c;
   for (const auto& r : a.runs) by_c.emplace(r.extra.value("budget_C", r.C), r.budget);
   std::map<std::string, size_t> index;
   for (const auto& [c, label] : by_c) index.emplace(label, index.size());
+  std::map<std::string, std::set<double>> sizes;  // budget → its models' N, ascending
+  for (const auto& r : a.runs) sizes[r.budget].insert(r.N);
+  auto dash = [&](const runs::Run& r) {
+    const auto& n = sizes[r.budget];
+    return 1 + static_cast<size_t>(std::distance(n.begin(), n.find(r.N))) % 5;
+  };
   std::vector<const runs::Run*> with_curve;
   {
     auto f = w.open("curves.dat");
@@ -298,7 +316,7 @@ Figure curves_figure(const sweep::SweepAnalysis& a, Writer& w) {
       auto it = a.curves.find(r.id);
       if (it == a.curves.end() || it->second.empty()) continue;
       f << "# run " << r.id << " budget " << r.budget << "\n";
-      for (const auto& p : it->second) f << p.tokens << " " << p.loss << "\n";
+      for (const auto& p : full_intervals(it->second)) f << p.tokens << " " << p.loss << "\n";
       f << "\n\n";
       with_curve.push_back(&r);
     }
@@ -311,15 +329,17 @@ Figure curves_figure(const sweep::SweepAnalysis& a, Writer& w) {
   for (size_t i = 0; i < with_curve.size(); ++i) {
     const auto& r = *with_curve[i];
     const bool first = titled.insert(r.budget).second;
-    parts.push_back(fmt::format("'curves.dat' index {} using 1:2 with lines lw 1.2 lc rgb '{}' {}",
-                                i, colour(index[r.budget]),
-                                first ? fmt::format("title 'C = {}'", r.budget) : "notitle"));
+    parts.push_back(fmt::format(
+        "'curves.dat' index {} using 1:2 with lines lw 1.2 dt {} lc rgb '{}' {}", i, dash(r),
+        colour(index[r.budget]), first ? fmt::format("title 'C = {}'", r.budget) : "notitle"));
   }
   g << "plot " << fmt::format("{}", fmt::join(parts, ", \\\n  ")) << "\n";
   g.close();
   return render(w.dir, "curves", "Training curves",
                 "Training loss (mean over each logging interval) against tokens for every run, "
-                "coloured by budget.");
+                "coloured by budget; within a budget the line goes from solid (smallest model) to "
+                "dashed and dotted as the model grows. A run's last, shorter logging interval is "
+                "left out.");
 }
 
 Figure residuals_figure(const sweep::SweepAnalysis& a, Writer& w) {

@@ -2,8 +2,10 @@
 // present, scripts and data saved next to the page, nothing fetched from the network.
 #include "report/report.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <regex>
 #include <sstream>
@@ -39,6 +41,13 @@ TEST(Report, WritesASelfContainedPageWithEveryFigure) {
   info.db_path = (dir / "runs.db").string();
   const fs::path page = write_report(a, info, dir / "report");
   const std::string html = read_text_file(page);
+  // Training curves: the partial last interval (step 44 after 10-step intervals) is left out, and
+  // the five models of a budget have five dash patterns.
+  const std::string curves = read_text_file(dir / "report" / "plots" / "curves.dat");
+  EXPECT_EQ(count(curves, "\n\n\n"), 20u);  // one block per run
+  EXPECT_EQ(std::count(curves.begin(), curves.end(), '\n') - 1 - 20 - 2 * 20, 4 * 20);
+  const std::string gp = read_text_file(dir / "report" / "plots" / "curves.gp");
+  for (int d = 1; d <= 5; ++d) EXPECT_NE(gp.find(fmt::format(" dt {} ", d)), std::string::npos);
   for (const char* name : {"isoflop", "n_opt", "d_opt", "contour", "curves", "residuals"}) {
     EXPECT_TRUE(fs::exists(dir / "report/plots" / (std::string(name) + ".gp"))) << name;
     EXPECT_TRUE(fs::exists(dir / "report/plots" / (std::string(name) + ".dat"))) << name;

@@ -91,7 +91,6 @@ Command setup_report(CLI::App& app) {
   sub->add_option("--tolerance", o->tolerance,
                   "Runs without a planned budget or label share an IsoFLOP budget when |ln C − ln "
                   "C_first| <= this (as isoflop --tolerance)")
-      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   return {sub, [o, seed]() {
             o->seed_given = seed->count() > 0;

@@ -51,6 +51,9 @@ ShapeChoice best_member(const std::vector<ShapeChoice>& family, const scaling::S
 }
 
 SweepAnalysis analyze_runs(const runs::RunDb& db, const AnalysisOptions& o) {
+  // An option, not the data: refused here, before the pipeline turns its failures into warnings.
+  SCALELAB_CHECK(std::isfinite(o.budget_tolerance) && o.budget_tolerance > 0,
+                 "--tolerance: the budget tolerance must be positive (got {})", o.budget_tolerance);
   SweepAnalysis a;
   for (auto& r : db.list()) {
     switch (r.status) {

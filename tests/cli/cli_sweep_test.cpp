@@ -136,5 +136,19 @@ TEST(CliReport, MissingDatabaseIsAnError) {
   expect_one_line_error(run_scalelab("report --db " + d + "/none.db --out " + d + "/r"), "none.db");
 }
 
+// A bad --tolerance is refused in one line naming it, before any page is written.
+TEST(CliReport, NonPositiveToleranceIsAnError) {
+  const std::string d = temp_dir("cli_report_tolerance");
+  ASSERT_EQ(run_scalelab("runs import --db " + d + "/r.db " + std::string(SCALELAB_SOURCE_DIR) +
+                         "/bench/data/chinchilla_paper_runs.csv")
+                .exit_code,
+            0);
+  for (const char* t : {"0", "-1"})
+    expect_one_line_error(
+        run_scalelab("report --db " + d + "/r.db --out " + d + "/rep --tolerance " + t),
+        "--tolerance: the budget tolerance must be positive");
+  EXPECT_FALSE(std::filesystem::exists(d + "/rep/index.html"));
+}
+
 }  // namespace
 }  // namespace scalelab::testing

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/error.h"
 
@@ -12,16 +13,27 @@ namespace scalelab::scaling {
 
 void DataConstrainedLaw::validate() const {
   base.validate();
-  SCALELAB_CHECK(std::isfinite(R_D_star) && R_D_star > 0, "R_D_star: must be positive (got {})",
+  // +∞ is allowed: no decay (kNoDecay).
+  SCALELAB_CHECK(!std::isnan(R_D_star) && R_D_star > 0, "R_D_star: must be positive (got {})",
                  R_D_star);
-  SCALELAB_CHECK(std::isfinite(R_N_star) && R_N_star > 0, "R_N_star: must be positive (got {})",
+  SCALELAB_CHECK(!std::isnan(R_N_star) && R_N_star > 0, "R_N_star: must be positive (got {})",
                  R_N_star);
 }
 
+namespace {
+
+// U + U·R*·(1 − e^(−R/R*)), written with expm1 so that a large R* loses no digits; R* = ∞ gives
+// U·(1 + R), the value without decay.
+double decayed(double U, double R, double R_star) {
+  if (std::isinf(R_star)) return U * (1.0 + R);
+  return U + U * R_star * -std::expm1(-R / R_star);
+}
+
+}  // namespace
+
 double DataConstrainedLaw::effective_data(double D, double U_D) const {
   if (!(U_D > 0) || D <= U_D) return D;  // no repetition: every token is fresh
-  const double R_D = D / U_D - 1.0;
-  return U_D + U_D * R_D_star * (1.0 - std::exp(-R_D / R_D_star));
+  return decayed(U_D, D / U_D - 1.0, R_D_star);
 }
 
 double DataConstrainedLaw::useful_params(double U_D) const {
@@ -34,8 +46,8 @@ double DataConstrainedLaw::effective_params(double N, double U_D) const {
   if (!(U_D > 0)) return N;
   const double U_N = std::min(N, useful_params(U_D));
   const double R_N = N / U_N - 1.0;
-  if (R_N <= 0) return N;
-  return U_N + U_N * R_N_star * (1.0 - std::exp(-R_N / R_N_star));
+  if (R_N <= 0 || std::isinf(R_N_star)) return N;
+  return decayed(U_N, R_N, R_N_star);
 }
 
 double DataConstrainedLaw::predict_loss(double N, double D, double U_D) const {
@@ -90,8 +102,17 @@ Allocation DataConstrainedLaw::allocate(double C, double U_D) const {
   return out;
 }
 
+namespace {
+
+// JSON has no infinity: R* = ∞ (no decay) is written as null.
+json::Json star_to_json(double r) { return std::isinf(r) ? json::Json(nullptr) : json::Json(r); }
+
+}  // namespace
+
 json::Json to_json(const DataConstrainedLaw& law) {
-  return {{"base", to_json(law.base)}, {"R_D_star", law.R_D_star}, {"R_N_star", law.R_N_star}};
+  return {{"base", to_json(law.base)},
+          {"R_D_star", star_to_json(law.R_D_star)},
+          {"R_N_star", star_to_json(law.R_N_star)}};
 }
 
 DataConstrainedLaw data_constrained_law_from_json(const json::Json& j, std::string_view context) {
@@ -100,10 +121,14 @@ DataConstrainedLaw data_constrained_law_from_json(const json::Json& j, std::stri
       "{}: expected {{\"base\": {{…}}, \"R_D_star\": …, \"R_N_star\": …}}", context);
   DataConstrainedLaw law;
   law.base = scaling_law_from_json(j.at("base"), std::string(context) + ".base");
-  SCALELAB_CHECK(j.at("R_D_star").is_number() && j.at("R_N_star").is_number(),
-                 "{}: R_D_star and R_N_star must be numbers", context);
-  law.R_D_star = j.at("R_D_star").get<double>();
-  law.R_N_star = j.at("R_N_star").get<double>();
+  const auto star = [&](const char* key) {
+    const json::Json& v = j.at(key);
+    SCALELAB_CHECK(v.is_number() || v.is_null(), "{}.{}: must be a number (or null: no decay)",
+                   context, key);
+    return v.is_null() ? kNoDecay : v.get<double>();
+  };
+  law.R_D_star = star("R_D_star");
+  law.R_N_star = star("R_N_star");
   law.validate();
   return law;
 }
@@ -121,9 +146,12 @@ json::Json to_json(const DataConstrainedFit& f) {
 }
 
 std::string describe_constants(const DataConstrainedFit& f) {
-  return fmt::format("R_D* = {:.3g}{}, R_N* = {:.3g}{}", f.law.R_D_star,
-                     f.R_D_fitted ? "" : " (published)", f.law.R_N_star,
-                     f.R_N_fitted ? "" : " (published)");
+  const auto one = [](double r, bool fitted) {
+    if (std::isinf(r)) return std::string("∞ (no decay)");
+    return fmt::format("{:.3g}{}", r, fitted ? "" : " (published)");
+  };
+  return fmt::format("R_D* = {}, R_N* = {}", one(f.law.R_D_star, f.R_D_fitted),
+                     one(f.law.R_N_star, f.R_N_fitted));
 }
 
 namespace {
@@ -220,22 +248,57 @@ DataConstrainedFit fit_data_constrained(const ScalingLaw& base,
   const double edge = std::log(1.05);
   const bool improves = rmse(out.law, false) < 0.99 * rmse(out.law, true);
   out.R_D_fitted = improves && best_rd > lo + edge && best_rd < hi - edge;
-  if (!out.R_D_fitted) {
-    out.law.R_D_star = kMuennighoffRDStar;
-    out.note = fmt::format(
-        "R_D* is not pinned down by these runs (the fit gave {:.3g}{}); the published {:.3g} is "
-        "used: train some runs for more epochs",
-        std::exp(best_rd),
-        improves ? ", at the edge of [0.1, 1000]" : ", no better than fresh data",
-        kMuennighoffRDStar);
-  }
+  const bool rn_searched = out.R_N_fitted;
   if (out.R_N_fitted && !(improves && best_rn > lo + edge && best_rn < hi - edge)) {
     out.R_N_fitted = false;
     out.law.R_N_star = kMuennighoffRNStar;
-    if (out.note.empty())
-      out.note = fmt::format("R_N* is not pinned down (the fit gave {:.3g}); the published {:.3g}",
-                             std::exp(best_rn), kMuennighoffRNStar);
   }
+  if (!out.R_D_fitted) out.law.R_D_star = kMuennighoffRDStar;
+  // A constant the runs do not pin down takes the published value, unless the runs reject it: with
+  // it they are predicted worse, by more than kRejectMargin RMS in log loss, than with no decay.
+  const auto rmse_with = [&](double rd, double rn) {
+    DataConstrainedLaw l = out.law;
+    l.R_D_star = rd;
+    l.R_N_star = rn;
+    return rmse(l, false);
+  };
+  std::vector<std::string> notes;
+  if (!out.R_N_fitted && out.excess_param_runs > 0) {
+    const double pub = rmse_with(out.law.R_D_star, kMuennighoffRNStar),
+                 none = rmse_with(out.law.R_D_star, kNoDecay);
+    if (pub - none > kRejectMargin) {
+      out.law.R_N_star = kNoDecay;
+      notes.push_back(fmt::format(
+          "the published R_N* = {:.3g} misfits the {} runs with more parameters than their data "
+          "call for (RMSE of log loss {:.3g} against {:.3g} without decay): no excess-parameter "
+          "decay is applied",
+          kMuennighoffRNStar, out.excess_param_runs, pub, none));
+    } else if (rn_searched) {
+      notes.push_back(
+          fmt::format("R_N* is not pinned down (the fit gave {:.3g}); the published {:.3g}",
+                      std::exp(best_rn), kMuennighoffRNStar));
+    }
+  }
+  if (!out.R_D_fitted) {
+    const double pub = rmse_with(kMuennighoffRDStar, out.law.R_N_star),
+                 none = rmse_with(kNoDecay, out.law.R_N_star);
+    if (pub - none > kRejectMargin) {
+      out.law.R_D_star = kNoDecay;
+      notes.push_back(fmt::format(
+          "the published R_D* = {:.3g} misfits the {} runs that repeat data (RMSE of log loss "
+          "{:.3g} against {:.3g} without decay): repeats count as fresh, which is only known up to "
+          "the epochs these runs reach",
+          kMuennighoffRDStar, out.repeated_runs, pub, none));
+    } else {
+      notes.push_back(fmt::format(
+          "R_D* is not pinned down by these runs (the fit gave {:.3g}{}); the published {:.3g} is "
+          "used: train some runs for more epochs",
+          std::exp(best_rd),
+          improves ? ", at the edge of [0.1, 1000]" : ", no better than fresh data",
+          kMuennighoffRDStar));
+    }
+  }
+  out.note = fmt::format("{}", fmt::join(notes, "; "));
   out.rmse_log = rmse(out.law, false);
   out.rmse_log_base = rmse(out.law, true);
   return out;

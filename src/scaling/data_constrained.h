@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,13 @@ namespace scalelab::scaling {
 // The constants Muennighoff et al. 2023 fit (their eq. 7 / Fig. 3).
 inline constexpr double kMuennighoffRDStar = 15.387;
 inline constexpr double kMuennighoffRNStar = 5.309;
+// R* = ∞: no decay (a repeated token, or an excess parameter, is worth a fresh one). JSON writes it
+// as null.
+inline constexpr double kNoDecay = std::numeric_limits<double>::infinity();
+// How much worse (RMS of log loss) the runs may fit with a published constant than with no decay
+// before the fit rejects the constant: 0.5% of the loss, about a run's seed-to-seed noise at the
+// H200 example's budgets (docs/examples/h200-sweep, "Seeds").
+inline constexpr double kRejectMargin = 0.005;
 
 struct DataConstrainedLaw {
   ScalingLaw base;
@@ -61,9 +69,10 @@ struct DataConstrainedFit {
   size_t repeated_runs = 0;      // runs with D > U_D (they identify R_D*)
   size_t excess_param_runs = 0;  // runs with N > U_N (they identify R_N*)
   bool R_D_fitted = false;       // false: the runs do not pin R_D* down (its fit ran to the edge of
-                            // [0.1, 1000] or improved the RMSE by under 1%); the published 15.4
-  bool R_N_fitted = false;   // false: R_N* kept at the published 5.309 (same tests, or < 3 runs)
-  std::string note;          // why a constant was not fitted, when one was not
+                            // [0.1, 1000] or improved the RMSE by under 1%): the published 15.4,
+                            // or kNoDecay when the runs reject it (kRejectMargin)
+  bool R_N_fitted = false;   // false: the published 5.309 (same tests, or < 3 runs), or kNoDecay
+  std::string note;          // why a constant was not fitted, and what was used instead
   double objective = 0;      // mean Huber ρ (δ = 1e-3) of log residuals over repeated runs
   double rmse_log = 0;       // over the repeated runs
   double rmse_log_base = 0;  // the same runs predicted by the base law (every token fresh)
@@ -75,7 +84,8 @@ std::string describe_constants(const DataConstrainedFit& f);
 // Fits R_D* (and R_N* when at least 3 runs have excess parameters) with the base law fixed, by a
 // log-spaced grid over [0.1, 1000] and a local refinement. Throws when fewer than 3 runs repeat
 // data: without them R_D* is not identified. A constant the runs do not pin down (see R_D_fitted)
-// is set back to the published value, with `note` saying why.
+// is set back to the published value, or to kNoDecay when the runs fit the published value worse
+// than no decay by more than kRejectMargin, with `note` saying which and why.
 DataConstrainedFit fit_data_constrained(const ScalingLaw& base,
                                         const std::vector<RepeatedRun>& runs);
 

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "common/error.h"
+#include "common/log.h"
 
 namespace scalelab::scaling {
 
@@ -81,8 +83,20 @@ void repeat_stage(const std::vector<Observation>& runs, const PipelineOptions& o
     for (const auto& r : runs) a.unique_tokens = std::max(a.unique_tokens, r.unique_D);
   if (o.repeat == RepeatStage::kRequire || (o.repeat == RepeatStage::kAuto && repeating >= 3)) {
     stage(o, a, "repeat", "; the constrained allocation uses the published R_D*, R_N*", [&] {
-      // As Muennighoff et al. fit it: the base law from the runs that see each token at most
-      // once, then R_D* (R_N*) with it fixed.
+      // Two ways to fit, and the one that predicts every run better is kept (RMSE of log loss):
+      // (1) as Muennighoff et al. do, the base law from the runs that see each token at most once,
+      // then R_D* (R_N*) with it fixed; (2) jointly, alternating R* with the base fixed and the
+      // base refitted on the effective N' and D' those R* give (a warm start from the fit of every
+      // run, no grid), three rounds. (1) is exact when fresh runs span the compute of the repeating
+      // ones; a sweep on a small corpus repeats at its largest budgets, where the fresh runs alone
+      // extrapolate and the constants absorb their error, and (2) does better.
+      const auto rmse_all = [&](const DataConstrainedFit& f) {
+        double se = 0;
+        for (const auto& r : rr)
+          se += std::pow(std::log(f.law.predict_loss(r.N, r.D, r.U_D) / r.loss), 2);
+        return std::sqrt(se / static_cast<double>(rr.size()));
+      };
+      std::optional<DataConstrainedFit> two_stage;
       FitData fresh;
       for (const auto& r : runs)
         if (!(r.unique_D > 0 && r.D > r.unique_D * (1 + 1e-9))) {
@@ -92,13 +106,8 @@ void repeat_stage(const std::vector<Observation>& runs, const PipelineOptions& o
         }
       if (fresh.size() >= 5) {
         const FitResult f = fit_scaling_law(fresh, o.fit);
-        if (f.law.alpha > 0 && f.law.beta > 0) {
-          a.data_constrained = fit_data_constrained(f.law, rr);
-          return;
-        }
+        if (f.law.alpha > 0 && f.law.beta > 0) two_stage = fit_data_constrained(f.law, rr);
       }
-      // Too few fresh runs: alternate R* with the base fixed and the base refitted from the last
-      // one on the effective N' and D' those R* give (a warm start, no grid), three rounds.
       ScalingLaw base = a.fit->law;
       DataConstrainedFit dc;
       for (int round = 0; round < 3; ++round) {
@@ -114,7 +123,13 @@ void repeat_stage(const std::vector<Observation>& runs, const PipelineOptions& o
         base = refit.law;
       }
       dc = fit_data_constrained(base, rr);
-      a.data_constrained = dc;
+      if (two_stage)
+        SCALELAB_LOG_DEBUG(
+            "repeat: RMSE of log loss over {} runs: two-stage {:.4g} ({}), joint "
+            "{:.4g} ({})",
+            rr.size(), rmse_all(*two_stage), describe_constants(*two_stage), rmse_all(dc),
+            describe_constants(dc));
+      a.data_constrained = two_stage && rmse_all(*two_stage) <= rmse_all(dc) ? *two_stage : dc;
     });
   }
   if (a.unique_tokens > 0) {

@@ -104,6 +104,36 @@ TEST(DataConstrained, UnmeasurableRepeatsKeepThePublishedConstant) {
   EXPECT_NE(fit.note.find("not pinned down"), std::string::npos) << fit.note;
 }
 
+// Runs that repeat data lose to R_D* = 8 but have excess parameters that cost nothing: the
+// published R_N* = 5.3 would predict them far worse than no decay, so the fit rejects it (kNoDecay)
+// and says so; the law with R_N* = ∞ round-trips through JSON as null.
+TEST(DataConstrained, ExcessParametersThatCostNothingRejectThePublishedConstant) {
+  const DataConstrainedLaw truth{kBase, 8.0, kNoDecay};
+  std::vector<RepeatedRun> runs;
+  const double U = 2e9;
+  for (double N : {1e8, 4e8, 1.6e9, 6.4e9})
+    for (double epochs : {1.0, 2.0, 4.0, 8.0, 16.0})
+      runs.push_back({N, epochs * U, U, truth.predict_loss(N, epochs * U, U)});
+  const DataConstrainedFit fit = fit_data_constrained(kBase, runs);
+  EXPECT_TRUE(std::isinf(fit.law.R_N_star)) << fit.law.R_N_star;
+  EXPECT_FALSE(fit.R_N_fitted);
+  EXPECT_NE(fit.note.find("the published R_N* = 5.31 misfits"), std::string::npos) << fit.note;
+  EXPECT_NE(describe_constants(fit).find("R_N* = ∞ (no decay)"), std::string::npos);
+  EXPECT_TRUE(fit.R_D_fitted);
+  EXPECT_NEAR(fit.law.R_D_star / 8.0, 1.0, 0.05) << fit.law.R_D_star;
+  EXPECT_LT(fit.rmse_log, 1e-3);
+  // No decay: excess parameters count in full, and the law's JSON writes null for it.
+  EXPECT_DOUBLE_EQ(fit.law.effective_params(6.4e9, U), 6.4e9);
+  const json::Json j = to_json(fit.law);
+  EXPECT_TRUE(j.at("R_N_star").is_null());
+  const DataConstrainedLaw back = data_constrained_law_from_json(j, "data_constrained");
+  EXPECT_TRUE(std::isinf(back.R_N_star));
+  EXPECT_DOUBLE_EQ(back.predict_loss(6.4e9, 8 * U, U), fit.law.predict_loss(6.4e9, 8 * U, U));
+  EXPECT_THROW(data_constrained_law_from_json(
+                   {{"base", to_json(kBase)}, {"R_D_star", "x"}, {"R_N_star", 1.0}}, "law"),
+               Error);
+}
+
 TEST(DataConstrained, NoRepeatedRunsCannotIdentifyRDStar) {
   std::vector<RepeatedRun> runs;
   for (double N : {1e8, 2e8, 4e8}) runs.push_back({N, 1e9, 1e10, kBase.predict_loss(N, 1e9)});

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "test_util.h"
 
 namespace scalelab::scaling {
@@ -45,6 +47,42 @@ TEST(Pipeline, EveryStageOnAnIdentifiableSweep) {
   EXPECT_EQ(a.holdout->rows.size(), 6u);
   EXPECT_EQ(a.isoflop->targets.size(), 2u);  // the pipeline's targets reach the IsoFLOP stage
   EXPECT_TRUE(a.comparison.empty());         // not asked for
+}
+
+// A sweep on a small corpus repeats it at its largest budgets only, as the H200 example does. The
+// truth here: repeated tokens decay with the published R_D*, excess parameters cost nothing. Of the
+// two fits (base law from the fresh runs, then R*; or both jointly) the pipeline keeps the one that
+// predicts every run better, and R_N* does not stay at the published value.
+TEST(Pipeline, RepeatsAtTheLargestBudgetsAndNoExcessParameterDecay) {
+  auto runs = testing::isoflop_runs(kHoffmann2022, {1e17, 1e18, 1e19, 1e20, 1e21}, 6, 0.3);
+  double U = INFINITY;
+  for (const auto& r : runs)
+    if (r.C == 1e21) U = std::min(U, 0.9 * r.D);
+  const DataConstrainedLaw truth{kHoffmann2022, kMuennighoffRDStar, kNoDecay};
+  for (auto& r : runs) {
+    r.unique_D = U;
+    r.loss = truth.predict_loss(r.N, r.D, U);
+    if (r.C >= 1e21) {
+      ASSERT_GT(r.D, U);  // every run of the largest budget repeats
+    }
+    if (r.C <= 1e19) {
+      ASSERT_LE(r.D, U);  // and none two decades below
+    }
+  }
+  PipelineOptions o;
+  o.targets = {1e22};
+  o.fit = quick_fit();
+  const Analysis a = analyze(runs, o);
+  ASSERT_TRUE(a.data_constrained.has_value());
+  const DataConstrainedFit& dc = *a.data_constrained;
+  // Not the published 5.3: fitted far above it (here ~50, where these runs' excess parameters lose
+  // nothing measurable) or rejected for no decay.
+  EXPECT_GT(dc.law.R_N_star, 20.0) << dc.note;
+  EXPECT_LT(dc.rmse_log, 1e-3);
+  EXPECT_NEAR(dc.law.base.alpha, kHoffmann2022.alpha, 0.01);
+  // The corpus answer uses that law.
+  ASSERT_EQ(a.constrained.size(), 1u);
+  EXPECT_NEAR(a.constrained[0].N / dc.law.allocate(1e22, U).N, 1.0, 1e-9);
 }
 
 TEST(Pipeline, FailureThrowsOrWarnsAsAsked) {

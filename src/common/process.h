@@ -33,6 +33,11 @@ std::string current_executable();
 // bytes); 0 when it cannot be read.
 double available_memory_bytes();
 
+// The share of a GPU's memory (a fraction in (0, 1]) a process may use, in its environment: a sweep
+// that packs runs_per_gpu runs on one GPU sets it to 1/runs_per_gpu for each worker; the trainer
+// caps its CUDA caching allocator there and checks a run's memory against it.
+inline constexpr const char* kGpuShareEnv = "SCALELAB_GPU_SHARE";
+
 // Starts argv[0] (a path, or a name looked up in PATH) with argv and the current environment plus
 // `env` overrides; returns the pid. With output_path, the child's stdout and stderr go to that
 // file (truncated).

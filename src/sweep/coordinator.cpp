@@ -33,7 +33,7 @@ namespace {
 // per step (measured 2026-12-02 with CUDA graphs: the 25 runs of examples/h200-sweep.json, one at a
 // time on an H200, fit wall = FLOPs / 1.89e14 + 1.54 ms × steps; 7 ms per step before the graphs).
 // Runs packed on one GPU (runs_per_gpu) share it: their total is about the same (214 s against 232
-// s there).
+// s there), so a packed run's measured rate counts divided by its share (gpu_share in trained_by).
 struct Throughput {
   double flops_per_second = 0, step_seconds = 0;
 };
@@ -43,15 +43,8 @@ Throughput throughput(const SweepConfig& c, Device device) {
   const fs::path db_path = sweep_db_path(c);
   if (fs::exists(db_path)) {
     runs::RunDb db(db_path);
-    std::vector<double> rates;
-    for (const auto& r : db.list(runs::RunStatus::kDone)) {
-      const double w = r.extra.value("wall_seconds", 0.0), f = r.extra.value("flops_exact", 0.0);
-      if (w > 0 && f > 0) rates.push_back(f / w);
-    }
-    if (!rates.empty()) {
-      std::sort(rates.begin(), rates.end());
-      return {rates[rates.size() / 2], 0};
-    }
+    if (const double rate = measured_device_rate(db.list(runs::RunStatus::kDone)); rate > 0)
+      return {rate, 0};
   }
   if (device == Device::kCuda)
     return {0.2 * 1e12 * accounting::default_training_gpu().peak_tflops(Dtype::kBf16), 0.0015};
@@ -272,6 +265,9 @@ void run_sweep(SweepConfig c, const SweepRunOptions& o, const TrainingEngine& en
       const std::string gpu =
           c.gpus.empty() ? "" : std::to_string(c.gpus[i / static_cast<size_t>(per_gpu)]);
       if (!gpu.empty()) env["CUDA_VISIBLE_DEVICES"] = gpu;
+      // Packed runs each get their share of the GPU's memory (the planner sized their
+      // micro-batches for it): without a cap, the cache one run leaves would starve the next.
+      if (per_gpu > 1) env[kGpuShareEnv] = fmt::format("{}", 1.0 / static_cast<double>(per_gpu));
       env["OMP_NUM_THREADS"] = std::to_string(std::max<size_t>(1, cores / n));
       SCALELAB_CHECK(o.worker_command, "sweep: no worker command to start worker processes with");
       pids.push_back(spawn_process(o.worker_command(config_out.string()), env));

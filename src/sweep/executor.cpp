@@ -297,6 +297,20 @@ runs::Run finished_run(runs::Run run, const train::TrainResult& res) {
   return run;
 }
 
+double measured_device_rate(const std::vector<runs::Run>& done) {
+  std::vector<double> rates;
+  for (const auto& r : done) {
+    const double w = r.extra.value("wall_seconds", 0.0), f = r.extra.value("flops_exact", 0.0);
+    double share = 1;
+    if (const auto it = r.extra.find("trained_by"); it != r.extra.end() && it->is_object())
+      share = it->value("gpu_share", 1.0);
+    if (w > 0 && f > 0 && share > 0) rates.push_back(f / w / share);
+  }
+  if (rates.empty()) return 0;
+  std::sort(rates.begin(), rates.end());
+  return rates[rates.size() / 2];
+}
+
 WorkerStats run_worker(runs::RunDb& db, const TrainFn& train_fn, const std::string& device,
                        runs::RunDb::ClaimOrder order) {
   WorkerStats st;
@@ -304,6 +318,12 @@ WorkerStats run_worker(runs::RunDb& db, const TrainFn& train_fn, const std::stri
   // A GPU worker's device as the coordinator assigned it (recorded with every run it trains).
   if (const char* v = std::getenv("CUDA_VISIBLE_DEVICES"); v != nullptr && *v != '\0')
     owner["cuda_visible_devices"] = v;
+  // Packed with others on its GPU: the share it had (the plan's time estimate scales its rate).
+  if (const char* v = std::getenv(kGpuShareEnv); v != nullptr && *v != '\0') {
+    char* end = nullptr;
+    const double share = std::strtod(v, &end);
+    if (end != v && *end == '\0' && share > 0 && share <= 1) owner["gpu_share"] = share;
+  }
   while (auto claimed = db.claim_next(owner, order)) {
     runs::Run run = *claimed;
     const std::string key = run.extra.value("key", std::to_string(run.id));

@@ -12,6 +12,7 @@
 #include <random>
 #include <sstream>
 #if SCALELAB_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <cuda_runtime_api.h>
 #endif
@@ -60,25 +61,45 @@ TrainConfig checked(const TrainConfig& in) {
   return cfg;
 }
 
-// Free memory on a CUDA device (cudaMemGetInfo: what other processes and this one's caching
-// allocator hold is not free); 0 when unknown (no CUDA build, or the query failed).
-double gpu_free_bytes(const torch::Device& dev) {
+// The share of the GPU's memory this process may use: set (kGpuShareEnv) by a sweep that packs
+// runs_per_gpu runs on one GPU, 0 when the process has the GPU to itself.
+double gpu_share() {
+  const char* v = std::getenv(kGpuShareEnv);
+  if (v == nullptr || *v == '\0') return 0;
+  char* end = nullptr;
+  const double share = std::strtod(v, &end);
+  SCALELAB_CHECK(end != v && *end == '\0' && share > 0 && share <= 1,
+                 "{}: must be a fraction in (0, 1] (got '{}')", kGpuShareEnv, v);
+  return share;
+}
+
+// The memory on a CUDA device a run may count on; 0 when unknown (no CUDA build, or the query
+// failed). Alone on the GPU: what is free (cudaMemGetInfo) after this process's caching allocator
+// returns the blocks it holds. Packed (gpu_share): the share of the total, at which the allocator
+// is then capped (cap_gpu_memory) — the processes sharing the GPU are capped the same way, so their
+// caches cannot take it, while what is free at this moment depends on where they are in their runs.
+double gpu_memory_for_run(const torch::Device& dev) {
 #if SCALELAB_WITH_CUDA
   c10::cuda::CUDAGuard guard(dev);
+  c10::cuda::CUDACachingAllocator::emptyCache();
   size_t free = 0, total = 0;
-  if (cudaMemGetInfo(&free, &total) == cudaSuccess) return static_cast<double>(free);
-  cudaGetLastError();  // clear the failed query's error
+  if (cudaMemGetInfo(&free, &total) != cudaSuccess) {
+    cudaGetLastError();  // clear the failed query's error
+    return 0;
+  }
+  if (const double share = gpu_share(); share > 0) return share * static_cast<double>(total);
+  return static_cast<double>(free);
 #else
   (void)dev;
-#endif
   return 0;
+#endif
 }
 
 // The memory model's prediction for the run against what the machine (CPU) or the GPU has free,
 // before the model is allocated (and after the data is checked): the kernel's OOM killer would
 // otherwise end a CPU run with a bare "Killed", and a GPU run would fail at its first forward.
 void check_memory(const TrainConfig& cfg, const torch::Device& dev) {
-  const double available = dev.is_cpu() ? available_memory_bytes() : gpu_free_bytes(dev);
+  const double available = dev.is_cpu() ? available_memory_bytes() : gpu_memory_for_run(dev);
   if (available <= 0) return;
   accounting::MemoryOptions mo;
   mo.batch_size = cfg.batch_size;
@@ -95,11 +116,26 @@ void check_memory(const TrainConfig& cfg, const torch::Device& dev) {
                  "(grad_accum keeps the batch) or the model",
                  format_gib(need), cfg.batch_size,
                  dev.is_cpu() ? "the machine" : "the GPU (" + dev.str() + ")",
-                 format_gib(available), dev.is_cpu() ? "available" : "free");
+                 format_gib(available),
+                 dev.is_cpu()  ? "available"
+                 : gpu_share() ? fmt::format("as its share ({}={})", kGpuShareEnv, gpu_share())
+                               : "free");
+}
+
+// Packed (gpu_share): caps this process's CUDA caching allocator at its share, once the run is
+// known to fit in it.
+void cap_gpu_memory(const torch::Device& dev) {
+#if SCALELAB_WITH_CUDA
+  if (const double share = gpu_share(); dev.is_cuda() && share > 0)
+    c10::cuda::CUDACachingAllocator::setMemoryFraction(share, dev.index());
+#else
+  (void)dev;
+#endif
 }
 
 model::TransformerLM build_model(const TrainConfig& cfg, const torch::Device& dev) {
   check_memory(cfg, dev);
+  cap_gpu_memory(dev);
   torch::manual_seed(cfg.seed);
   model::TransformerLM m(
       cfg.model, model::ModelOptions{cfg.rope_theta, model::parse_attention_impl(
@@ -452,6 +488,14 @@ TrainResult Trainer::run() {
   return finish();
 }
 
-TrainResult run_training(const TrainConfig& config) { return Trainer(config).run(); }
+TrainResult run_training(const TrainConfig& config) {
+  TrainResult r = Trainer(config).run();
+#if SCALELAB_WITH_CUDA
+  // The run's tensors and CUDA graphs are gone with the Trainer: return the cached blocks to the
+  // device, for the next run of this process and for the processes sharing the GPU.
+  if (torch::cuda::is_available()) c10::cuda::CUDACachingAllocator::emptyCache();
+#endif
+  return r;
+}
 
 }  // namespace scalelab::train

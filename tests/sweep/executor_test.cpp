@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -204,6 +205,26 @@ TEST(Executor, WorkerRunsEverythingRecordsResultsAndCurves) {
   }
   // Nothing left: a second worker finds no work.
   EXPECT_EQ(run_worker(db, fake_train).done, 0);
+}
+
+// A worker packed with others on its GPU records its share; the device's rate counts a packed run's
+// rate divided by it (four runs taking turns on one GPU each see a quarter of it).
+TEST(Executor, PackedRunsRecordTheirShareAndCountAsTheWholeGpu) {
+  Fixture f = planned("share");
+  runs::RunDb db(sweep_db_path(f.config));
+  insert_plan(db, f.plan, f.runs);
+  ::setenv(kGpuShareEnv, "0.25", 1);
+  run_worker(db, fake_train);
+  ::unsetenv(kGpuShareEnv);
+  std::vector<runs::Run> done = db.list(runs::RunStatus::kDone);
+  ASSERT_FALSE(done.empty());
+  for (const auto& r : done) EXPECT_EQ(r.extra["trained_by"]["gpu_share"].get<double>(), 0.25);
+  const double f0 = done[0].extra["flops_exact"].get<double>();
+  for (auto& r : done) r.extra["flops_exact"] = f0;  // one rate for all: f0 / 0.5 s
+  EXPECT_DOUBLE_EQ(measured_device_rate(done), f0 / 0.5 / 0.25);
+  for (auto& r : done) r.extra["trained_by"].erase("gpu_share");  // alone on the GPU
+  EXPECT_DOUBLE_EQ(measured_device_rate(done), f0 / 0.5);
+  EXPECT_EQ(measured_device_rate({}), 0);
 }
 
 TEST(Executor, FailedRunIsRecordedAndTheWorkerGoesOn) {

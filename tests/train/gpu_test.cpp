@@ -4,6 +4,7 @@
 #include <torch/version.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "common/file_util.h"
 #include "common/json.h"
+#include "common/process.h"
 #include "model/fused.h"
 #include "model/layers.h"
 #include "model/transformer.h"
@@ -120,6 +122,41 @@ TEST(Gpu, TrainerRefusesARunLargerThanTheGpusFreeMemory) {
   EXPECT_NE(e.find("memory: this run needs about"), std::string::npos) << e;
   EXPECT_NE(e.find("the GPU (cuda"), std::string::npos) << e;
   EXPECT_NE(e.find("free; lower batch_size"), std::string::npos) << e;
+}
+
+// A run packed with others (a sweep's runs_per_gpu sets SCALELAB_GPU_SHARE for its workers) is
+// checked against its share of the GPU, not against what its neighbours left free.
+TEST(Gpu, PackedRunIsCheckedAgainstItsShareOfTheGpu) {
+  REQUIRE_CUDA();
+  auto dir = testing::fresh_dir("gpu_share");
+  std::vector<uint16_t> ids(20000, 1);
+  test_util::write_token_file(dir / "t.bin", ids);
+  TrainConfig c;
+  c.model.vocab_size = 512;
+  c.model.context_length = 128;
+  c.model.d_model = 1024;  // 8 layers × 12 d² ≈ 100M parameters: ~1.6 GB with AdamW
+  c.model.n_layers = 8;
+  c.model.n_heads = 16;
+  c.train_data = (dir / "t.bin").string();
+  c.out_dir = (dir / "run").string();
+  c.batch_size = 1;
+  c.max_steps = 1;
+  c.device = "cuda";
+  c.precision =
+      TORCH_VERSION_MAJOR >= 2 ? accounting::Precision::kBf16Mixed : accounting::Precision::kFp32;
+  c.quiet = true;
+  ::setenv(kGpuShareEnv, "0.001", 1);  // ~140 MB of an H200
+  const std::string e = testing::error_of([&] { run_training(c); });
+  EXPECT_NE(e.find("memory: this run needs about"), std::string::npos) << e;
+  EXPECT_NE(e.find("as its share (SCALELAB_GPU_SHARE=0.001)"), std::string::npos) << e;
+  ::setenv(kGpuShareEnv, "2", 1);
+  EXPECT_NE(
+      testing::error_of([&] { run_training(c); }).find("SCALELAB_GPU_SHARE: must be a fraction"),
+      std::string::npos);
+  // The whole GPU as the share: the run trains (and the allocator's cap is back at 1).
+  ::setenv(kGpuShareEnv, "1", 1);
+  EXPECT_EQ(run_training(c).steps, 1);
+  ::unsetenv(kGpuShareEnv);
 }
 
 TEST(Gpu, AutocastGuardComputesInBf16AndRestoresTheDtype) {

@@ -79,7 +79,9 @@ Command setup_report(CLI::App& app) {
   sub->add_option("--out", o->out, "Output directory (index.html, analysis.json, plots/)")
       ->capture_default_str();
   sub->add_option("--targets,--target", o->targets,
-                  "Target budget(s) to recommend for (default: the sweep's targets)");
+                  "Target budget(s) to recommend for, comma-separated (default: the sweep's "
+                  "targets)")
+      ->delimiter(',');
   sub->add_option("--loss", o->loss, "Fit loss (default: the sweep's, else log-huber)");
   sub->add_option("--bootstrap-samples", o->bootstrap_samples,
                   "Bootstrap resamples (0 = the sweep's bootstrap_samples, else 200)")

@@ -81,11 +81,13 @@ TEST(CliSweepTrain, WholeLoopThenResumeRetrainsNothing) {
       run_scalelab("report --log-level error --db " + out + "/runs.db --out " + d + "/rep");
   ASSERT_EQ(rep.exit_code, 0) << rep.err;
   EXPECT_EQ(json::read_file(d + "/rep/analysis.json")["bootstrap"]["samples"].get<int>(), 20);
-  rep = run_scalelab("report --log-level error --targets 2e13 --bootstrap-samples 30 --db " + out +
-                     "/runs.db --out " + d + "/rep");
+  // Targets as a comma-separated list, as every list option takes them.
+  rep = run_scalelab("report --log-level error --targets 2e13,4e13 --bootstrap-samples 30 --db " +
+                     out + "/runs.db --out " + d + "/rep");
   ASSERT_EQ(rep.exit_code, 0) << rep.err;
   EXPECT_EQ(json::read_file(d + "/rep/analysis.json")["bootstrap"]["samples"].get<int>(), 30);
   EXPECT_NE(rep.out.find("recommendation for C = 2.00e+13"), std::string::npos) << rep.out;
+  EXPECT_NE(rep.out.find("recommendation for C = 4.00e+13"), std::string::npos) << rep.out;
   // --verify trains the recommended model and the 20-tokens-per-parameter one at a larger budget
   // (2 × the largest here, to keep the test short; the default is 10 ×) and compares the losses.
   CommandResult v = run_scalelab("sweep --verify --verify-budget 1.6e11 --config " + cfg);

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Runs examples/h200-sweep.json on the GPU machine: unpacks the Debian dev packages carried in
+# Runs examples/h200-sweep.json (or CONFIG=examples/…json) on the GPU machine: unpacks the Debian dev packages carried in
 # .debs/ (see DEVELOPERS.md), builds the `cuda` preset's scalelab, builds the Python corpus py.txt
 # with ../shared/bench/make_gpu_corpus.sh (carried as .bench-data/make_gpu_corpus.sh: nothing can be
 # downloaded there), then runs the sweep and, with VERIFY=1, `--verify` (the recommended model at
 # 10 × the largest budget). Outputs (database, recommendation, verify.json, logs) go to $OUT. The
 # sweep lives in build-cuda/h200/ (kept between calls while the machine stays warm) and is stopped
 # with SIGINT before LIMIT seconds (default 540), so a second call resumes it where it stopped.
+# A sweep longer than one device session resumes on a fresh machine from a carried database:
+# RESUME_DB=path/runs.db seeds the sweep's out_dir with it when that has none (the same corpus gives
+# the same tokenizer, data and plan, so its finished runs are kept; runs that were in flight restart).
 source "$(dirname "$0")/gpu_setup.sh"
 t0=$(date +%s)
 limit=${LIMIT:-540}
@@ -13,17 +16,30 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | 
 cuda_configure OFF OFF
 cuda_build scalelab
 echo "build $(( $(date +%s) - t0 )) s"
+config=$root/${CONFIG:-examples/h200-sweep.json}
+name=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["out_dir"])' "$config")
 work=build-cuda/h200
 mkdir -p $work
-[ "${SWEEP_FRESH:-0}" = 1 ] && rm -rf $work/h200-sweep
+[ "${SWEEP_FRESH:-0}" = 1 ] && rm -rf "$work/$name"
+if [ -n "${RESUME_DB:-}" ] && [ ! -f "$work/$name/runs.db" ]; then
+  mkdir -p "$work/$name" && cp "$root/$RESUME_DB" "$work/$name/runs.db"
+  echo "resuming from $RESUME_DB"
+fi
 bash .bench-data/make_gpu_corpus.sh $work 400 > "$out/corpus.log" 2>&1 || { cat "$out/corpus.log"; exit 1; }
 cd $work
 flags=()
 [ "${VERIFY:-0}" = 1 ] && flags+=(--verify)
+flags+=(${SWEEP_FLAGS:-})  # e.g. SWEEP_FLAGS="--retry-failed --runs-per-gpu 1"
 start=$(date +%s)
-timeout -s INT $(( limit - (start - t0) )) ../bin/scalelab sweep --config "$root/examples/h200-sweep.json" \
+timeout -s INT $(( limit - (start - t0) )) ../bin/scalelab sweep --config "$config" \
   "${flags[@]}" > "$out/sweep.out" 2> "$out/sweep.err"
 echo "sweep exit $? after $(( $(date +%s) - start )) s"
-cp h200-sweep/runs.db h200-sweep/recommendation.json h200-sweep/verify.json "$out/" 2>/dev/null
+# Interrupted, the workers save their checkpoints and exit after the coordinator: wait for them
+# (up to 20 s), then copy the database with SQLite's online backup (a plain copy misses what is
+# still in its write-ahead log).
+for _ in $(seq 20); do pgrep -f "scalelab sweep" > /dev/null || break; sleep 1; done
+python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))' \
+  "$name/runs.db" "$out/runs.db"
+cp "$name"/recommendation.json "$name"/verify.json "$out/" 2>/dev/null
 grep -E "warn|error|interrupted|verify" "$out/sweep.err" | tail -20
 tail -30 "$out/sweep.out"

@@ -15,6 +15,14 @@ if(SCALELAB_SANITIZE)
                                                     -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(scalelab_options INTERFACE -fsanitize=address,undefined)
 endif()
+if(SCALELAB_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "SCALELAB_FUZZ needs clang (libFuzzer): use the fuzz preset")
+  endif()
+  # Coverage instrumentation everywhere; the harnesses link libFuzzer's main (tests/fuzz).
+  # -Wno-pass-failed: clang cannot honour the fit kernel's vectorisation hints under the sanitizers.
+  target_compile_options(scalelab_options INTERFACE -fsanitize=fuzzer-no-link -Wno-pass-failed)
+endif()
 
 # scalelab_add_library(<component> SOURCES ... DEPS ...): builds scalelab_<component>, aliased as
 # scalelab::<component>, with src/ on the include path (headers are included as "common/error.h").

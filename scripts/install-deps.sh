@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build git pkg-config clang-format clang-tidy
+  clang libfuzzer-14-dev  # the fuzz preset: libFuzzer harnesses of the input readers (tests/fuzz)
   # libraries
   libtorch-dev          # LibTorch 1.13 (CPU) for src/model and src/train
   libopenblas0-openmp   # Debian's LibTorch links libblas.so.3; without OpenBLAS that is the reference

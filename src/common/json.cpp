@@ -8,8 +8,9 @@ namespace scalelab::json {
 Json parse(std::string_view text, std::string_view source) {
   try {
     return Json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    // nlohmann's message starts with "[json.exception.parse_error.101] parse error at line 1, …".
+  } catch (const nlohmann::json::exception& e) {
+    // A syntax error (parse_error) or a number too large for a double (out_of_range.406, found by
+    // fuzzing: "1e1872"). nlohmann's message starts with "[json.exception.parse_error.101] …".
     std::string msg = e.what();
     if (auto pos = msg.find("] "); pos != std::string::npos) msg = msg.substr(pos + 2);
     SCALELAB_FAIL("{}: malformed JSON: {}", source, msg);

@@ -42,28 +42,30 @@ inline CharClass char_class(char32_t cp) {
                   : detail::class_of_non_ascii(cp);
 }
 
-// Decodes the code point at s[i] (assumed valid UTF-8); sets len to its byte length.
+// Decodes the code point at s[i]; sets len to its byte length. Any bytes decode, within s: a lead
+// byte that starts no sequence, or a sequence cut short by the end of s or by a byte that is not a
+// continuation, is one byte of U+FFFD (found by fuzzing: the pre-tokenizer read past the end of an
+// encoded text that ended in a lead byte). Overlong forms and surrogates decode as written; use
+// find_invalid_utf8 to refuse them.
 inline char32_t decode_utf8(std::string_view s, size_t i, size_t& len) {
   const auto b0 = static_cast<unsigned char>(s[i]);
   if (b0 < 0x80) {
     len = 1;
     return b0;
   }
-  if (b0 < 0xE0) {
-    len = 2;
-    return (char32_t(b0 & 0x1F) << 6) | (static_cast<unsigned char>(s[i + 1]) & 0x3F);
+  const size_t n = b0 < 0xC0 ? 0 : b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : b0 < 0xF8 ? 4 : 0;
+  const auto cont = [&](size_t k) { return static_cast<unsigned char>(s[i + k]) & 0x3F; };
+  bool ok = n != 0 && n <= s.size() - i;
+  for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+  if (!ok) {
+    len = 1;
+    return 0xFFFD;
   }
-  if (b0 < 0xF0) {
-    len = 3;
-    return (char32_t(b0 & 0x0F) << 12) |
-           (char32_t(static_cast<unsigned char>(s[i + 1]) & 0x3F) << 6) |
-           (static_cast<unsigned char>(s[i + 2]) & 0x3F);
-  }
-  len = 4;
-  return (char32_t(b0 & 0x07) << 18) |
-         (char32_t(static_cast<unsigned char>(s[i + 1]) & 0x3F) << 12) |
-         (char32_t(static_cast<unsigned char>(s[i + 2]) & 0x3F) << 6) |
-         (static_cast<unsigned char>(s[i + 3]) & 0x3F);
+  len = n;
+  if (n == 2) return (char32_t(b0 & 0x1F) << 6) | cont(1);
+  if (n == 3) return (char32_t(b0 & 0x0F) << 12) | (char32_t(cont(1)) << 6) | cont(2);
+  return (char32_t(b0 & 0x07) << 18) | (char32_t(cont(1)) << 12) | (char32_t(cont(2)) << 6) |
+         cont(3);
 }
 
 void append_utf8(std::string& out, char32_t cp);

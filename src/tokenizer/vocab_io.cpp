@@ -76,7 +76,7 @@ BpeModel load_gpt2(const std::filesystem::path& vocab_json, const std::filesyste
   nlohmann::json v;
   try {
     v = nlohmann::json::parse(read_text_file(vocab_json));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // syntax, or a number out of range
     std::string msg = e.what();
     if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
     SCALELAB_FAIL("{}: malformed JSON: {}", vname, msg);

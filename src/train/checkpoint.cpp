@@ -57,19 +57,8 @@ CheckpointState read_checkpoint_state(const fs::path& dir) {
   SCALELAB_CHECK(fs::is_directory(dir), "{}: no such checkpoint directory", dir.string());
   SCALELAB_CHECK(fs::exists(dir / "state.json"), "{}: not a checkpoint (state.json missing)",
                  dir.string());
-  json::Json j = json::read_file(dir / "state.json");
-  json::ObjectReader r(j, (dir / "state.json").string());
-  CheckpointState st;
-  r.require("step", st.step);
-  st.optimizer_steps = st.step;
-  r.get("tokens", st.tokens);
-  r.get("wall_seconds", st.wall_seconds);  // absent in checkpoints written before it was kept
-  r.get("rng", st.rng);
-  r.get("optimizer_steps", st.optimizer_steps);
-  if (r.has("config")) st.config = r.at("config");
-  r.accept("config");
-  r.finish();
-  return st;
+  return checkpoint_state_from_json(json::read_file(dir / "state.json"),
+                                    (dir / "state.json").string());
 }
 
 CheckpointState load_checkpoint(const fs::path& dir, model::TransformerLM& model, AdamW* opt) {

@@ -9,18 +9,9 @@
 #include "common/json.h"
 #include "model/transformer.h"
 #include "train/optim.h"
+#include "train/train_config.h"  // CheckpointState
 
 namespace scalelab::train {
-
-struct CheckpointState {
-  int64_t step = 0;
-  int64_t optimizer_steps =
-      0;  // AdamW's step count (bias correction); the training step when absent
-  double tokens = 0;
-  double wall_seconds = 0;  // training wall time up to this checkpoint, summed over resumes
-  std::string rng;          // std::mt19937_64 state, as its stream text
-  json::Json config = json::Json::object();
-};
 
 void save_checkpoint(const std::filesystem::path& dir, model::TransformerLM& model,
                      AdamW* optimizer, const CheckpointState& state);

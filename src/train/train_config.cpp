@@ -139,4 +139,19 @@ TrainResult train_result_from_json(const json::Json& j, std::string_view context
   return res;
 }
 
+CheckpointState checkpoint_state_from_json(const json::Json& j, std::string_view context) {
+  json::ObjectReader r(j, std::string(context));
+  CheckpointState st;
+  r.require("step", st.step);
+  st.optimizer_steps = st.step;
+  r.get("tokens", st.tokens);
+  r.get("wall_seconds", st.wall_seconds);  // absent in checkpoints written before it was kept
+  r.get("rng", st.rng);
+  r.get("optimizer_steps", st.optimizer_steps);
+  if (r.has("config")) st.config = r.at("config");
+  r.accept("config");
+  r.finish();
+  return st;
+}
+
 }  // namespace scalelab::train

@@ -82,6 +82,20 @@ json::Json to_json(const TrainResult& r);
 TrainResult read_train_result(const std::string& path);
 TrainResult train_result_from_json(const json::Json& j, std::string_view context);
 
+// A checkpoint's state.json (train/checkpoint.h): here, without LibTorch, so that the reader of
+// this untrusted file is fuzzed with the other readers (tests/fuzz).
+struct CheckpointState {
+  int64_t step = 0;
+  int64_t optimizer_steps =
+      0;  // AdamW's step count (bias correction); the training step when absent
+  double tokens = 0;
+  double wall_seconds = 0;  // training wall time up to this checkpoint, summed over resumes
+  std::string rng;          // std::mt19937_64 state, as its stream text
+  json::Json config = json::Json::object();
+};
+// Errors name `context` (the file) and the field.
+CheckpointState checkpoint_state_from_json(const json::Json& j, std::string_view context);
+
 }  // namespace scalelab::train
 
 template <>

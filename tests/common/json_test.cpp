@@ -19,6 +19,15 @@ TEST(Json, ParseErrorNamesSourceAndPosition) {
   EXPECT_NE(msg.find("column"), std::string::npos) << msg;
 }
 
+// Found by fuzzing (tests/fuzz, fuzz_json): a number too large for a double escaped as nlohmann's
+// out_of_range exception instead of the one-line error naming the file.
+TEST(Json, NumberOverflowIsAMalformedJsonError) {
+  const std::string msg = error_of([] { parse("{\"targets\": [3.2e17, 1e1872]}", "sweep.json"); });
+  EXPECT_NE(msg.find("sweep.json: malformed JSON: number overflow parsing '1e1872'"),
+            std::string::npos)
+      << msg;
+}
+
 TEST(Json, ReaderTypeChecksAndNamesField) {
   Json j = parse(R"({"d_model": 12.5, "name": "x", "flag": 1, "n": 1e3, "big": 5000000000})", "t");
   ObjectReader r(j, "model");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <memory>
 #include <random>
 #include <sstream>
 
@@ -139,6 +140,34 @@ TEST(Tokenizer, RoundTripRandomUnicodeAndRandomBytes) {
   std::vector<int32_t> half;
   for (unsigned char c : std::string("\xC3")) half.push_back(gpt2().model().byte_ids()[c]);
   EXPECT_EQ(t.decode(half), "\xEF\xBF\xBD");
+}
+
+// Found by fuzzing (tests/fuzz, fuzz_bpe): encoding bytes that end in a lead byte, or hold one
+// followed by a non-continuation byte, read past the end of the text in the pre-tokenizer (ASan:
+// heap-buffer-overflow). Any bytes now encode, and decode_bytes gives them back exactly.
+TEST(Tokenizer, EncodesAnyBytesWithinTheText) {
+  BpeTrainerOptions o;
+  o.vocab_size = 300;
+  o.threads = 1;
+  const Tokenizer t(train_bpe_on_text("hello world, hello there, d\xC3\xA9j\xC3\xA0 vu", o));
+  for (const std::string& bytes :
+       {std::string("ab \"\xFF"), std::string(",\x03d?u \"\xFF"), std::string("end \xC3"),
+        std::string("\xE6\x97"), std::string("\xF0\x9F\x99"), std::string("x\xC3 \"\xA3"),
+        std::string("\xF8\x88\x80\x80\x80"), std::string("\x80\xBF tail"),
+        std::string("ok d\xC3\xA9j\xC3\xA0")}) {
+    // Each in a buffer of its exact size, so that ASan sees a read past the end.
+    const std::unique_ptr<char[]> buf(new char[bytes.size()]);
+    std::copy(bytes.begin(), bytes.end(), buf.get());
+    const std::string_view text(buf.get(), bytes.size());
+    EXPECT_EQ(t.decode_bytes(t.encode(text)), bytes);
+    EXPECT_EQ(t.decode_bytes(t.encode_ordinary(text)), bytes);
+  }
+  // A truncated sequence decodes as one byte of U+FFFD; valid ones as their code point.
+  size_t len = 0;
+  EXPECT_EQ(decode_utf8("\xE6\x97", 0, len), U'\uFFFD');
+  EXPECT_EQ(len, 1u);
+  EXPECT_EQ(decode_utf8("\xE6\x97\xA5", 0, len), U'\u65E5');
+  EXPECT_EQ(len, 3u);
 }
 
 TEST(Tokenizer, UnknownIdIsAnError) {

@@ -146,7 +146,9 @@ extern "C" __attribute__((visibility("default"))) int scalelab_engine_call(const
     answer = {{"ok", false}, {"error", "training engine: unknown exception"}};
   }
   try {
-    *response = engine::dup_string(answer.dump());
+    // Replace invalid UTF-8 (a LibTorch message may carry some) rather than lose the answer.
+    *response =
+        engine::dup_string(answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   } catch (...) {
     return 2;
   }

@@ -13,6 +13,7 @@
 #include <sstream>
 #if SCALELAB_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <cuda_runtime_api.h>
 #endif
@@ -81,6 +82,9 @@ double gpu_share() {
 double gpu_memory_for_run(const torch::Device& dev) {
 #if SCALELAB_WITH_CUDA
   c10::cuda::CUDAGuard guard(dev);
+  // The caching allocator is set up by the first CUDA allocation; emptyCache and setMemoryFraction
+  // before it fail an internal assertion.
+  (void)torch::empty({1}, torch::TensorOptions().device(dev));
   c10::cuda::CUDACachingAllocator::emptyCache();
   size_t free = 0, total = 0;
   if (cudaMemGetInfo(&free, &total) != cudaSuccess) {
@@ -126,8 +130,11 @@ void check_memory(const TrainConfig& cfg, const torch::Device& dev) {
 // known to fit in it.
 void cap_gpu_memory(const torch::Device& dev) {
 #if SCALELAB_WITH_CUDA
-  if (const double share = gpu_share(); dev.is_cuda() && share > 0)
-    c10::cuda::CUDACachingAllocator::setMemoryFraction(share, dev.index());
+  if (const double share = gpu_share(); dev.is_cuda() && share > 0) {
+    // "cuda" has no index (-1): the allocator wants the real one, the guard's current device.
+    c10::cuda::CUDAGuard guard(dev);
+    c10::cuda::CUDACachingAllocator::setMemoryFraction(share, c10::cuda::current_device());
+  }
 #else
   (void)dev;
 #endif
@@ -493,7 +500,8 @@ TrainResult run_training(const TrainConfig& config) {
 #if SCALELAB_WITH_CUDA
   // The run's tensors and CUDA graphs are gone with the Trainer: return the cached blocks to the
   // device, for the next run of this process and for the processes sharing the GPU.
-  if (torch::cuda::is_available()) c10::cuda::CUDACachingAllocator::emptyCache();
+  if (resolve_device(config.device).starts_with("cuda"))
+    c10::cuda::CUDACachingAllocator::emptyCache();
 #endif
   return r;
 }

@@ -98,18 +98,19 @@ TEST(Gpu, TrainerRunsBf16MixedOnCuda) {
   EXPECT_GT(r.mfu, 0);
 }
 
-// A run the GPU cannot hold is refused before anything is allocated, with both numbers.
-TEST(Gpu, TrainerRefusesARunLargerThanTheGpusFreeMemory) {
-  REQUIRE_CUDA();
-  auto dir = testing::fresh_dir("gpu_memory");
+// One step of a model of this shape on CUDA, on 20,000 tokens written under `name` (the memory
+// checks' runs: the check comes before anything is allocated).
+TrainConfig one_step_cuda_run(const std::string& name, int64_t d_model, int64_t n_layers,
+                              int64_t n_heads) {
+  auto dir = testing::fresh_dir(name);
   std::vector<uint16_t> ids(20000, 1);
   test_util::write_token_file(dir / "t.bin", ids);
   TrainConfig c;
   c.model.vocab_size = 512;
   c.model.context_length = 128;
-  c.model.d_model = 16384;  // 48 layers × 12 d² ≈ 155B parameters: terabytes with AdamW
-  c.model.n_layers = 48;
-  c.model.n_heads = 128;
+  c.model.d_model = d_model;
+  c.model.n_layers = n_layers;
+  c.model.n_heads = n_heads;
   c.train_data = (dir / "t.bin").string();
   c.out_dir = (dir / "run").string();
   c.batch_size = 1;
@@ -118,6 +119,14 @@ TEST(Gpu, TrainerRefusesARunLargerThanTheGpusFreeMemory) {
   c.precision =
       TORCH_VERSION_MAJOR >= 2 ? accounting::Precision::kBf16Mixed : accounting::Precision::kFp32;
   c.quiet = true;
+  return c;
+}
+
+// A run the GPU cannot hold is refused before anything is allocated, with both numbers.
+TEST(Gpu, TrainerRefusesARunLargerThanTheGpusFreeMemory) {
+  REQUIRE_CUDA();
+  // 48 layers × 12 d² ≈ 155B parameters: terabytes with AdamW.
+  const TrainConfig c = one_step_cuda_run("gpu_memory", 16384, 48, 128);
   const std::string e = testing::error_of([&] { run_training(c); });
   EXPECT_NE(e.find("memory: this run needs about"), std::string::npos) << e;
   EXPECT_NE(e.find("the GPU (cuda"), std::string::npos) << e;
@@ -128,23 +137,8 @@ TEST(Gpu, TrainerRefusesARunLargerThanTheGpusFreeMemory) {
 // checked against its share of the GPU, not against what its neighbours left free.
 TEST(Gpu, PackedRunIsCheckedAgainstItsShareOfTheGpu) {
   REQUIRE_CUDA();
-  auto dir = testing::fresh_dir("gpu_share");
-  std::vector<uint16_t> ids(20000, 1);
-  test_util::write_token_file(dir / "t.bin", ids);
-  TrainConfig c;
-  c.model.vocab_size = 512;
-  c.model.context_length = 128;
-  c.model.d_model = 1024;  // 8 layers × 12 d² ≈ 100M parameters: ~1.6 GB with AdamW
-  c.model.n_layers = 8;
-  c.model.n_heads = 16;
-  c.train_data = (dir / "t.bin").string();
-  c.out_dir = (dir / "run").string();
-  c.batch_size = 1;
-  c.max_steps = 1;
-  c.device = "cuda";
-  c.precision =
-      TORCH_VERSION_MAJOR >= 2 ? accounting::Precision::kBf16Mixed : accounting::Precision::kFp32;
-  c.quiet = true;
+  // 8 layers × 12 d² ≈ 100M parameters: ~1.6 GB with AdamW.
+  const TrainConfig c = one_step_cuda_run("gpu_share", 1024, 8, 16);
   ::setenv(kGpuShareEnv, "0.001", 1);  // ~140 MB of an H200
   const std::string e = testing::error_of([&] { run_training(c); });
   EXPECT_NE(e.find("memory: this run needs about"), std::string::npos) << e;

@@ -72,6 +72,22 @@ std::string interval(const std::optional<scaling::Interval>& i, int digits = 3) 
   return fmt::format("[{}, {}]", num(i->lo, digits), num(i->hi, digits));
 }
 
+// A clause as a sentence of its own: its first letter in upper case.
+std::string capitalised(std::string s) {
+  if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
+  return s;
+}
+
+// A cell's text; what follows a newline goes on a second, smaller line (an interval under its
+// value), which keeps wide tables inside the page.
+std::string cell_html(const std::string& c) {
+  const size_t nl = c.find('\n');
+  if (nl == std::string::npos) return html_escape(c);
+  return html_escape(c.substr(0, nl)) + "<br><span class=\"sub\">" + html_escape(c.substr(nl + 1)) +
+         "</span>";
+}
+
+// cls "notes": the last column is free text that wraps (the rest stay on one line).
 std::string table(const std::vector<std::string>& header,
                   const std::vector<std::vector<std::string>>& rows, const std::string& cls = "") {
   std::string h = cls.empty() ? "<table>" : "<table class=\"" + cls + "\">";
@@ -80,7 +96,7 @@ std::string table(const std::vector<std::string>& header,
   h += "</tr></thead><tbody>";
   for (const auto& r : rows) {
     h += "<tr>";
-    for (const auto& c : r) h += "<td>" + html_escape(c) + "</td>";
+    for (const auto& c : r) h += "<td>" + cell_html(c) + "</td>";
     h += "</tr>";
   }
   return h + "</tbody></table>\n";
@@ -101,6 +117,8 @@ th{background:#f0f2f5;text-align:center} td:first-child{text-align:left}
 .rec{font-size:15px} .rec b{color:#0b5394}
 .warn{color:#8a5300;background:#fff8e6;border-left:3px solid #e69f00;padding:4px 10px;margin:4px 0;font-size:13px}
 .scroll{overflow-x:auto}
+td .sub{color:#666;font-size:11px}
+table.notes td:last-child{white-space:normal;text-align:left;min-width:16em}
 )css";
 
 // ---- one function per section of the page, in page order; each returns its HTML ("" when the
@@ -125,26 +143,30 @@ std::string page_header(const sweep::SweepAnalysis& a, const ReportInfo& info) {
 std::string recommendation_section(const sweep::SweepAnalysis& a) {
   if (a.recommendations.empty()) return "";
   std::vector<std::vector<std::string>> rows;
+  // Each value with its interval below it: 9 columns, which fit a 1400-pixel window.
+  const auto with = [](const std::string& value, const std::string& ci) {
+    return ci == "–" ? value : value + "\n" + ci;
+  };
   for (const auto& r : a.recommendations) {
     std::string shape = "–";
     if (r.shape)
-      shape = fmt::format("{} layers × d {} ({} heads), d_ff {}", r.shape->shape.n_layers,
+      shape = fmt::format("{} layers × d {}\n{} heads, d_ff {}", r.shape->shape.n_layers,
                           r.shape->shape.d_model, r.shape->shape.n_heads, r.shape->shape.d_ff);
-    rows.push_back({format_sci(r.C, 3), format_si(r.law.N), interval(r.N_ci), format_si(r.law.D),
-                    interval(r.D_ci), fmt::format("{:.1f}", r.law.tokens_per_param()),
-                    num(r.law.loss), interval(r.L_ci, 4), shape,
+    rows.push_back({format_sci(r.C, 3), with(format_si(r.law.N), interval(r.N_ci)),
+                    with(format_si(r.law.D), interval(r.D_ci)),
+                    fmt::format("{:.1f}", r.law.tokens_per_param()),
+                    with(num(r.law.loss), interval(r.L_ci, 4)), shape,
                     r.shape ? format_int(r.shape->params) : "–",
                     r.shape ? format_si(r.shape_D) : "–", r.iso_N > 0 ? format_si(r.iso_N) : "–"});
   }
-  std::string h =
-      "<section id=\"recommendation\"><h2>Recommendation</h2>\n<div class=\"scroll\">" +
-      table({"target C", "N", "N interval", "D", "D interval", "D/N", "loss", "loss interval",
-             "shape (architecture rule)", "exact N", "D for it", "N (IsoFLOP)"},
-            rows) +
-      "</div>";
+  std::string h = "<section id=\"recommendation\"><h2>Recommendation</h2>\n<div class=\"scroll\">" +
+                  table({"target C", "N", "D", "D/N", "loss", "shape (architecture rule)",
+                         "exact N", "D for it", "N (IsoFLOP)"},
+                        rows) +
+                  "</div>";
   if (a.boot)
     h += fmt::format(
-        "<p class=\"caption\">Intervals: central {:.0f}% bootstrap percentile "
+        "<p class=\"caption\">Intervals (under each value): central {:.0f}% bootstrap percentile "
         "intervals over {} resamples of the runs ({} failed refits excluded).</p>",
         100 * a.boot->confidence, a.boot->samples, a.boot->failed);
   return h + "</section>\n";
@@ -171,7 +193,8 @@ std::string corpus_section(const sweep::SweepAnalysis& a) {
                 "{:.4f} treating repeats as fresh){}",
                 scaling::describe_constants(*a.data_constrained), a.data_constrained->repeated_runs,
                 a.data_constrained->rmse_log, a.data_constrained->rmse_log_base,
-                a.data_constrained->note.empty() ? "" : ". " + a.data_constrained->note)
+                a.data_constrained->note.empty() ? ""
+                                                 : ". " + capitalised(a.data_constrained->note))
           : fmt::format(
                 "the published R_D* = {:.3g}, R_N* = {:.3g} (fewer than 3 runs repeat "
                 "their data, so the sweep cannot fit them)",
@@ -257,15 +280,15 @@ std::string conventions_section(const sweep::SweepAnalysis& a) {
       continue;
     }
     for (const auto& r : v.at_targets) {
-      rows.push_back(
-          {label, num(v.fit->law.alpha, 3), num(v.fit->law.beta, 3), num(v.fit->law.a(), 3),
-           v.holdout ? fmt::format("{:.2f}%", 100 * v.holdout->mean_abs_rel_error) : "–",
-           format_sci(r.C, 3), format_si(r.law.N), format_si(r.law.D),
-           r.shape ? fmt::format("{}×{} ({} total, {} non-emb.)", r.shape->shape.n_layers,
-                                 r.shape->shape.d_model, format_si(r.shape->params),
-                                 format_si(r.shape->non_embedding))
-                   : "–",
-           r.shape ? num(r.shape_loss) : "–"});
+      rows.push_back({label, num(v.fit->law.alpha, 3), num(v.fit->law.beta, 3),
+                      num(v.fit->law.a(), 3),
+                      v.holdout ? fmt::format("{:.2f}%", 100 * v.holdout->mean_abs_rel_error) : "–",
+                      format_sci(r.C, 3), format_si(r.law.N), format_si(r.law.D),
+                      r.shape ? fmt::format("{}×{}\n{} total, {} non-emb.", r.shape->shape.n_layers,
+                                            r.shape->shape.d_model, format_si(r.shape->params),
+                                            format_si(r.shape->non_embedding))
+                              : "–",
+                      r.shape ? num(r.shape_loss) : "–"});
     }
   }
   return "<section id=\"conventions\"><h2>The parameter convention</h2>\n<div class=\"scroll\">" +
@@ -325,7 +348,8 @@ std::string budgets_section(const sweep::SweepAnalysis& a) {
     head.push_back("models' range");
   }
   head.push_back("note");
-  return "<section id=\"budgets\"><h2>IsoFLOP budgets</h2>\n" + table(head, rows) +
+  return "<section id=\"budgets\"><h2>IsoFLOP budgets</h2>\n<div class=\"scroll\">" +
+         table(head, rows, "notes") + "</div>" +
          (noise.empty()
               ? std::string()
               : "<p class=\"caption\">Each model's seeds enter the fits at their mean loss; seed "

@@ -40,7 +40,7 @@ TEST(ReportBrowser, ChromiumRendersTheReport) {
   const int64_t pid = spawn_process(
       {chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
        "--disable-background-networking", "--no-first-run", "--hide-scrollbars",
-       "--user-data-dir=" + (dir / "chromium-profile").string(), "--window-size=1280,2400",
+       "--user-data-dir=" + (dir / "chromium-profile").string(), "--window-size=1400,2400",
        "--screenshot=" + shot.string(), "file://" + fs::absolute(page).string()},
       {}, (dir / "chromium.log").string());
   ASSERT_EQ(wait_process(pid), 0) << read_text_file(dir / "chromium.log");
@@ -48,7 +48,7 @@ TEST(ReportBrowser, ChromiumRendersTheReport) {
   const std::string png = read_text_file(shot);
   ASSERT_GT(png.size(), 24u);
   EXPECT_EQ(png.substr(1, 3), "PNG");
-  EXPECT_EQ(be32(png, 16), 1280u);  // IHDR width
+  EXPECT_EQ(be32(png, 16), 1400u);  // IHDR width: the issue checked the layout at 1400 px
   EXPECT_EQ(be32(png, 20), 2400u);  // IHDR height
   // A blank page compresses to a few kB; six figures and tables do not.
   EXPECT_GT(png.size(), 100'000u) << "screenshot suspiciously small: " << shot;

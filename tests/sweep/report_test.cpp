@@ -66,6 +66,13 @@ TEST(Report, WritesASelfContainedPageWithEveryFigure) {
     EXPECT_NE(html.find(std::string("id=\"") + id + "\""), std::string::npos) << id;
   EXPECT_GE(count(html, "<tr>"), 20u + 7u + 4u);
   EXPECT_TRUE(fs::exists(dir / "report/analysis.json"));
+  // Widths (issue: the recommendation scrolled at 1400 px): each interval sits under its value, the
+  // recommendation has 9 columns, the budgets' note column wraps.
+  const size_t rec = html.find("id=\"recommendation\"");
+  const std::string rec_head = html.substr(rec, html.find("</thead>", rec) - rec);
+  EXPECT_EQ(count(rec_head, "<th>"), 9u) << rec_head;
+  EXPECT_NE(html.find("<br><span class=\"sub\">["), std::string::npos);
+  EXPECT_NE(html.find("<table class=\"notes\">"), std::string::npos);
   // The contour figure's map was inlined as an image inside the SVG, not a separate file.
   for (const auto& e : fs::directory_iterator(dir / "report/plots"))
     EXPECT_NE(e.path().extension(), ".png") << e.path();

@@ -5,8 +5,8 @@ set key outside right top box lc '#bbbbbb'
 set format x '10^{%L}'
 set output 'contour.svg'
 unset format
-set xrange [4.904640824:8.79757444]
-set yrange [6.417230994:9.02427431]
+set xrange [4.904640824:8.797574303]
+set yrange [6.417230994:9.024274447]
 set table 'contour_lines.dat'
 set contour base
 set cntrparam levels auto 14

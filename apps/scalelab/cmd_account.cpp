@@ -9,6 +9,7 @@
 #include "accounting/summary.h"
 #include "commands.h"
 #include "common/format.h"
+#include "config_flags.h"
 #include "model_options.h"
 
 namespace scalelab::app {
@@ -184,7 +185,7 @@ Command setup_account(CLI::App& app) {
   sub->add_option("--kv-cache-bytes", o->account.kv_cache_bytes,
                   "Bytes per KV-cache element (1, 2 or 4)")
       ->capture_default_str();
-  sub->add_flag("--json", o->json, "Print JSON instead of tables");
+  add_bool_flag(*sub, "--json", o->json, "Print JSON instead of tables");
 
   auto* mfu = sub->add_subcommand("mfu", "Model FLOPs utilisation from a measured throughput");
   auto m = std::make_shared<MfuCliOptions>();
@@ -200,14 +201,14 @@ Command setup_account(CLI::App& app) {
   mfu->add_option("--seq-len", m->flops.seq_len, "Sequence length (0 = context length)")
       ->capture_default_str();
   setup_attention(*mfu, m->attention);
-  mfu->add_flag("--json", m->json, "Print JSON");
+  add_bool_flag(*mfu, "--json", m->json, "Print JSON");
 
   auto* gpus = sub->add_subcommand("gpus", "List the GPU peak table");
   auto gpus_json = std::make_shared<bool>(false);
-  gpus->add_flag("--json", *gpus_json, "Print JSON");
+  add_bool_flag(*gpus, "--json", *gpus_json, "Print JSON");
   auto* presets = sub->add_subcommand("presets", "List the named model shapes");
   auto presets_json = std::make_shared<bool>(false);
-  presets->add_flag("--json", *presets_json, "Print JSON");
+  add_bool_flag(*presets, "--json", *presets_json, "Print JSON");
   sub->require_subcommand(0, 1);
 
   return {sub, [sub, mfu, gpus, presets, o, m, gpus_json, presets_json] {

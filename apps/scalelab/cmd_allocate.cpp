@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/format.h"
 #include "common/json.h"
+#include "config_flags.h"
 #include "law_options.h"
 #include "run_source.h"
 #include "scaling/data_constrained.h"
@@ -125,7 +126,7 @@ Command setup_allocate(CLI::App& app) {
                   "R_D* for --unique-tokens (default: the fit's, else the published 15.4)");
   sub->add_option("--R-N-star", o->R_N_star,
                   "R_N* for --unique-tokens (default: the fit's, else the published 5.3)");
-  sub->add_flag("--json", o->json, "Print JSON");
+  add_bool_flag(*sub, "--json", o->json, "Print JSON");
   return {sub, [o] { run_allocate(*o); }};
 }
 

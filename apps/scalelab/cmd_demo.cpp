@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "common/error.h"
+#include "config_flags.h"
 #include "sweep/sweep_config.h"
 #include "sweep_runner.h"
 
@@ -87,7 +88,7 @@ Command setup_demo(CLI::App& app) {
   sub->add_option("--device", o->device, "auto | cpu | cuda")->capture_default_str();
   sub->add_option("--corpus", o->corpus,
                   "Text file instead of the bundled data/tinyshakespeare.txt");
-  sub->add_flag("--dry-run", o->dry_run, "Print the plan and stop");
+  add_bool_flag(*sub, "--dry-run", o->dry_run, "Print the plan and stop");
   return {sub, [o]() {
             sweep::SweepConfig c = demo_config(o->corpus.empty() ? bundled_corpus() : o->corpus);
             c.out_dir = o->out;

@@ -235,14 +235,15 @@ Command setup_fit(CLI::App& app) {
       ->delimiter(',')
       ->capture_default_str();
   sub->add_option("--holdout", o->holdout, "Held-out check: 'largest-budget' or a C threshold");
-  sub->add_flag("--compare-losses", o->compare, "Refit with every loss function and compare N_opt");
-  sub->add_flag("--data-constrained", o->data_constrained,
+  add_bool_flag(*sub, "--compare-losses", o->compare,
+                "Refit with every loss function and compare N_opt");
+  add_bool_flag(*sub, "--data-constrained", o->data_constrained,
                 "Fit the repeated-data law (Muennighoff et al. 2023; automatic when 3+ runs repeat "
                 "their data): an error when the runs cannot identify it");
   sub->add_option("--out", o->out, "Write the fit (law and report) as JSON here ('' = don't)")
       ->capture_default_str();
-  sub->add_flag("--json", o->json, "Print JSON");
-  sub->add_flag("--quiet", o->quiet, "No progress bars");
+  add_bool_flag(*sub, "--json", o->json, "Print JSON");
+  add_bool_flag(*sub, "--quiet", o->quiet, "No progress bars");
   return {sub, [o] { run_fit(*o); }};
 }
 

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/format.h"
 #include "common/log.h"
+#include "config_flags.h"
 #include "run_source.h"
 #include "runs/run_db.h"
 #include "scaling/pipeline.h"
@@ -100,13 +101,14 @@ Command setup_isoflop(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--min-runs", o->iso.min_runs, "Runs needed per budget (>= 3)")
       ->capture_default_str();
-  sub->add_flag("--skip-small", o->iso.skip_small,
+  add_bool_flag(*sub, "--skip-small", o->iso.skip_small,
                 "Skip budgets with too few runs instead of failing");
   sub->add_option("--targets", o->iso.targets, "Budgets to extrapolate to, comma-separated")
       ->delimiter(',');
-  sub->add_flag("--envelope", o->envelope, "Also run approach 1 on the database's loss curves");
+  add_bool_flag(*sub, "--envelope", o->envelope,
+                "Also run approach 1 on the database's loss curves");
   sub->add_option("--levels", o->levels, "FLOP levels for the envelope")->capture_default_str();
-  sub->add_flag("--json", o->json, "Print JSON");
+  add_bool_flag(*sub, "--json", o->json, "Print JSON");
   return {sub, [o] { run_isoflop(*o); }};
 }
 

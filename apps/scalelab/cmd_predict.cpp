@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "common/error.h"
 #include "common/format.h"
+#include "config_flags.h"
 #include "law_options.h"
 #include "run_source.h"
 
@@ -56,7 +57,7 @@ Command setup_predict(CLI::App& app) {
   sub->add_option("--N", o->N, "Parameters, comma-separated")->required()->delimiter(',');
   sub->add_option("--D", o->D, "Tokens, comma-separated")->required()->delimiter(',');
   add_law_options(*sub, o->law);
-  sub->add_flag("--json", o->json, "Print JSON");
+  add_bool_flag(*sub, "--json", o->json, "Print JSON");
   return {sub, [o] { run_predict(*o); }};
 }
 

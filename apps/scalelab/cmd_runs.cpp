@@ -15,6 +15,7 @@
 #include "common/file_util.h"
 #include "common/format.h"
 #include "common/log.h"
+#include "config_flags.h"
 #include "runs/run_db.h"
 
 namespace scalelab::app {
@@ -158,7 +159,7 @@ Command setup_runs(CLI::App& app) {
   auto* list = sub->add_subcommand("list", "Print the runs as a table (or JSON)");
   list->add_option("--status", o->only_status, "Only runs with this status")
       ->check(CLI::IsMember(fields::enum_choices<runs::RunStatus>()));
-  list->add_flag("--json", o->json, "Print JSON");
+  add_bool_flag(*list, "--json", o->json, "Print JSON");
   list->add_option("--db", o->db, "Run database")->capture_default_str();
 
   auto* imp = sub->add_subcommand(

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "common/error.h"
 #include "common/format.h"
+#include "config_flags.h"
 #include "runs/run_db.h"
 #include "scaling/seeding.h"
 
@@ -94,8 +95,8 @@ Command setup_step(CLI::App& app) {
   sub->add_option("--scaling-factor", o->step.scaling_factor, "Next budget = largest × this");
   sub->add_option("--target-C", o->step.target_C, "Or: a fixed budget for the scaled run");
   sub->add_option("--seed", o->seed, "Random seed")->capture_default_str();
-  sub->add_flag("--record", o->record, "Add the proposal to the database as a planned run");
-  sub->add_flag("--json", o->json, "Print JSON");
+  add_bool_flag(*sub, "--record", o->record, "Add the proposal to the database as a planned run");
+  add_bool_flag(*sub, "--json", o->json, "Print JSON");
   return {sub, [o] { run_step(*o); }};
 }
 

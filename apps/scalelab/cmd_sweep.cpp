@@ -42,7 +42,7 @@ Command setup_sweep(CLI::App& app) {
       "sweep", "Plan and run an IsoFLOP sweep, fit the scaling laws, recommend N and D, report");
   auto o = std::make_shared<SweepCliOptions>();
   add_sweep_options(*sub, *o);
-  sub->add_flag("--dry-run", o->dry_run, "Print the plan and stop (same as `sweep plan`)");
+  add_bool_flag(*sub, "--dry-run", o->dry_run, "Print the plan and stop (same as `sweep plan`)");
   sub->add_flag("--worker", o->worker, "Internal: a GPU worker started by --gpus")->group("");
   auto* plan = sub->add_subcommand("plan", "Print the run table (prepares the data) and stop");
   auto po = std::make_shared<SweepCliOptions>();

@@ -185,7 +185,7 @@ Command setup_tokenizer(CLI::App& app) {
   o->train.bind(train->add_flag("--no-special-tokens")->description("Train without special tokens"),
                 [](BpeTrainerOptions& t) { t.special_tokens.clear(); });
   train->add_option("--out", o->out, "Output directory")->required();
-  train->add_flag("--quiet", o->quiet, "No progress bars");
+  add_bool_flag(*train, "--quiet", o->quiet, "No progress bars");
 
   auto* enc = sub->add_subcommand(
       "encode", "Encode a text file into token ids (uint16/uint32 + JSON sidecar)");
@@ -203,7 +203,7 @@ Command setup_tokenizer(CLI::App& app) {
   enc->add_option("--invalid-utf8", o->invalid_utf8, "error | replace")
       ->check(CLI::IsMember(fields::enum_choices<tokenizer::InvalidUtf8>()))
       ->capture_default_str();
-  enc->add_flag("--quiet", o->quiet, "No progress bar");
+  add_bool_flag(*enc, "--quiet", o->quiet, "No progress bar");
 
   auto* dec = sub->add_subcommand("decode", "Decode token ids back to text");
   dec->add_option("--tokenizer", o->dir, "Tokenizer directory")->required();
@@ -215,7 +215,7 @@ Command setup_tokenizer(CLI::App& app) {
       sub->add_subcommand("stats", "Vocabulary size, longest tokens, bytes per token on a file");
   stats->add_option("--tokenizer", o->dir, "Tokenizer directory")->required();
   stats->add_option("--input", o->input, "Text file to measure bytes per token on");
-  stats->add_flag("--json", o->json, "Print JSON");
+  add_bool_flag(*stats, "--json", o->json, "Print JSON");
 
   auto* hf = sub->add_subcommand("export-hf", "Write a HuggingFace tokenizer.json");
   hf->add_option("--tokenizer", o->dir, "Tokenizer directory")->required();

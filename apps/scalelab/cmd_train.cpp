@@ -133,7 +133,7 @@ Command setup_train(CLI::App& app) {
   // Every field of TrainConfig's table (train_config.cpp) but the model, whose flags come from
   // add_model_options; `resume` is the --no-resume flag below.
   o->flags.add_table(*sub, train::train_config_fields(), TrainConfig{}, {"resume"});
-  sub->add_flag("--no-resume", o->no_resume, "Start afresh even if out/checkpoint exists");
+  add_bool_flag(*sub, "--no-resume", o->no_resume, "Start afresh even if out/checkpoint exists");
 
   return {sub, [o] { run_train(*o); }};
 }
@@ -170,7 +170,7 @@ Command setup_eval(CLI::App& app) {
   sub->add_option("--device", o->request.device,
                   "auto | cpu | cuda (auto: the GPU when there is one)")
       ->capture_default_str();
-  sub->add_flag("--json", o->json, "Print JSON");
+  add_bool_flag(*sub, "--json", o->json, "Print JSON");
   return {sub, [o] { run_eval(*o); }};
 }
 

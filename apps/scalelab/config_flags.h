@@ -165,4 +165,18 @@ class ConfigFlags {
   std::vector<std::pair<CLI::Option*, std::function<void(Config&)>>> setters_;
 };
 
+// A boolean switch of a command, spelled as the config tables' bools are (one spelling everywhere):
+// alone it means true, and it also takes a value (`--json`, `--json true`, `--quiet=false`).
+inline CLI::Option* add_bool_flag(CLI::App& app, const std::string& name, bool& target,
+                                  const std::string& help) {
+  CLI::Option* o = app.add_option_function<std::string>(
+      name,
+      [&target, name](const std::string& v) {
+        target = detail::cli_value(v, fields::Kind::kBool, name).get<bool>();
+      },
+      help);
+  o->expected(0, 1)->default_str("")->type_name(target ? "[BOOL=true]" : "[BOOL=false]");
+  return o;
+}
+
 }  // namespace scalelab::app

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "config_flags.h"
 
 namespace scalelab::app {
 
@@ -15,8 +16,8 @@ void add_law_options(CLI::App& app, LawOptions& o) {
   app.add_option("--B", o.B, "B");
   app.add_option("--alpha", o.alpha, "alpha");
   app.add_option("--beta", o.beta, "beta");
-  app.add_flag("--hoffmann", o.hoffmann,
-               "Use Hoffmann et al. 2022's fitted law (E 1.69, A 406.4, B 410.7, 0.34, 0.28)");
+  add_bool_flag(app, "--hoffmann", o.hoffmann,
+                "Use Hoffmann et al. 2022's fitted law (E 1.69, A 406.4, B 410.7, 0.34, 0.28)");
 }
 
 scaling::ScalingLaw resolve_law(const LawOptions& o, std::string* label) {

@@ -129,6 +129,23 @@ TEST(CliScaling, DataConstrainedFitAndAllocate) {
       "R_D* is not identified");
 }
 
+// One spelling for a switch in every command (`train --quiet true` worked, `fit --quiet true` did
+// not): alone it means true, and it takes true/false as a value or after '='.
+TEST(CliScaling, SwitchesTakeAnOptionalValueInEveryCommand) {
+  CommandResult j = run_scalelab("allocate --C 1e21 --hoffmann --json true");
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_EQ(j.out.front(), '{') << j.out;
+  CommandResult t = run_scalelab("allocate --C 1e21 --hoffmann --json false");
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("law (Hoffmann et al. 2022)"), std::string::npos) << t.out;
+  EXPECT_EQ(run_scalelab("allocate --C 1e21 --hoffmann --json=true").out.front(), '{');
+  CommandResult q = run_scalelab("fit --csv " + kPaper + " --bootstrap 0 --quiet true --out ''");
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  EXPECT_EQ(q.err.find("starts/s"), std::string::npos) << q.err;  // no progress bar
+  expect_one_line_error(run_scalelab("fit --csv " + kPaper + " --quiet maybe --out ''"),
+                        "--quiet: expected true or false, got 'maybe'");
+}
+
 TEST(CliScaling, SimulateIsoflopAndStep) {
   std::string d = temp_dir("cli_sim");
   CommandResult s =

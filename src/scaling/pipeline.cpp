@@ -123,13 +123,17 @@ void repeat_stage(const std::vector<Observation>& runs, const PipelineOptions& o
         base = refit.law;
       }
       dc = fit_data_constrained(base, rr);
-      if (two_stage)
-        SCALELAB_LOG_DEBUG(
-            "repeat: RMSE of log loss over {} runs: two-stage {:.4g} ({}), joint "
-            "{:.4g} ({})",
-            rr.size(), rmse_all(*two_stage), describe_constants(*two_stage), rmse_all(dc),
-            describe_constants(dc));
-      a.data_constrained = two_stage && rmse_all(*two_stage) <= rmse_all(dc) ? *two_stage : dc;
+      if (!two_stage) {
+        a.data_constrained = dc;
+        return;
+      }
+      const double joint_rmse = rmse_all(dc), two_stage_rmse = rmse_all(*two_stage);
+      SCALELAB_LOG_DEBUG(
+          "repeat: RMSE of log loss over {} runs: two-stage {:.4g} ({}), joint "
+          "{:.4g} ({})",
+          rr.size(), two_stage_rmse, describe_constants(*two_stage), joint_rmse,
+          describe_constants(dc));
+      a.data_constrained = two_stage_rmse <= joint_rmse ? *two_stage : dc;
     });
   }
   if (a.unique_tokens > 0) {

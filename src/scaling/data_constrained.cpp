@@ -145,10 +145,13 @@ json::Json to_json(const DataConstrainedFit& f) {
           {"rmse_log_base", f.rmse_log_base}};
 }
 
+std::string format_r_star(double r) {
+  return std::isinf(r) ? std::string("∞ (no decay)") : fmt::format("{:.3g}", r);
+}
+
 std::string describe_constants(const DataConstrainedFit& f) {
   const auto one = [](double r, bool fitted) {
-    if (std::isinf(r)) return std::string("∞ (no decay)");
-    return fmt::format("{:.3g}{}", r, fitted ? "" : " (published)");
+    return format_r_star(r) + (fitted || std::isinf(r) ? "" : " (published)");
   };
   return fmt::format("R_D* = {}, R_N* = {}", one(f.law.R_D_star, f.R_D_fitted),
                      one(f.law.R_N_star, f.R_N_fitted));

@@ -43,7 +43,7 @@ struct DataConstrainedLaw {
   double R_D_star = kMuennighoffRDStar;
   double R_N_star = kMuennighoffRNStar;
 
-  void validate() const;  // base valid, R_D*, R_N* finite and positive; names the field
+  void validate() const;  // base valid, R_D*, R_N* positive (+∞: no decay); names the field
 
   double effective_data(double D, double U_D) const;
   // U_N of the definition above.
@@ -80,6 +80,8 @@ struct DataConstrainedFit {
 json::Json to_json(const DataConstrainedFit& f);
 // "R_D* = 8.1, R_N* = 5.31 (published)": each constant, marked when it is the published value.
 std::string describe_constants(const DataConstrainedFit& f);
+// One R* for text: "∞ (no decay)" or its value to 3 significant digits.
+std::string format_r_star(double r);
 
 // Fits R_D* (and R_N* when at least 3 runs have excess parameters) with the base law fixed, by a
 // log-spaced grid over [0.1, 1000] and a local refinement. Throws when fewer than 3 runs repeat

@@ -81,8 +81,9 @@ TEST(CliScaling, FitWritesLawThatAllocateAndPredictReuse) {
 }
 
 // Runs that repeat their data (a CSV with a unique_tokens column, made from a known law): `fit`
-// fits R_D*, `allocate --unique-tokens` answers for the corpus next to the fresh-data answer.
-TEST(CliScaling, DataConstrainedFitAndAllocate) {
+// fits R_D*, `allocate --unique-tokens` answers for the corpus next to the fresh-data answer, and
+// `predict --unique-tokens` predicts a run that repeats it.
+TEST(CliScaling, DataConstrainedFitAllocateAndPredict) {
   const std::string d = temp_dir("cli_repeat");
   const scaling::DataConstrainedLaw truth{scaling::kHoffmann2022, 10.0,
                                           scaling::kMuennighoffRNStar};
@@ -119,11 +120,37 @@ TEST(CliScaling, DataConstrainedFitAndAllocate) {
   EXPECT_NE(h.out.find("published R_D*, R_N* (Muennighoff et al. 2023)"), std::string::npos)
       << h.out;
   EXPECT_NE(h.out.find("epochs"), std::string::npos) << h.out;
+  // `predict --unique-tokens`: the fitted data-constrained law's loss for a run that repeats the
+  // corpus 8 times, beside the fresh-data law's.
+  const scaling::DataConstrainedLaw fitted = scaling::data_constrained_law_from_json(
+      law["data_constrained"]["law"], "law.json: data_constrained.law");
+  CommandResult p = run_scalelab("predict --params " + d +
+                                 "/law.json --N 1e8 --D 1.6e11 --unique-tokens 2e10 --json");
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  const json::Json pj = json::parse(p.out, "stdout")["predictions"][0];
+  EXPECT_DOUBLE_EQ(pj["for_the_corpus"]["epochs"].get<double>(), 8.0);
+  EXPECT_NEAR(pj["for_the_corpus"]["loss"].get<double>(), fitted.predict_loss(1e8, 1.6e11, U),
+              1e-9);
+  // Repeats are worth less than fresh tokens under the law's own base (which `fit` may refit with
+  // R_D*, so it is not compared with the fresh-data law's column).
+  EXPECT_GT(pj["for_the_corpus"]["loss"].get<double>(), fitted.base.predict_loss(1e8, 1.6e11));
+  // A fit that rejected excess-parameter decay writes R_N* = null (∞): both commands take it.
+  json::Json no_decay = law;
+  no_decay["data_constrained"]["law"]["R_N_star"] = nullptr;
+  json::write_file(d + "/no_decay.json", no_decay);
+  for (const std::string cmd : {"allocate --C 1e23", "predict --N 1e8 --D 1.6e11"}) {
+    CommandResult r = run_scalelab(cmd + " --params " + d + "/no_decay.json --unique-tokens 2e10");
+    ASSERT_EQ(r.exit_code, 0) << cmd << ": " << r.err;
+    EXPECT_NE(r.out.find("R_N* ∞ (no decay)"), std::string::npos) << r.out;
+  }
   // Bad input: one line each.
-  for (const char* bad : {"0", "-3", "nan", "inf"})
-    expect_one_line_error(
-        run_scalelab(std::string("allocate --C 1e21 --hoffmann --unique-tokens ") + bad),
-        "--unique-tokens: must be a positive number of tokens");
+  for (const std::string cmd : {"allocate --C 1e21", "predict --N 1e8 --D 1e10"})
+    for (const char* bad : {"0", "-3", "nan", "inf"})
+      expect_one_line_error(run_scalelab(cmd + " --hoffmann --unique-tokens " + bad),
+                            "--unique-tokens: must be a positive number of tokens");
+  expect_one_line_error(
+      run_scalelab("predict --N 1e8 --D 1e10 --hoffmann --unique-tokens 1e9 --R-D-star nan"),
+      "--R-D-star: must be a positive number, or inf for no decay");
   expect_one_line_error(
       run_scalelab("fit --csv " + kPaper + " --data-constrained --bootstrap 0 --quiet --out ''"),
       "R_D* is not identified");

@@ -9,12 +9,24 @@
 # A sweep longer than one device session resumes on a fresh machine from a carried database:
 # RESUME_DB=path/runs.db seeds the sweep's out_dir with it when that has none (the same corpus gives
 # the same tokenizer, data and plan, so its finished runs are kept; runs that were in flight restart).
+# Verification runs are not in the database: their config.json, result.json and metrics.jsonl come
+# back as $OUT/verify-runs.tar.gz (one folder per run), and RESUME_VERIFY=DIR (where it was
+# unpacked) puts them back, so a finished one is read, not trained again: a verification longer
+# than a device session spans two.
+# GPU_TESTS=1 first builds gpu_test and runs its memory-check tests (GPU_TESTS_FILTER).
 source "$(dirname "$0")/gpu_setup.sh"
 t0=$(date +%s)
 limit=${LIMIT:-540}
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/env.txt"
-cuda_configure OFF OFF
-cuda_build scalelab
+if [ "${GPU_TESTS:-0}" = 1 ]; then
+  cuda_configure ON OFF
+  cuda_build scalelab gpu_test
+  build-cuda/bin/gpu_test --gtest_filter="${GPU_TESTS_FILTER:-*Memory*:*Packed*}" > "$out/gpu_test.log" 2>&1
+  echo "gpu_test exit $?"; grep -E "OK \]|FAILED|SKIPPED|Failure" "$out/gpu_test.log"
+else
+  cuda_configure OFF OFF
+  cuda_build scalelab
+fi
 echo "build $(( $(date +%s) - t0 )) s"
 config=$root/${CONFIG:-examples/h200-sweep.json}
 name=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["out_dir"])' "$config")
@@ -24,6 +36,10 @@ mkdir -p $work
 if [ -n "${RESUME_DB:-}" ] && [ ! -f "$work/$name/runs.db" ]; then
   mkdir -p "$work/$name" && cp "$root/$RESUME_DB" "$work/$name/runs.db"
   echo "resuming from $RESUME_DB"
+fi
+if [ -n "${RESUME_VERIFY:-}" ]; then
+  mkdir -p "$work/$name/runs" && cp -rn "$root/$RESUME_VERIFY"/verify-* "$work/$name/runs/"
+  echo "verification runs from $RESUME_VERIFY: $(cd "$root/$RESUME_VERIFY" && echo verify-*)"
 fi
 bash .bench-data/make_gpu_corpus.sh $work 400 > "$out/corpus.log" 2>&1 || { cat "$out/corpus.log"; exit 1; }
 cd $work
@@ -41,5 +57,7 @@ for _ in $(seq 20); do pgrep -f "scalelab sweep" > /dev/null || break; sleep 1; 
 python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))' \
   "$name/runs.db" "$out/runs.db"
 cp "$name"/recommendation.json "$name"/verify.json "$out/" 2>/dev/null
+( cd "$name/runs" 2>/dev/null && ls -d verify-* > /dev/null 2>&1 \
+  && tar -czf "$out/verify-runs.tar.gz" verify-*/config.json verify-*/result.json verify-*/metrics.jsonl 2>/dev/null )
 grep -E "warn|error|interrupted|verify" "$out/sweep.err" | tail -20
 tail -30 "$out/sweep.out"

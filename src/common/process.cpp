@@ -2,6 +2,9 @@
 #include "common/process.h"
 
 #include <fcntl.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "common/error.h"
@@ -152,6 +156,22 @@ int wait_process(int64_t pid) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return 1;
+}
+
+bool keep_freed_memory_for_reuse() {
+#if defined(__GLIBC__)
+  for (const char* user : {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_",
+                           "MALLOC_MMAP_MAX_", "GLIBC_TUNABLES"})
+    if (std::getenv(user) != nullptr) return false;
+  static std::once_flag once;
+  static bool set = false;
+  std::call_once(once, [] {
+    set = mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1 && mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1;
+  });
+  return set;
+#else
+  return false;
+#endif
 }
 
 }  // namespace scalelab

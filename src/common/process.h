@@ -33,6 +33,15 @@ std::string current_executable();
 // bytes); 0 when it cannot be read.
 double available_memory_bytes();
 
+// Keeps freed heap memory in the process for the next allocation instead of returning it to the
+// kernel (glibc's malloc: mmap threshold 32 MiB, its maximum, and heap trimming only above 1 GiB
+// free). A CPU training step frees and allocates the same activation-sized buffers every step;
+// with glibc's defaults (mmap from 128 KiB up, a threshold that moves, trimming at twice it) each
+// step page-faults them in again, which took a 2-core VM's time to 3.5–5× the CPU work
+// (docs/benchmarks.md, "CPU training"). Process-wide and idempotent; does nothing, and returns
+// false, without glibc or when the user set any of glibc's MALLOC_*_ variables or GLIBC_TUNABLES.
+bool keep_freed_memory_for_reuse();
+
 // The share of a GPU's memory (a fraction in (0, 1]) a process may use, in its environment: a sweep
 // that packs runs_per_gpu runs on one GPU sets it to 1/runs_per_gpu for each worker; the trainer
 // caps its CUDA caching allocator there and checks a run's memory against it.

@@ -216,6 +216,9 @@ Trainer::Trainer(const TrainConfig& config)
       tokens_per_step_(static_cast<double>(cfg_.tokens_per_step())) {
   if (!cfg_.val_data.empty())
     val_.emplace(cfg_.val_data, cfg_.model.vocab_size, cfg_.model.context_length);
+  // A CPU step's activations are freed and allocated again every step: keep them in the heap.
+  if (!dev_.is_cuda() && keep_freed_memory_for_reuse())
+    SCALELAB_LOG_DEBUG("malloc: freed memory is kept for reuse (mmap threshold 32 MiB)");
   if (peak_tflops_ <= 0 && dev_.is_cuda())
     peak_tflops_ =
         accounting::default_training_gpu().peak_tflops(accounting::compute_dtype(cfg_.precision));

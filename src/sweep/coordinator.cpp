@@ -56,13 +56,17 @@ Throughput throughput(const SweepConfig& c, Device device) {
 constexpr double kRuleOfThumbTokensPerParam = 20;
 
 // A verification run already trained with this very config is read back, not trained again; one
-// left unfinished resumes from its checkpoint (the trainer does that).
+// left unfinished resumes from its checkpoint (the trainer does that). The stored config is read
+// through the field table, so a field added since (at its default) does not make it another run.
 train::TrainResult train_or_reuse(const train::TrainConfig& config, const TrainingEngine& engine) {
   const fs::path dir = config.out_dir;
   if (fs::exists(dir / "result.json") && fs::exists(dir / "config.json")) {
     train::TrainConfig resolved = config;
     resolved.model = resolved.model.resolved();
-    if (json::read_file(dir / "config.json") == train::to_json(resolved)) {
+    const fs::path stored_path = dir / "config.json";
+    const train::TrainConfig stored =
+        train::train_config_from_json(json::read_file(stored_path), stored_path.string());
+    if (train::to_json(stored) == train::to_json(resolved)) {
       train::TrainResult r = train::read_train_result((dir / "result.json").string());
       if (r.status == "done") {
         SCALELAB_LOG_INFO("verify: {} is trained already; reading its result", dir.string());

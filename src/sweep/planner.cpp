@@ -168,6 +168,9 @@ PlannedRun plan_run(const SweepConfig& c, std::string key, double budget_C, doub
   t.lr_max = r.lr;
   t.lr_min = r.lr * c.lr_min_ratio;
   t.warmup_steps = std::llround(c.warmup_fraction * static_cast<double>(r.steps));
+  t.lr_schedule = c.lr_schedule;
+  t.cooldown_fraction = c.cooldown_fraction;
+  t.cooldown_shape = c.cooldown_shape;
   t.beta1 = c.beta1;
   t.beta2 = c.beta2;
   t.weight_decay = c.weight_decay;
@@ -310,6 +313,10 @@ json::Json plan_fingerprint(const Plan& plan) {
                  {"grad_accum", r.grad_accum},
                  {"lr", r.lr}};
     if (r.train.seed != 0) x["seed"] = r.train.seed;  // seed 0 as before seeds were recorded
+    if (r.train.lr_schedule != train::LrScheduleKind::kCosine)  // cosine as before wsd existed
+      x["schedule"] = {{"kind", fields::enum_name(r.train.lr_schedule)},
+                       {"cooldown_fraction", r.train.cooldown_fraction},
+                       {"cooldown_shape", fields::enum_name(r.train.cooldown_shape)}};
     runs.push_back(std::move(x));
   }
   return {{"runs", runs}};

@@ -56,6 +56,11 @@ void SweepConfig::validate() const {
     rule.vocab_size = std::max<int64_t>(rule.vocab_size, 1);
     rule.validate("architecture");
   }
+  if (lr_schedule == train::LrScheduleKind::kWsd)
+    SCALELAB_CHECK(warmup_fraction + cooldown_fraction <= 1,
+                   "cooldown_fraction: {} with warmup_fraction {} leaves the runs no room (their "
+                   "sum must be at most 1)",
+                   cooldown_fraction, warmup_fraction);
   SCALELAB_CHECK(batch_tokens > 0 && batch_tokens % architecture.context_length == 0,
                  "batch_tokens: must be a positive multiple of architecture.context_length {} "
                  "(got {})",
@@ -162,6 +167,13 @@ const fields::Table<SweepConfig>& sweep_config_fields() {
           .add("lr_min_ratio", &S::lr_min_ratio, "Final lr = ratio · peak", Range::in(0, 1))
           .add("warmup_fraction", &S::warmup_fraction, "Warmup share of each run",
                Range::in(0, 1, false, true))
+          .add("lr_schedule", &S::lr_schedule,
+               "Each run's schedule: cosine to its end, or wsd (warmup, constant, then a cooldown "
+               "over its last cooldown_fraction; Hägele et al. 2024)")
+          .add("cooldown_fraction", &S::cooldown_fraction, "wsd: the cooldown's share of each run",
+               Range::in(0, 1, true, true))
+          .add("cooldown_shape", &S::cooldown_shape,
+               "wsd: the cooldown's shape, linear or 1-sqrt (the paper's best)")
           .add("weight_decay", &S::weight_decay, "AdamW decoupled weight decay", Range::at_least(0))
           .add("grad_clip", &S::grad_clip, "Global gradient-norm clip (0 = none)",
                Range::at_least(0))

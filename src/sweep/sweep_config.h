@@ -15,6 +15,7 @@
 #include "scaling/fit.h"
 #include "scaling/observation.h"
 #include "sweep/architecture.h"
+#include "train/schedule.h"
 
 namespace scalelab::sweep {
 
@@ -46,7 +47,7 @@ struct SweepConfig {
   // What N is (docs/scaling.md, "The parameter convention": flops predicted held-out runs best).
   scaling::SizeConvention size_convention = scaling::SizeConvention::kFlops;
   ArchitectureRule architecture;
-  // --- training (per run; cosine to the end of each run)
+  // --- training (per run)
   // Batch and peak lr by DeepSeek's rules (docs/sweep.md, "Batch and learning rate": on the H200
   // sweep they cut the held-out error from 6% to 1.3% against a fixed batch and lr).
   BatchRule batch_rule = BatchRule::kDeepSeek;
@@ -56,6 +57,11 @@ struct SweepConfig {
   double lr = 2e-3;               // peak lr of the constant rule
   double lr_min_ratio = 0.1;      // final lr = ratio · peak
   double warmup_fraction = 0.05;  // of each run's steps
+  // Each run's schedule: cosine to its end, or WSD with a cooldown over its last cooldown_fraction
+  // (train/schedule.h).
+  train::LrScheduleKind lr_schedule = train::LrScheduleKind::kCosine;
+  double cooldown_fraction = train::kDefaultCooldownFraction;
+  train::CooldownShape cooldown_shape = train::CooldownShape::kOneMinusSqrt;
   double weight_decay = 0.1, grad_clip = 1.0, beta1 = 0.9, beta2 = 0.95;
   int64_t min_steps = 20;     // a run with fewer optimizer steps is an error
   int64_t curve_points = 25;  // loss-curve points recorded per run

@@ -139,16 +139,6 @@ void AdamW::step(const torch::Tensor& lr) {
 #endif
 }
 
-double CosineSchedule::lr(int64_t t) const {
-  if (t < warmup_steps) return lr_max * static_cast<double>(t) / static_cast<double>(warmup_steps);
-  if (t <= cosine_steps && cosine_steps > warmup_steps) {
-    const double frac =
-        static_cast<double>(t - warmup_steps) / static_cast<double>(cosine_steps - warmup_steps);
-    return lr_min + 0.5 * (1.0 + std::cos(M_PI * frac)) * (lr_max - lr_min);
-  }
-  return lr_min;
-}
-
 torch::Tensor clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm,
                              double eps) {
   torch::NoGradGuard ng;

@@ -58,15 +58,6 @@ class AdamW {
   torch::Tensor step_tensor_;  // fused path: the step count as a tensor
 };
 
-struct CosineSchedule {
-  double lr_max = 3e-4, lr_min = 3e-5;
-  int64_t warmup_steps = 0,
-          cosine_steps = 0;  // linear warmup to lr_max, cosine to lr_min at cosine_steps
-  // CS336 §4.4: t < Tw: t/Tw·lr_max; Tw ≤ t ≤ Tc: lr_min + ½(1 + cos(π(t−Tw)/(Tc−Tw)))(lr_max −
-  // lr_min); t > Tc: lr_min.
-  double lr(int64_t step) const;
-};
-
 // Scales gradients in place so their global L2 norm is at most max_norm: g ← g · min(1,
 // max_norm/(‖g‖+ε)), ε = 1e-6 as in CS336. Returns the norm before clipping as a 0-d tensor on the
 // gradients' device (no host sync; read it only when logging). max_norm <= 0 only measures.

@@ -24,6 +24,31 @@ void TrainConfig::validate() const {
                  "bf16-mixed");
   SCALELAB_CHECK(device == "auto" || device == "cpu" || device.rfind("cuda", 0) == 0,
                  "device: expected auto, cpu, cuda or cuda:N, got '{}'", device);
+  if (lr_schedule == LrScheduleKind::kWsd) {
+    SCALELAB_CHECK(cosine_steps == 0,
+                   "cosine_steps: is for lr_schedule cosine (got {}); wsd cools down over the last "
+                   "cooldown_fraction of the steps",
+                   cosine_steps);
+    const int64_t steps = resolved_steps(), start = wsd_cooldown_start(steps, cooldown_fraction);
+    SCALELAB_CHECK(resolved_warmup() <= start,
+                   "cooldown_fraction: the cooldown ({} of {} steps) would start before the "
+                   "warmup's {} steps end; lower cooldown_fraction or warmup_steps",
+                   steps - start, steps, resolved_warmup());
+  }
+}
+
+LrSchedule TrainConfig::schedule() const {
+  const int64_t steps = resolved_steps();
+  LrSchedule s{.kind = lr_schedule,
+               .lr_max = lr_max,
+               .lr_min = lr_min,
+               .warmup_steps = resolved_warmup(),
+               .decay_end = steps,
+               .shape = cooldown_shape};
+  if (lr_schedule == LrScheduleKind::kCosine && cosine_steps > 0) s.decay_end = cosine_steps;
+  if (lr_schedule == LrScheduleKind::kWsd)
+    s.cooldown_start = wsd_cooldown_start(steps, cooldown_fraction);
+  return s;
 }
 
 int64_t TrainConfig::resolved_steps() const {
@@ -57,7 +82,15 @@ const fields::Table<TrainConfig>& train_config_fields() {
           .add("lr_min", &T::lr_min, "Final learning rate")
           .add("warmup_steps", &T::warmup_steps, "Linear warmup steps (-1 = 5%)",
                Range::at_least(-1))
-          .add("cosine_steps", &T::cosine_steps, "Step where the cosine reaches lr_min (0 = last)")
+          .add("cosine_steps", &T::cosine_steps,
+               "Step where the cosine reaches lr_min (0 = last; cosine only)", Range::at_least(0))
+          .add("lr_schedule", &T::lr_schedule,
+               "cosine, or wsd: warmup, lr_max, then a cooldown to lr_min over the last "
+               "cooldown_fraction of the steps (Hägele et al. 2024)")
+          .add("cooldown_fraction", &T::cooldown_fraction, "wsd: the cooldown's share of the steps",
+               Range::in(0, 1, true, true))
+          .add("cooldown_shape", &T::cooldown_shape,
+               "wsd: the cooldown's shape, linear or 1-sqrt (the paper's best)")
           .add("beta1", &T::beta1, "AdamW beta1", Range::in(0, 1, false, true))
           .add("beta2", &T::beta2, "AdamW beta2", Range::in(0, 1, false, true))
           .add("eps", &T::eps, "AdamW epsilon", Range::positive())

@@ -11,6 +11,7 @@
 #include "accounting/model_shape.h"
 #include "common/fields.h"
 #include "common/json.h"
+#include "train/schedule.h"
 
 namespace scalelab::train {
 
@@ -30,7 +31,10 @@ struct TrainConfig {
   double max_tokens = 0;    // a token budget (steps = ceil(tokens / tokens per step))
   double lr_max = 1e-3, lr_min = 1e-4;
   int64_t warmup_steps = -1;  // -1 = 5% of the steps
-  int64_t cosine_steps = 0;   // 0 = the last step
+  int64_t cosine_steps = 0;   // 0 = the last step (cosine only)
+  LrScheduleKind lr_schedule = LrScheduleKind::kCosine;
+  double cooldown_fraction = kDefaultCooldownFraction;  // wsd: the cooldown's share of the steps
+  CooldownShape cooldown_shape = CooldownShape::kOneMinusSqrt;  // wsd
   double beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weight_decay = 0.1;
   double grad_clip = 1.0;  // 0 = no clipping
   int64_t log_interval = 10;
@@ -51,6 +55,7 @@ struct TrainConfig {
   int64_t tokens_per_step() const { return batch_size * grad_accum * model.context_length; }
   int64_t resolved_steps() const;
   int64_t resolved_warmup() const;
+  LrSchedule schedule() const;  // the lr at every step (schedule.h); needs the steps resolved
 };
 
 // The field table (common/fields.h): JSON, the CLI flags of `scalelab train`, docs/training.md.

@@ -206,8 +206,7 @@ Trainer::Trainer(const TrainConfig& config)
       model_(build_model(cfg_, dev_)),
       opt_(model_->parameters(), {cfg_.beta1, cfg_.beta2, cfg_.eps, cfg_.weight_decay}),
       steps_(cfg_.resolved_steps()),
-      sched_{cfg_.lr_max, cfg_.lr_min, cfg_.resolved_warmup(),
-             cfg_.cosine_steps > 0 ? cfg_.cosine_steps : steps_},
+      sched_(cfg_.schedule()),
       rng_(cfg_.seed),
       cfg_json_(to_json(cfg_)),
       flops_(accounting::count_flops(cfg_.model)),
@@ -305,9 +304,14 @@ void Trainer::log_start() const {
                   c.model.d_ff, format_int(n_params_));
   SCALELAB_LOG_AT(info_level(),
                   "train: {} steps × {} tokens (batch {} × accum {} × ctx {}), lr {:.2e}→{:.2e} "
-                  "warmup {}, wd {}, clip {}, {} {} {}, seed {}; writing {}",
+                  "{}, warmup {}, wd {}, clip {}, {} {} {}, seed {}; writing {}",
                   steps_, c.tokens_per_step(), c.batch_size, c.grad_accum, c.model.context_length,
-                  c.lr_max, c.lr_min, c.resolved_warmup(), c.weight_decay, c.grad_clip, c.device,
+                  c.lr_max, c.lr_min,
+                  c.lr_schedule == LrScheduleKind::kWsd
+                      ? fmt::format("wsd (cooldown from step {}, {})", sched_.cooldown_start,
+                                    fields::enum_name(c.cooldown_shape))
+                      : std::string("cosine"),
+                  c.resolved_warmup(), c.weight_decay, c.grad_clip, c.device,
                   fields::enum_name(c.precision), fields::enum_name(c.attention), c.seed, out_);
 }
 

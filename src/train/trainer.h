@@ -95,7 +95,7 @@ class Trainer {
   model::TransformerLM model_;
   AdamW opt_;
   int64_t steps_ = 0;
-  CosineSchedule sched_;
+  LrSchedule sched_;
   std::mt19937_64 rng_;
   json::Json cfg_json_;
   accounting::FlopCounts flops_;

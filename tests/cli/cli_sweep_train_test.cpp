@@ -114,6 +114,19 @@ TEST(CliSweepTrain, WholeLoopThenResumeRetrainsNothing) {
   ASSERT_EQ(v2.exit_code, 0) << v2.err;
   EXPECT_NE(v2.err.find("is trained already"), std::string::npos) << v2.err;
   EXPECT_EQ(result_times(out), verify_times);
+  // A verification run recorded before the schedule fields existed is the same run: its
+  // config.json without them (their defaults) is read back too.
+  for (const auto& e : fs::directory_iterator(out + "/runs")) {
+    if (e.path().filename().string().rfind("verify-", 0) != 0) continue;
+    json::Json cj = json::read_file(e.path() / "config.json");
+    for (const char* added : {"lr_schedule", "cooldown_fraction", "cooldown_shape"})
+      cj.erase(added);
+    json::write_file(e.path() / "config.json", cj);
+  }
+  CommandResult v3 = run_scalelab("sweep --verify --verify-budget 1.6e11 --config " + cfg);
+  ASSERT_EQ(v3.exit_code, 0) << v3.err;
+  EXPECT_NE(v3.err.find("is trained already"), std::string::npos) << v3.err;
+  EXPECT_EQ(result_times(out), verify_times);
   EXPECT_EQ(db.count(), 9u);  // the verification run is not a sweep run
   // A changed config on the same out_dir is refused before training.
   json::Json j = tiny_sweep(out);

@@ -339,6 +339,29 @@ TEST(Planner, FingerprintIsStableAndSeesChanges) {
   c = config();
   c.seed = 3;  // the same runs with another seed are other runs
   EXPECT_NE(plan_fingerprint(a), plan_fingerprint(make_plan(c, data(), 1e12)));
+  c = config();
+  c.lr_schedule = train::LrScheduleKind::kWsd;  // so are the same runs with another schedule
+  const Plan w = make_plan(c, data(), 1e12);
+  EXPECT_NE(plan_fingerprint(a), plan_fingerprint(w));
+  c.cooldown_shape = train::CooldownShape::kLinear;
+  EXPECT_NE(plan_fingerprint(w), plan_fingerprint(make_plan(c, data(), 1e12)));
+  // A cosine plan's fingerprint is what it was before schedules were recorded (databases of
+  // earlier sweeps still match): no schedule entry.
+  EXPECT_FALSE(plan_fingerprint(a)["runs"][0].contains("schedule"));
+}
+
+TEST(Planner, WsdSweepGivesEveryRunTheSchedule) {
+  SweepConfig c = config();
+  c.lr_schedule = train::LrScheduleKind::kWsd;
+  c.cooldown_fraction = 0.25;
+  c.cooldown_shape = train::CooldownShape::kLinear;
+  for (const auto& r : make_plan(c, data(), 1e12).runs) {
+    const train::TrainConfig& t = r.train;
+    EXPECT_NO_THROW(t.validate()) << r.key;
+    EXPECT_EQ(t.lr_schedule, train::LrScheduleKind::kWsd);
+    EXPECT_EQ(t.schedule().cooldown_start, r.steps - std::llround(0.25 * r.steps)) << r.key;
+    EXPECT_EQ(t.cooldown_shape, train::CooldownShape::kLinear);
+  }
 }
 
 }  // namespace

@@ -87,6 +87,19 @@ TEST(SweepConfig, ValidationNamesTheField) {
   c = valid();
   c.bootstrap_samples = 5;  // the pipeline needs 0 or >= 10: refused before training, not after
   EXPECT_EQ(error_of(c), "bootstrap_samples: 0 (no intervals) or at least 10 (got 5)");
+  for (double f : {0.0, 1.0, -0.1}) {
+    c = valid();
+    c.lr_schedule = train::LrScheduleKind::kWsd;
+    c.cooldown_fraction = f;
+    EXPECT_NE(error_of(c).find("cooldown_fraction"), std::string::npos) << f;
+  }
+  c = valid();
+  c.lr_schedule = train::LrScheduleKind::kWsd;
+  c.warmup_fraction = 0.3;
+  c.cooldown_fraction = 0.8;
+  EXPECT_EQ(error_of(c),
+            "cooldown_fraction: 0.8 with warmup_fraction 0.3 leaves the runs no room (their sum "
+            "must be at most 1)");
 }
 
 // Every choice is checked when the file is read, before any data is prepared or any run trains: the

@@ -34,19 +34,6 @@ TEST(Optim, AdamWEqualsTorchAdamW) {
   EXPECT_FALSE(p1.grad().defined());
 }
 
-TEST(Optim, CosineScheduleValues) {
-  // CS336 §4.4's example parameters: lr_max 1, lr_min 0.1, warmup 7, cosine end 21.
-  CosineSchedule s{1.0, 0.1, 7, 21};
-  EXPECT_DOUBLE_EQ(s.lr(0), 0.0);
-  EXPECT_NEAR(s.lr(3), 3.0 / 7.0, 1e-15);
-  EXPECT_DOUBLE_EQ(s.lr(7), 1.0);
-  EXPECT_NEAR(s.lr(14), 0.1 + 0.5 * (1 + std::cos(M_PI * 0.5)) * 0.9, 1e-15);
-  EXPECT_NEAR(s.lr(21), 0.1, 1e-15);
-  EXPECT_DOUBLE_EQ(s.lr(25), 0.1);
-  // Monotone non-increasing after warmup.
-  for (int t = 7; t < 25; ++t) EXPECT_GE(s.lr(t), s.lr(t + 1));
-}
-
 TEST(Optim, ClippingScalesToTheGlobalNorm) {
   auto a = torch::zeros({2}).requires_grad_(true), b = torch::zeros({1}).requires_grad_(true);
   a.mutable_grad() = torch::tensor({3.0f, 0.0f});

@@ -152,6 +152,35 @@ TEST(Trainer, ResumeContinuesBitExactly) {
   EXPECT_EQ(lines, 3);  // steps 4, 8, 12
 }
 
+// A WSD run steps with the schedule's lr at every step (metrics.jsonl logs the lr each step used),
+// warmup, constant, then the cooldown to lr_min at the last step.
+TEST(Trainer, WsdRunFollowsItsSchedule) {
+  auto dir = fresh("wsd");
+  TrainConfig c = tiny_config(dir);
+  c.lr_schedule = LrScheduleKind::kWsd;
+  c.cooldown_fraction = 0.25;  // steps 9..11 of 12
+  c.cooldown_shape = CooldownShape::kLinear;
+  c.warmup_steps = 2;
+  c.lr_min = 3e-4;
+  c.log_interval = 1;
+  ASSERT_EQ(run_training(c).status, "done");
+  const LrSchedule sched = c.schedule();
+  std::ifstream metrics(dir / "run" / "metrics.jsonl");
+  std::string line;
+  std::vector<double> lrs;
+  while (std::getline(metrics, line)) {
+    const json::Json rec = json::parse(line, "metrics.jsonl");
+    const int64_t step = rec["step"].get<int64_t>();  // 1-based: the step just taken
+    EXPECT_DOUBLE_EQ(rec["lr"].get<double>(), sched.lr(step - 1)) << step;
+    lrs.push_back(rec["lr"].get<double>());
+  }
+  ASSERT_EQ(lrs.size(), 12u);
+  EXPECT_DOUBLE_EQ(lrs[1], 1.5e-3);                             // warmup: step 1 of 2
+  for (int i = 2; i < 10; ++i) EXPECT_DOUBLE_EQ(lrs[i], 3e-3);  // constant through step 9
+  EXPECT_NEAR(lrs[10], 3e-3 - 2.7e-3 / 3, 1e-12);               // cooldown, a third of the way
+  EXPECT_EQ(json::read_file(dir / "run" / "config.json")["lr_schedule"], "wsd");
+}
+
 // The Trainer's phases one by one: set-up writes config.json before any step, step() reports the
 // run's end, finish() writes result.json; stop_at_step ends the run early and a resume continues.
 TEST(Trainer, PhasesStepByStep) {

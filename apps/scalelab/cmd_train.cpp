@@ -77,7 +77,7 @@ void run_train(TrainCliOptions& o) {
   adopt_data_vocabulary(c, vocab_given);
   // Absolute paths in the run's config.json, so `generate --checkpoint RUN` and a resume work from
   // any directory.
-  for (std::string* path : {&c.train_data, &c.val_data, &c.tokenizer})
+  for (std::string* path : {&c.train_data, &c.val_data, &c.tokenizer, &c.branch_from})
     if (!path->empty()) *path = fs::absolute(*path).lexically_normal().string();
   c.validate();
   train::TrainResult r = engine::train(c);

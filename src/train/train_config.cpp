@@ -34,7 +34,28 @@ void TrainConfig::validate() const {
                    "cooldown_fraction: the cooldown ({} of {} steps) would start before the "
                    "warmup's {} steps end; lower cooldown_fraction or warmup_steps",
                    steps - start, steps, resolved_warmup());
+    int64_t prev = 0;
+    for (const int64_t b : branch_steps) {
+      SCALELAB_CHECK(b > prev, "branch_steps: must be increasing and positive (got {} after {})", b,
+                     prev);
+      SCALELAB_CHECK(b >= resolved_warmup() && b < start,
+                     "branch_steps: step {} is not in the constant phase [{}, {}) of this {}-step "
+                     "run (after the warmup, before the cooldown)",
+                     b, resolved_warmup(), start, steps);
+      prev = b;
+    }
+  } else {
+    SCALELAB_CHECK(branch_steps.empty() && branch_from.empty(),
+                   "{}: cooldown branches need lr_schedule wsd",
+                   branch_steps.empty() ? "branch_from" : "branch_steps");
   }
+  SCALELAB_CHECK(branch_from.empty() || branch_steps.empty(),
+                 "branch_from: a branch keeps no branch_steps of its own (it trains only its "
+                 "cooldown)");
+}
+
+int64_t TrainConfig::branch_start_step() const {
+  return branch_from.empty() ? 0 : wsd_cooldown_start(resolved_steps(), cooldown_fraction);
 }
 
 LrSchedule TrainConfig::schedule() const {
@@ -91,6 +112,12 @@ const fields::Table<TrainConfig>& train_config_fields() {
                Range::in(0, 1, true, true))
           .add("cooldown_shape", &T::cooldown_shape,
                "wsd: the cooldown's shape, linear or 1-sqrt (the paper's best)")
+          .add("branch_steps", &T::branch_steps,
+               "wsd: keep a checkpoint at these steps of the constant phase (out_dir/branch-STEP) "
+               "for cooldown branches")
+          .add("branch_from", &T::branch_from,
+               "wsd: start from this parent checkpoint (a branch-STEP directory) at the cooldown's "
+               "first step and train only the cooldown")
           .add("beta1", &T::beta1, "AdamW beta1", Range::in(0, 1, false, true))
           .add("beta2", &T::beta2, "AdamW beta2", Range::in(0, 1, false, true))
           .add("eps", &T::eps, "AdamW epsilon", Range::positive())
@@ -139,7 +166,9 @@ json::Json to_json(const TrainResult& r) {
           {"tokens_per_second", r.tokens_per_second},
           {"mfu", r.mfu},
           {"steady_tokens_per_second", r.steady_tokens_per_second},
-          {"steady_mfu", r.steady_mfu}};
+          {"steady_mfu", r.steady_mfu},
+          {"branch_step", r.branch_step},
+          {"flops_spent", r.flops_spent}};
 }
 
 TrainResult read_train_result(const std::string& path) {
@@ -167,6 +196,10 @@ TrainResult train_result_from_json(const json::Json& j, std::string_view context
   if (r.has("steady_tokens_per_second"))
     r.get("steady_tokens_per_second", res.steady_tokens_per_second);
   if (r.has("steady_mfu")) r.get("steady_mfu", res.steady_mfu);
+  // Absent before cooldown branches: not a branch, all its compute its own.
+  res.flops_spent = res.flops;
+  if (r.has("branch_step")) r.get("branch_step", res.branch_step);
+  if (r.has("flops_spent")) r.get("flops_spent", res.flops_spent);
   r.accept("config");
   r.finish();
   return res;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "accounting/memory.h"
 #include "accounting/model_shape.h"
@@ -35,6 +36,11 @@ struct TrainConfig {
   LrScheduleKind lr_schedule = LrScheduleKind::kCosine;
   double cooldown_fraction = kDefaultCooldownFraction;  // wsd: the cooldown's share of the steps
   CooldownShape cooldown_shape = CooldownShape::kOneMinusSqrt;  // wsd
+  // Cooldown branches (wsd; docs/training.md, "Cooldown branches"): a parent keeps a checkpoint at
+  // each of branch_steps (out_dir/branch-STEP), steps of its constant phase; a branch starts from
+  // one (branch_from) at its own cooldown's first step and trains only the cooldown.
+  std::vector<int64_t> branch_steps;
+  std::string branch_from;
   double beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weight_decay = 0.1;
   double grad_clip = 1.0;  // 0 = no clipping
   int64_t log_interval = 10;
@@ -56,6 +62,8 @@ struct TrainConfig {
   int64_t resolved_steps() const;
   int64_t resolved_warmup() const;
   LrSchedule schedule() const;  // the lr at every step (schedule.h); needs the steps resolved
+  // The first step a branch trains (its cooldown's first step); 0 when branch_from is empty.
+  int64_t branch_start_step() const;
 };
 
 // The field table (common/fields.h): JSON, the CLI flags of `scalelab train`, docs/training.md.
@@ -80,6 +88,10 @@ struct TrainResult {
   // evaluation and checkpoint time; 0 when the run was too short to have such a window.
   double steady_tokens_per_second = 0;
   double steady_mfu = 0;
+  // A cooldown branch (branch_from): the step it started from, and the compute it spent itself
+  // (`flops` counts all its tokens, the parent's included: the point it stands for).
+  int64_t branch_step = 0;  // 0 = not a branch
+  double flops_spent = 0;   // = flops for a run that is not a branch
 };
 json::Json to_json(const TrainResult& r);
 

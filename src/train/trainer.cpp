@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -281,6 +282,8 @@ void Trainer::resume_or_start() {
     }
     std::istringstream(st.rng) >> rng_;
     SCALELAB_LOG_AT(info_level(), "resumed from {} at step {}", ckpt_, step_);
+  } else if (!cfg_.branch_from.empty()) {
+    start_branch();
   }
   json::write_file(fs::path(out_) / "config.json", cfg_json_);
   metrics_.open(fs::path(out_) / "metrics.jsonl", step_ > 0 ? std::ios::app : std::ios::trunc);
@@ -293,6 +296,68 @@ void Trainer::resume_or_start() {
   last_loss_ = NAN;
   window_t0_ = std::chrono::steady_clock::now();
   model_->train();
+}
+
+namespace {
+
+// What a branch shares with its parent up to the branch point: the fields that decide the
+// parameters, optimizer state and data order there. The first that differs, as "FIELD is A there,
+// B here"; empty when none does.
+std::string trajectory_difference(const TrainConfig& parent, const TrainConfig& branch) {
+  const auto one = [](auto&& v) { return json::Json(v).dump(); };
+  const std::vector<std::pair<std::string, std::pair<std::string, std::string>>> fields{
+      {"model",
+       {accounting::to_json(parent.model.resolved()).dump(),
+        accounting::to_json(branch.model.resolved()).dump()}},
+      {"train_data", {one(parent.train_data), one(branch.train_data)}},
+      {"batch_size", {one(parent.batch_size), one(branch.batch_size)}},
+      {"grad_accum", {one(parent.grad_accum), one(branch.grad_accum)}},
+      {"lr_schedule",
+       {one(fields::enum_name(parent.lr_schedule)), one(fields::enum_name(branch.lr_schedule))}},
+      {"lr_max", {one(parent.lr_max), one(branch.lr_max)}},
+      {"warmup_steps", {one(parent.resolved_warmup()), one(branch.resolved_warmup())}},
+      {"beta1", {one(parent.beta1), one(branch.beta1)}},
+      {"beta2", {one(parent.beta2), one(branch.beta2)}},
+      {"eps", {one(parent.eps), one(branch.eps)}},
+      {"weight_decay", {one(parent.weight_decay), one(branch.weight_decay)}},
+      {"grad_clip", {one(parent.grad_clip), one(branch.grad_clip)}},
+      {"rope_theta", {one(parent.rope_theta), one(branch.rope_theta)}},
+      {"precision",
+       {one(fields::enum_name(parent.precision)), one(fields::enum_name(branch.precision))}},
+      {"seed", {one(parent.seed), one(branch.seed)}}};
+  for (const auto& [name, values] : fields)
+    if (values.first != values.second)
+      return fmt::format("{} is {} there, {} here", name, values.first, values.second);
+  return "";
+}
+
+}  // namespace
+
+// A cooldown branch starts where its parent was at this run's cooldown start: the same parameters,
+// optimizer moments, step, tokens and data-sampler state, so it trains exactly what a WSD run of
+// its own length would from there (trainer test: bit-identical).
+void Trainer::start_branch() {
+  const fs::path from = cfg_.branch_from;
+  SCALELAB_CHECK(checkpoint_exists(from),
+                 "branch_from: {}: no checkpoint there (the parent run has not reached that step, "
+                 "or its checkpoint was removed)",
+                 from.string());
+  const CheckpointState st = read_checkpoint_state(from);
+  const int64_t start = cfg_.branch_start_step();
+  SCALELAB_CHECK(st.step == start,
+                 "branch_from: {} is at step {}, but this run's cooldown starts at step {} ({} "
+                 "steps, cooldown_fraction {})",
+                 from.string(), st.step, start, steps_, cfg_.cooldown_fraction);
+  const TrainConfig parent =
+      train_config_from_json(st.config, (from / "state.json").string() + ": config");
+  const std::string diff = trajectory_difference(parent, cfg_);
+  SCALELAB_CHECK(diff.empty(), "branch_from: {} is from another config: {}", from.string(), diff);
+  load_checkpoint(from, model_, &opt_);
+  step_ = st.step;
+  tokens_ = st.tokens;
+  std::istringstream(st.rng) >> rng_;
+  SCALELAB_LOG_AT(info_level(), "branching from {} at step {}: training the cooldown to step {}",
+                  from.string(), step_, steps_);
 }
 
 void Trainer::log_start() const {
@@ -323,10 +388,10 @@ double Trainer::seconds_since(std::chrono::steady_clock::time_point t) const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-void Trainer::save() {
+void Trainer::save_to(const std::string& dir) {
   std::ostringstream rs;
   rs << rng_;
-  save_checkpoint(ckpt_, model_, &opt_,
+  save_checkpoint(dir, model_, &opt_,
                   {.step = step_,
                    .optimizer_steps = opt_.steps(),
                    .tokens = tokens_,
@@ -396,9 +461,11 @@ bool Trainer::interval_work(double lr, const torch::Tensor& gnorm) {
   const bool log_now = s % cfg_.log_interval == 0 || last;
   const bool eval_now = val_ && cfg_.eval_interval > 0 && s % cfg_.eval_interval == 0 && !last;
   const bool ckpt_now = cfg_.checkpoint_interval > 0 && s % cfg_.checkpoint_interval == 0 && !last;
+  const bool branch_now =
+      std::find(cfg_.branch_steps.begin(), cfg_.branch_steps.end(), s) != cfg_.branch_steps.end();
   const bool stopping =
       g_stop_signal.load() != 0 || (cfg_.stop_at_step > 0 && s == cfg_.stop_at_step && !last);
-  if (!(log_now || eval_now || ckpt_now || stopping)) return true;
+  if (!(log_now || eval_now || ckpt_now || branch_now || stopping)) return true;
 
   last_loss_ = (loss_sum_ / static_cast<double>(loss_count_)).item<double>();  // the host sync
   SCALELAB_CHECK(std::isfinite(last_loss_),
@@ -442,6 +509,9 @@ bool Trainer::interval_work(double lr, const torch::Tensor& gnorm) {
     window_tokens_ = 0;
   }
   if (ckpt_now) save();
+  // Kept for cooldown branches; written like any checkpoint (atomically), before a later one can
+  // be.
+  if (branch_now) save_to((fs::path(out_) / fmt::format("branch-{}", s)).string());
   if (steady_started_ && !steady_ended_) steady_excluded_ += seconds_since(t_work);
   if (!stopping) return true;
   save();
@@ -479,7 +549,11 @@ TrainResult Trainer::finish() {
   res.flops_6nd = 6.0 * static_cast<double>(n_params_) * tokens_;
   res.final_train_loss = last_loss_;
   res.wall_seconds = wall_seconds();
-  res.tokens_per_second = res.wall_seconds > 0 ? tokens_ / res.wall_seconds : 0;
+  // A branch trained only from its start step: its own tokens and compute.
+  res.branch_step = cfg_.branch_start_step();
+  const double own_tokens = tokens_ - static_cast<double>(res.branch_step) * tokens_per_step_;
+  res.flops_spent = flops_.training_per_token * own_tokens;
+  res.tokens_per_second = res.wall_seconds > 0 ? own_tokens / res.wall_seconds : 0;
   res.mfu = mfu_at(res.tokens_per_second);
   if (steady_ended_) {
     const double secs =

@@ -68,6 +68,7 @@ class Trainer {
 
   log::Level info_level() const;  // quiet runs (the sweep's) log their lines at debug
   void resume_or_start();
+  void start_branch();  // from cfg_.branch_from: the parent's state at this run's cooldown
   void log_start() const;
   // The interval work after step_ (lr: the step's learning rate; gnorm: its gradient norm, on
   // the device). Returns false when a stop was requested.
@@ -76,7 +77,8 @@ class Trainer {
   torch::Tensor eager_step(double lr);
   // One micro-batch's mean loss under autocast (the eager step's and the captured graph's).
   torch::Tensor micro_loss(const torch::Tensor& x, const torch::Tensor& y);
-  void save();
+  void save() { save_to(ckpt_); }
+  void save_to(const std::string& dir);
   double seconds_since(std::chrono::steady_clock::time_point t) const;
   // Model FLOPs utilisation at a throughput (PaLM's FLOPs per token); 0 when the peak is unknown.
   double mfu_at(double tokens_per_second) const;

@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/error.h"
 #include "train/schedule.h"
@@ -124,6 +126,25 @@ TEST(Schedule, BadWsdConfigsNameTheField) {
   TrainConfig overlap = wsd_config();
   overlap.cooldown_fraction = 0.95;  // cooldown from step 5, warmup to 10
   expect_error(overlap, "cooldown_fraction: the cooldown (95 of 100 steps) would start before");
+  TrainConfig branches = wsd_config();  // constant phase [10, 80)
+  for (const auto& [steps, needle] : std::vector<std::pair<std::vector<int64_t>, std::string>>{
+           {{5}, "branch_steps: step 5 is not in the constant phase [10, 80)"},
+           {{80}, "branch_steps: step 80 is not in the constant phase"},
+           {{40, 20}, "branch_steps: must be increasing and positive (got 20 after 40)"}}) {
+    branches.branch_steps = steps;
+    expect_error(branches, needle);
+  }
+  branches.branch_steps = {20, 40};
+  EXPECT_NO_THROW(branches.validate());
+  branches.branch_from = "p/branch-80";
+  expect_error(branches, "branch_from: a branch keeps no branch_steps");
+  TrainConfig cosine_branch = wsd_config();
+  cosine_branch.lr_schedule = LrScheduleKind::kCosine;
+  cosine_branch.branch_from = "p/branch-80";
+  expect_error(cosine_branch, "branch_from: cooldown branches need lr_schedule wsd");
+  cosine_branch.branch_from.clear();
+  cosine_branch.branch_steps = {20};
+  expect_error(cosine_branch, "branch_steps: cooldown branches need lr_schedule wsd");
   TrainConfig cosine_steps = wsd_config();
   cosine_steps.cosine_steps = 50;
   expect_error(cosine_steps, "cosine_steps: is for lr_schedule cosine");

@@ -181,6 +181,90 @@ TEST(Trainer, WsdRunFollowsItsSchedule) {
   EXPECT_EQ(json::read_file(dir / "run" / "config.json")["lr_schedule"], "wsd");
 }
 
+// A cooldown branch from its parent's branch checkpoint trains exactly what a WSD run of its own
+// length does (bit for bit on the CPU), also when it is interrupted and resumed; its result counts
+// the compute it spent itself apart from the tokens it stands for.
+TEST(Trainer, CooldownBranchMatchesAStraightWsdRun) {
+  auto dir = fresh("branch");
+  TrainConfig base = tiny_config(dir);
+  base.lr_schedule = LrScheduleKind::kWsd;
+  base.cooldown_fraction = 0.25;
+  base.warmup_steps = 2;
+  base.lr_min = 3e-4;
+  TrainConfig straight = base;  // 12 steps, cooldown from step 9
+  straight.out_dir = (dir / "straight").string();
+  TrainConfig parent = base;  // 20 steps, cooldown from 15; keeps step 9 for the branch
+  parent.out_dir = (dir / "parent").string();
+  parent.max_steps = 20;
+  parent.branch_steps = {4, 9};
+  TrainConfig branch = base;
+  branch.out_dir = (dir / "branch").string();
+  branch.branch_from = (dir / "parent" / "branch-9").string();
+  branch.stop_at_step = 10;  // interrupted after one cooldown step, then resumed
+  const TrainResult ra = run_training(straight);
+  ASSERT_EQ(run_training(parent).status, "done");
+  EXPECT_TRUE(checkpoint_exists(dir / "parent" / "branch-4"));
+  ASSERT_EQ(run_training(branch).status, "interrupted");
+  branch.stop_at_step = 0;
+  const TrainResult rb = run_training(branch);
+  ASSERT_EQ(rb.status, "done");
+  // Parameters, not final_train_loss: that is the mean over the last logging window, which the
+  // resume at step 10 shortened.
+  model::TransformerLM ma(tiny()), mb(tiny());
+  load_checkpoint(dir / "straight" / "checkpoint", ma, nullptr);
+  load_checkpoint(dir / "branch" / "checkpoint", mb, nullptr);
+  auto pa = ma->parameters(), pb = mb->parameters();
+  for (size_t i = 0; i < pa.size(); ++i)
+    EXPECT_TRUE(torch::equal(pa[i], pb[i])) << "parameter " << i;
+  // The point it stands for (all 12 steps' tokens) and what it cost (its 3 cooldown steps).
+  EXPECT_DOUBLE_EQ(rb.tokens, ra.tokens);
+  EXPECT_DOUBLE_EQ(rb.flops, ra.flops);
+  EXPECT_EQ(rb.branch_step, 9);
+  EXPECT_NEAR(rb.flops_spent, ra.flops * 3.0 / 12.0, 1e-6 * ra.flops);
+  EXPECT_EQ(ra.branch_step, 0);
+  EXPECT_DOUBLE_EQ(ra.flops_spent, ra.flops);
+  const json::Json rj = json::read_file(dir / "branch" / "result.json");
+  EXPECT_EQ(rj["branch_step"].get<int64_t>(), 9);
+}
+
+// A branch whose parent checkpoint is missing, at another step, or from another config is a
+// one-line error naming branch_from, before any step.
+TEST(Trainer, BadBranchesNameBranchFrom) {
+  auto dir = fresh("bad_branch");
+  TrainConfig parent = tiny_config(dir);
+  parent.lr_schedule = LrScheduleKind::kWsd;
+  parent.cooldown_fraction = 0.25;
+  parent.warmup_steps = 2;
+  parent.max_steps = 20;
+  parent.branch_steps = {9};
+  parent.out_dir = (dir / "parent").string();
+  ASSERT_EQ(run_training(parent).status, "done");
+  auto expect = [&](TrainConfig c, const std::string& needle) {
+    c.out_dir = (dir / "b").string();
+    fs::remove_all(c.out_dir);
+    try {
+      run_training(c);
+      ADD_FAILURE() << "no error; expected " << needle;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  TrainConfig b = parent;
+  b.branch_steps.clear();
+  b.max_steps = 12;
+  b.branch_from = (dir / "parent" / "branch-7").string();
+  expect(b, "no checkpoint there");
+  b.branch_from = (dir / "parent" / "branch-9").string();
+  b.max_steps = 16;  // cooldown from step 12
+  expect(b, "is at step 9, but this run's cooldown starts at step 12");
+  b.max_steps = 12;
+  b.lr_max = 1e-3;
+  expect(b, "is from another config: lr_max is");
+  b.lr_max = parent.lr_max;
+  b.warmup_steps = -1;  // 5% of 12 steps, not the parent's 2
+  expect(b, "is from another config: warmup_steps is 2 there, 1 here");
+}
+
 // The Trainer's phases one by one: set-up writes config.json before any step, step() reports the
 // run's end, finish() writes result.json; stop_at_step ends the run early and a resume continues.
 TEST(Trainer, PhasesStepByStep) {

@@ -59,5 +59,8 @@ python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.con
 cp "$name"/recommendation.json "$name"/verify.json "$out/" 2>/dev/null
 ( cd "$name/runs" 2>/dev/null && ls -d verify-* > /dev/null 2>&1 \
   && tar -czf "$out/verify-runs.tar.gz" verify-*/config.json verify-*/result.json verify-*/metrics.jsonl 2>/dev/null )
+# The device tool brings back at most 8 files: the set-up logs go in one archive.
+( cd "$out" && tar -czf logs.tar.gz --remove-files $(ls configure.log build.log corpus.log env.txt \
+  gpu_test.log 2>/dev/null) )
 grep -E "warn|error|interrupted|verify" "$out/sweep.err" | tail -20
 tail -30 "$out/sweep.out"

@@ -62,6 +62,17 @@ TrainConfig tiny_config(const fs::path& dir) {
   return c;
 }
 
+// The tiny model's parameters in two checkpoints are bit-identical.
+void expect_same_parameters(const fs::path& a, const fs::path& b) {
+  model::TransformerLM ma(tiny()), mb(tiny());
+  load_checkpoint(a, ma, nullptr);
+  load_checkpoint(b, mb, nullptr);
+  auto pa = ma->parameters(), pb = mb->parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i)
+    EXPECT_TRUE(torch::equal(pa[i], pb[i])) << "parameter " << i;
+}
+
 TEST(Trainer, OverfitsOneBatch) {
   torch::manual_seed(0);
   model::TransformerLM m(tiny());
@@ -129,12 +140,7 @@ TEST(Trainer, ResumeContinuesBitExactly) {
       read_train_result((dir / "straight" / "result.json").string()).steady_tokens_per_second,
       ra.steady_tokens_per_second);
 
-  model::TransformerLM ma(tiny()), mb(tiny());
-  load_checkpoint(dir / "straight" / "checkpoint", ma, nullptr);
-  load_checkpoint(dir / "sliced" / "checkpoint", mb, nullptr);
-  auto pa = ma->parameters(), pb = mb->parameters();
-  for (size_t i = 0; i < pa.size(); ++i)
-    EXPECT_TRUE(torch::equal(pa[i], pb[i])) << "parameter " << i;
+  expect_same_parameters(dir / "straight" / "checkpoint", dir / "sliced" / "checkpoint");
   EXPECT_DOUBLE_EQ(ra.final_train_loss, rb2.final_train_loss);
   // Outputs the sweep reads.
   json::Json res = json::read_file(dir / "straight" / "result.json");
@@ -210,12 +216,7 @@ TEST(Trainer, CooldownBranchMatchesAStraightWsdRun) {
   ASSERT_EQ(rb.status, "done");
   // Parameters, not final_train_loss: that is the mean over the last logging window, which the
   // resume at step 10 shortened.
-  model::TransformerLM ma(tiny()), mb(tiny());
-  load_checkpoint(dir / "straight" / "checkpoint", ma, nullptr);
-  load_checkpoint(dir / "branch" / "checkpoint", mb, nullptr);
-  auto pa = ma->parameters(), pb = mb->parameters();
-  for (size_t i = 0; i < pa.size(); ++i)
-    EXPECT_TRUE(torch::equal(pa[i], pb[i])) << "parameter " << i;
+  expect_same_parameters(dir / "straight" / "checkpoint", dir / "branch" / "checkpoint");
   // The point it stands for (all 12 steps' tokens) and what it cost (its 3 cooldown steps).
   EXPECT_DOUBLE_EQ(rb.tokens, ra.tokens);
   EXPECT_DOUBLE_EQ(rb.flops, ra.flops);

@@ -269,6 +269,15 @@ void RunDb::set_meta(const std::string& key, const std::string& value) {
   tx.commit(path_);
 }
 
+namespace {
+// A run with extra.parent_key (a cooldown branch) starts from a checkpoint of the run whose
+// extra.key that is: claimable only once that run is done.
+constexpr const char* kParentDone =
+    " AND (json_extract(extra, '$.parent_key') IS NULL OR EXISTS (SELECT 1 FROM runs AS p WHERE "
+    "p.status = 'done' AND json_extract(p.extra, '$.key') = json_extract(runs.extra, "
+    "'$.parent_key')))";
+}  // namespace
+
 std::optional<Run> RunDb::claim_next(const json::Json& owner, ClaimOrder order) {
   begin_immediate();
   Transaction tx(db_);
@@ -278,7 +287,9 @@ std::optional<Run> RunDb::claim_next(const json::Json& owner, ClaimOrder order) 
                                ? " ORDER BY id"
                                : " ORDER BY json_extract(extra, '$.est_seconds') DESC, id";
     Stmt s(db_,
-           (std::string(kSelectRuns) + " WHERE status = 'planned'" + order_by + " LIMIT 1").c_str(),
+           (std::string(kSelectRuns) + " WHERE status = 'planned'" + kParentDone + order_by +
+            " LIMIT 1")
+               .c_str(),
            path_);
     if (!s.step()) return std::nullopt;
     run = read_run(s, path_);

@@ -49,7 +49,9 @@ class RunDb {
   // Takes the first planned run, marks it running with extra["owner"] = owner and returns it;
   // nullopt when none is planned. One transaction, so concurrent workers never take the same run.
   // First: the lowest id; or, for workers sharing a device, the longest (extra.est_seconds, then
-  // id): longest-first keeps the last runs short, so no worker is left alone at the end.
+  // id): longest-first keeps the last runs short, so no worker is left alone at the end. A run
+  // whose extra["parent_key"] names another run's extra["key"] (a cooldown branch) is taken only
+  // once that run is done.
   enum class ClaimOrder { kById, kLongestFirst };
   std::optional<Run> claim_next(const json::Json& owner, ClaimOrder order = ClaimOrder::kById);
   // Runs left `running` whose extra["owner"] is_dead says is gone go back to planned (their owner

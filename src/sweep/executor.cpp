@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <thread>
 
 #include "common/error.h"
 #include "common/file_util.h"
@@ -214,6 +216,10 @@ std::vector<runs::Run> plan_to_runs(const Plan& plan, FlopCount flop_count) {
                {"n_non_embedding", p.choice.non_embedding},
                {"flops_per_token", p.choice.flops_per_token},
                {"body_flops_per_token", p.choice.body_flops_per_token}};
+    if (!p.parent.empty()) {  // a cooldown branch: claimable once its parent is done (run_db.h)
+      r.extra["parent_key"] = p.parent;
+      r.extra["branch_step"] = p.branch_step;
+    }
     out.push_back(std::move(r));
   }
   return out;
@@ -294,13 +300,17 @@ runs::Run finished_run(runs::Run run, const train::TrainResult& res) {
   run.extra["tokens_per_second"] = res.tokens_per_second;
   run.extra["mfu"] = res.mfu;
   run.extra["steady_tokens_per_second"] = res.steady_tokens_per_second;
+  run.extra["flops_spent"] = res.flops_spent;
+  if (res.branch_step > 0) run.extra["branch_step"] = res.branch_step;
   return run;
 }
 
 double measured_device_rate(const std::vector<runs::Run>& done) {
   std::vector<double> rates;
   for (const auto& r : done) {
-    const double w = r.extra.value("wall_seconds", 0.0), f = r.extra.value("flops_exact", 0.0);
+    // A branch's wall time covers only its cooldown: the compute it spent, not the point's.
+    const double w = r.extra.value("wall_seconds", 0.0), spent = r.extra.value("flops_spent", 0.0),
+                 f = spent > 0 ? spent : r.extra.value("flops_exact", 0.0);
     double share = 1;
     if (const auto it = r.extra.find("trained_by"); it != r.extra.end() && it->is_object())
       share = it->value("gpu_share", 1.0);
@@ -310,6 +320,39 @@ double measured_device_rate(const std::vector<runs::Run>& done) {
   std::sort(rates.begin(), rates.end());
   return rates[rates.size() / 2];
 }
+
+namespace {
+
+// When nothing is claimable: planned branches whose parent is still planned or running (another
+// worker trains it: wait for it) → true. Branches whose parent failed are marked failed, naming
+// it (--retry-failed plans both again); then → false, nothing is left for this worker.
+bool branches_wait_for_parents(runs::RunDb& db) {
+  std::map<std::string, const runs::Run*> by_key;
+  const std::vector<runs::Run> all = db.list();
+  for (const auto& r : all) by_key[r.extra.value("key", std::string())] = &r;
+  bool wait = false;
+  for (const auto& r : all) {
+    if (r.status != runs::RunStatus::kPlanned || !r.extra.contains("parent_key")) continue;
+    const std::string parent = r.extra["parent_key"].get<std::string>();
+    const auto it = by_key.find(parent);
+    const runs::RunStatus ps = it == by_key.end() ? runs::RunStatus::kFailed : it->second->status;
+    if (ps == runs::RunStatus::kPlanned || ps == runs::RunStatus::kRunning) {
+      wait = true;
+    } else if (ps == runs::RunStatus::kFailed) {
+      runs::Run failed = r;
+      failed.status = runs::RunStatus::kFailed;
+      failed.extra["error"] = it == by_key.end()
+                                  ? fmt::format("its parent run {} is not in the database", parent)
+                                  : fmt::format("its parent run {} failed", parent);
+      db.update(failed);
+      SCALELAB_LOG_ERROR("run {} ({}) not trained: {}", r.id, r.extra.value("key", ""),
+                         failed.extra["error"].get<std::string>());
+    }
+  }
+  return wait;
+}
+
+}  // namespace
 
 WorkerStats run_worker(runs::RunDb& db, const TrainFn& train_fn, const std::string& device,
                        runs::RunDb::ClaimOrder order) {
@@ -324,7 +367,15 @@ WorkerStats run_worker(runs::RunDb& db, const TrainFn& train_fn, const std::stri
     const double share = std::strtod(v, &end);
     if (end != v && *end == '\0' && share > 0 && share <= 1) owner["gpu_share"] = share;
   }
-  while (auto claimed = db.claim_next(owner, order)) {
+  for (;;) {
+    std::optional<runs::Run> claimed = db.claim_next(owner, order);
+    if (!claimed) {
+      if (!branches_wait_for_parents(db)) break;
+      // A parent another worker trains: poll, and take it over if that worker died.
+      release_runs(db, /*retry_failed=*/false);
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
     runs::Run run = *claimed;
     const std::string key = run.extra.value("key", std::to_string(run.id));
     train::TrainConfig cfg = train::train_config_from_json(
@@ -344,6 +395,14 @@ WorkerStats run_worker(runs::RunDb& db, const TrainFn& train_fn, const std::stri
           read_loss_curve((fs::path(cfg.out_dir) / "metrics.jsonl").string());
       db.complete(finished_run(run, res), curve);
       ++st.done;
+      // The parent's checkpoint this branch started from is needed by no other run.
+      if (!cfg.branch_from.empty()) {
+        try {
+          remove_tree(cfg.branch_from);
+        } catch (const std::exception& e) {
+          SCALELAB_LOG_WARN("run {} ({}): {}", run.id, key, e.what());
+        }
+      }
       SCALELAB_LOG_INFO("run {} ({}) done: val loss {:.4f} in {}", run.id, key, res.final_val_loss,
                         format_duration_s(res.wall_seconds));
     } catch (const std::exception& e) {

@@ -46,7 +46,10 @@ struct WorkerStats {
 };
 
 // Claims planned runs one at a time (in `order`) until none is left. A run that throws is marked
-// failed (the message in extra.error) and the worker goes on. `device` overrides the run's device
+// failed (the message in extra.error) and the worker goes on. Cooldown branches wait for their
+// parent run (another worker may be training it; one whose worker died is taken over); a branch
+// whose parent failed is marked failed; a finished branch removes the parent checkpoint it
+// started from (no other run needs it). `device` overrides the run's device
 // when not empty (a GPU worker sees its GPU as "cuda").
 WorkerStats run_worker(runs::RunDb& db, const TrainFn& train, const std::string& device = "",
                        runs::RunDb::ClaimOrder order = runs::RunDb::ClaimOrder::kById);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "accounting/flops.h"
@@ -15,6 +16,7 @@
 #include "common/error.h"
 #include "common/format.h"
 #include "common/progress.h"
+#include "train/schedule.h"
 
 namespace scalelab::sweep {
 
@@ -24,10 +26,21 @@ double Plan::total_flops() const {
   return s;
 }
 
+double Plan::spent_flops() const {
+  double s = 0;
+  for (const auto& r : runs) s += r.flops_spent;
+  return s;
+}
+
 double Plan::total_seconds() const {
   double s = 0;
   for (const auto& r : runs) s += r.est_seconds;
   return s;
+}
+
+bool Plan::has_branches() const {
+  return std::any_of(runs.begin(), runs.end(),
+                     [](const PlannedRun& r) { return !r.parent.empty(); });
 }
 
 namespace {
@@ -93,6 +106,104 @@ void fit_micro_batch(const SweepConfig& c, accounting::Precision precision, Plan
   r.grad_accum = seqs / m;
 }
 
+// The training time of a planned run: the FLOPs it spends at the device's rate plus the per-step
+// overhead of the steps it trains itself.
+double estimate_seconds(const PlannedRun& r, double flops_per_second, double step_overhead) {
+  const double own_steps = static_cast<double>(r.steps - r.branch_step);
+  return (flops_per_second > 0 ? r.flops_spent / flops_per_second : 0) + own_steps * step_overhead;
+}
+
+// Point r re-planned with another run's batch, micro-batch and lr (`like`): its own whole steps
+// for its budget, warmup as configured for them.
+PlannedRun with_hyperparameters_of(const SweepConfig& c, const PlannedRun& r,
+                                   const PlannedRun& like, const DataInfo& data) {
+  PlannedRun b = r;
+  const double per_token = c.flop_count == FlopCount::kExact
+                               ? r.choice.flops_per_token
+                               : 6.0 * static_cast<double>(r.choice.params);
+  const double bt = static_cast<double>(like.batch_tokens);
+  b.batch_tokens = like.batch_tokens;
+  b.batch_size = like.batch_size;
+  b.grad_accum = like.grad_accum;
+  b.steps = std::max<int64_t>(1, std::llround(r.budget_C / per_token / bt));
+  b.D = static_cast<double>(b.steps) * bt;
+  b.flops_exact = r.choice.flops_per_token * b.D;
+  b.flops_6nd = 6.0 * static_cast<double>(r.choice.params) * b.D;
+  b.C = c.flop_count == FlopCount::kExact ? b.flops_exact : b.flops_6nd;
+  b.flops_spent = b.flops_exact;
+  b.lr = like.lr;
+  b.epochs = b.D / static_cast<double>(data.train_tokens);
+  train::TrainConfig& t = b.train;
+  t.batch_size = like.train.batch_size;
+  t.grad_accum = like.train.grad_accum;
+  t.max_steps = b.steps;
+  t.lr_max = like.train.lr_max;
+  t.lr_min = like.train.lr_min;
+  t.warmup_steps = std::llround(c.warmup_fraction * static_cast<double>(b.steps));
+  t.log_interval = std::max<int64_t>(1, b.steps / c.curve_points);
+  t.checkpoint_interval = std::max<int64_t>(1, b.steps / 10);
+  return b;
+}
+
+// Point r as a cooldown branch of parent p: p's batch, lr and warmup, its own steps, and only its
+// cooldown trained, from p's checkpoint at the cooldown's first step.
+PlannedRun as_branch(const SweepConfig& c, const PlannedRun& r, const PlannedRun& p,
+                     const DataInfo& data) {
+  PlannedRun b = with_hyperparameters_of(c, r, p, data);
+  b.parent = p.key;
+  b.branch_step = train::wsd_cooldown_start(b.steps, c.cooldown_fraction);
+  b.flops_spent =
+      b.flops_exact * static_cast<double>(b.steps - b.branch_step) / static_cast<double>(b.steps);
+  train::TrainConfig& t = b.train;
+  t.warmup_steps = p.train.warmup_steps;
+  t.log_interval = std::max<int64_t>(1, (b.steps - b.branch_step) / c.curve_points);
+  t.checkpoint_interval = std::max<int64_t>(1, (b.steps - b.branch_step) / 10);
+  t.branch_from =
+      (std::filesystem::path(p.train.out_dir) / fmt::format("branch-{}", b.branch_step)).string();
+  return b;
+}
+
+// Groups the plan's points by shape and seed and turns each group into one parent and its
+// branches (see make_plan in planner.h).
+void plan_branches(const SweepConfig& c, Plan& plan) {
+  std::map<std::string, std::vector<size_t>> groups;  // shape and seed → indices into plan.runs
+  for (size_t i = 0; i < plan.runs.size(); ++i) {
+    const auto& r = plan.runs[i];
+    groups[accounting::to_json(r.choice.shape).dump() + "/" + std::to_string(r.train.seed)]
+        .push_back(i);
+  }
+  const auto by_budget = [&](size_t a, size_t b) {
+    return plan.runs[a].budget_C < plan.runs[b].budget_C;
+  };
+  for (auto& [shape, idx] : groups) {
+    if (idx.size() < 2) continue;
+    // The parent is the largest budget's point (the longest run); the batch and lr of all are
+    // the rules' for the smallest budget's, so that no point trains with a larger batch (fewer
+    // steps) than the rules give it: on the H200 example, branches with the largest budget's
+    // batch (up to 2.3× theirs) lost up to 10% against cosine runs (docs/sweep.md).
+    const size_t pi = *std::max_element(idx.begin(), idx.end(), by_budget);
+    const PlannedRun& smallest = plan.runs[*std::min_element(idx.begin(), idx.end(), by_budget)];
+    PlannedRun parent = with_hyperparameters_of(c, plan.runs[pi], smallest, plan.data);
+    if (parent.epochs > c.max_epochs) continue;  // every point stays a run of its own
+    const int64_t warmup = parent.train.resolved_warmup();
+    const int64_t parent_cooldown = train::wsd_cooldown_start(parent.steps, c.cooldown_fraction);
+    std::vector<std::pair<size_t, PlannedRun>> branches;  // index into plan.runs, its branch
+    std::set<int64_t> steps;                              // their branch steps, increasing
+    for (const size_t i : idx) {
+      if (i == pi) continue;
+      PlannedRun b = as_branch(c, plan.runs[i], parent, plan.data);
+      if (b.branch_step < warmup || b.branch_step >= parent_cooldown || b.steps < c.min_steps ||
+          b.epochs > c.max_epochs || !steps.insert(b.branch_step).second)
+        continue;  // stays a run of its own
+      branches.emplace_back(i, std::move(b));
+    }
+    if (branches.empty()) continue;
+    parent.train.branch_steps.assign(steps.begin(), steps.end());
+    plan.runs[pi] = std::move(parent);
+    for (auto& [i, b] : branches) plan.runs[i] = std::move(b);
+  }
+}
+
 }  // namespace
 
 double deepseek_compute(const ShapeChoice& choice, double D) {
@@ -150,6 +261,7 @@ PlannedRun plan_run(const SweepConfig& c, std::string key, double budget_C, doub
   r.flops_exact = choice.flops_per_token * r.D;
   r.flops_6nd = 6.0 * N * r.D;
   r.C = c.flop_count == FlopCount::kExact ? r.flops_exact : r.flops_6nd;
+  r.flops_spent = r.flops_exact;
   r.lr = learning_rate(c, choice, D_budget);
   r.epochs = r.D / static_cast<double>(data.train_tokens);
   const Device device = c.device.value_or(Device::kCpu);
@@ -261,8 +373,6 @@ Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_seco
           format_int(data.train_tokens), r.epochs, c.max_epochs,
           format_sci(c.max_epochs * static_cast<double>(data.train_tokens) * choice.flops_per_token,
                      2));
-      r.est_seconds = flops_per_second > 0 ? r.flops_exact / flops_per_second : 0;
-      r.est_seconds += static_cast<double>(r.steps) * step_overhead;
       if (c.seeds == 1) {
         plan.runs.push_back(std::move(r));
         continue;
@@ -284,6 +394,8 @@ Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_seco
           "budget {}: {} of {} models are distinct (the family's steps are coarse at this size)",
           label, distinct, c.models_per_budget));
   }
+  if (c.lr_schedule == train::LrScheduleKind::kWsd && c.branches) plan_branches(c, plan);
+  for (auto& r : plan.runs) r.est_seconds = estimate_seconds(r, flops_per_second, step_overhead);
   double worst = 0;
   std::string worst_key;
   int64_t repeating = 0;
@@ -317,6 +429,8 @@ json::Json plan_fingerprint(const Plan& plan) {
       x["schedule"] = {{"kind", fields::enum_name(r.train.lr_schedule)},
                        {"cooldown_fraction", r.train.cooldown_fraction},
                        {"cooldown_shape", fields::enum_name(r.train.cooldown_shape)}};
+    if (!r.parent.empty()) x["branch"] = {{"parent", r.parent}, {"step", r.branch_step}};
+    if (!r.train.branch_steps.empty()) x["branch_steps"] = r.train.branch_steps;
     runs.push_back(std::move(x));
   }
   return {{"runs", runs}};
@@ -324,18 +438,35 @@ json::Json plan_fingerprint(const Plan& plan) {
 
 std::string format_plan(const Plan& plan) {
   const std::string conv(fields::enum_name(plan.convention));
-  TextTable t({"run", "budget C", "target N", "N total", "N non-emb", "layers×d/heads", "d_ff", "D",
-               "D/N", "batch", "steps", "lr", "exact FLOPs", "epochs", "est. time"});
+  const bool branches = plan.has_branches();
+  std::vector<std::string> header{
+      "run", "budget C", "target N", "N total", "N non-emb",   "layers×d/heads", "d_ff",     "D",
+      "D/N", "batch",    "steps",    "lr",      "exact FLOPs", "epochs",         "est. time"};
+  // With cooldown branches: where each point's training starts (a parent's key and step).
+  if (branches) header.push_back("from");
+  TextTable t(header);
   for (const auto& r : plan.runs) {
     const auto& s = r.choice.shape;
-    t.add_row({r.key, r.budget, format_si(r.target_N), format_int(r.choice.params),
-               format_int(r.choice.non_embedding),
-               fmt::format("{}×{}/{}", s.n_layers, s.d_model, s.n_heads), std::to_string(s.d_ff),
-               format_si(r.D), fmt::format("{:.1f}", r.D / r.choice.size(plan.convention)),
-               format_si(static_cast<double>(r.batch_tokens)), std::to_string(r.steps),
-               fmt::format("{:.2e}", r.lr), format_sci(r.flops_exact, 3),
-               fmt::format("{:.2f}", r.epochs),
-               r.est_seconds > 0 ? format_duration_s(r.est_seconds) : "-"});
+    std::vector<std::string> row{r.key,
+                                 r.budget,
+                                 format_si(r.target_N),
+                                 format_int(r.choice.params),
+                                 format_int(r.choice.non_embedding),
+                                 fmt::format("{}×{}/{}", s.n_layers, s.d_model, s.n_heads),
+                                 std::to_string(s.d_ff),
+                                 format_si(r.D),
+                                 fmt::format("{:.1f}", r.D / r.choice.size(plan.convention)),
+                                 format_si(static_cast<double>(r.batch_tokens)),
+                                 std::to_string(r.steps),
+                                 fmt::format("{:.2e}", r.lr),
+                                 format_sci(r.flops_exact, 3),
+                                 fmt::format("{:.2f}", r.epochs),
+                                 r.est_seconds > 0 ? format_duration_s(r.est_seconds) : "-"};
+    if (branches)
+      row.push_back(!r.parent.empty()               ? fmt::format("{} @{}", r.parent, r.branch_step)
+                    : !r.train.branch_steps.empty() ? "parent"
+                                                    : "-");
+    t.add_row(row);
   }
   std::string out = t.str();
   // The family between the plan's smallest and largest model: every shape it could have used.
@@ -385,6 +516,18 @@ std::string format_plan(const Plan& plan) {
           : "",
       format_int(plan.data.train_tokens), format_int(plan.data.val_tokens),
       format_int(plan.data.vocab_size));
+  if (branches) {
+    size_t n_branches = 0, n_parents = 0;
+    for (const auto& r : plan.runs) {
+      n_branches += r.parent.empty() ? 0 : 1;
+      n_parents += r.train.branch_steps.empty() ? 0 : 1;
+    }
+    out += fmt::format(
+        "wsd with cooldown branches: {} points are branches of {} parent runs; training them "
+        "costs {} FLOPs, {:.1f}% of the {} the same points cost as separate runs\n",
+        n_branches, n_parents, format_sci(plan.spent_flops(), 3),
+        100 * plan.spent_flops() / plan.total_flops(), format_sci(plan.total_flops(), 3));
+  }
   return out;
 }
 

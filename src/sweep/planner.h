@@ -41,7 +41,12 @@ struct PlannedRun {
   double flops_6nd = 0;
   double lr = 0;
   double epochs = 0;       // D / training tokens
-  double est_seconds = 0;  // flops_exact / device FLOP/s + steps · per-step overhead
+  double est_seconds = 0;  // flops_spent / device FLOP/s + its own steps · per-step overhead
+  // A cooldown branch (lr_schedule wsd with branches): the key of the run it branches from, and the
+  // step it starts at (its cooldown's first); empty and 0 otherwise.
+  std::string parent;
+  int64_t branch_step = 0;
+  double flops_spent = 0;  // what training it costs: flops_exact, or only its cooldown's share
   // Everything the trainer gets: shape, data, out_dir (out_dir/runs/<key>), batch, steps, lr
   // schedule (warmup_fraction, lr_min_ratio), AdamW, clipping, log/eval/checkpoint intervals,
   // device and precision. Decided here and nowhere else.
@@ -59,8 +64,10 @@ struct Plan {
   DataInfo data;
   double device_flops_per_second = 0;
   double step_overhead_seconds = 0;
-  double total_flops() const;
+  double total_flops() const;  // the points' exact FLOPs: what they cost as separate runs
+  double spent_flops() const;  // what training them costs (less with cooldown branches)
   double total_seconds() const;
+  bool has_branches() const;
 };
 
 // The config given to the functions below has passed SweepConfig::validate() (once, where it was
@@ -74,6 +81,13 @@ PlannedRun plan_run(const SweepConfig& config, std::string key, double budget_C,
                     const ShapeChoice& choice, const DataInfo& data);
 
 // Throws (one line naming the budget/run and what to change) for the errors above.
+// With lr_schedule wsd and branches (Hägele et al. 2024, §4): the points that share a shape and
+// seed share one trajectory. The one with the largest budget is the parent: it keeps checkpoints
+// at the others' cooldown starts (branch_steps); each other point takes the parent's batch,
+// micro-batch, lr and warmup, its own whole steps for its budget, and trains only its cooldown from
+// the parent's checkpoint (branch_from). A point whose cooldown would start inside the parent's
+// warmup, or that the parent's batch leaves with too few steps or too many epochs, stays a run of
+// its own.
 // Time estimates: exact FLOPs at device_flops_per_second plus step_overhead_seconds per optimizer
 // step (launches and data movement that dominate tiny models).
 Plan make_plan(const SweepConfig& config, const DataInfo& data, double device_flops_per_second,

@@ -174,6 +174,9 @@ const fields::Table<SweepConfig>& sweep_config_fields() {
                Range::in(0, 1, true, true))
           .add("cooldown_shape", &S::cooldown_shape,
                "wsd: the cooldown's shape, linear or 1-sqrt (the paper's best)")
+          .add("branches", &S::branches,
+               "wsd: train each model once, to its largest D, and its other points as cooldown "
+               "branches of that run (false: every point is its own run)")
           .add("weight_decay", &S::weight_decay, "AdamW decoupled weight decay", Range::at_least(0))
           .add("grad_clip", &S::grad_clip, "Global gradient-norm clip (0 = none)",
                Range::at_least(0))

@@ -62,6 +62,9 @@ struct SweepConfig {
   train::LrScheduleKind lr_schedule = train::LrScheduleKind::kCosine;
   double cooldown_fraction = train::kDefaultCooldownFraction;
   train::CooldownShape cooldown_shape = train::CooldownShape::kOneMinusSqrt;
+  // wsd: each model shape trains once, to the largest D the plan gives it, and its other points are
+  // cooldown branches of that run (planner.h); false trains every point as its own WSD run.
+  bool branches = true;
   double weight_decay = 0.1, grad_clip = 1.0, beta1 = 0.9, beta2 = 0.95;
   int64_t min_steps = 20;     // a run with fewer optimizer steps is an error
   int64_t curve_points = 25;  // loss-curve points recorded per run

@@ -190,6 +190,71 @@ TEST(CliSweepTrain, KillNineLosesOnlyTheRunInFlight) {
   EXPECT_NE(r.out.find("recommendation for C"), std::string::npos);
 }
 
+// lr_schedule wsd: each shape trains once and its other points are cooldown branches. kill -9 while
+// a parent trains past a branch point; the same command then resumes the parent, trains every
+// branch from the parent's checkpoints, retrains nothing that was done and leaves no branch
+// checkpoint behind.
+TEST(CliSweepTrain, WsdBranchesSurviveKillNineAndFreeTheirCheckpoints) {
+  const std::string d = temp_dir("cli_sweep_wsd");
+  const std::string out = d + "/out";
+  json::Json j = tiny_sweep(out);
+  j["lr_schedule"] = "wsd";
+  const std::string cfg = write_config(d + "/sweep.json", j);
+  const int64_t pid =
+      spawn_process({SCALELAB_BINARY, "sweep", "--config", cfg}, {}, d + "/first.log");
+  // Kill once a parent run is in flight and has left a branch checkpoint.
+  bool killed = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+  while (!killed && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!fs::exists(out + "/runs.db")) continue;
+    runs::RunDb db(out + "/runs.db");
+    for (const auto& r : db.list(RunStatus::kRunning)) {
+      if (r.config["branch_steps"].empty()) continue;
+      const std::string dir = out + "/runs/" + r.extra["key"].get<std::string>();
+      bool has_branch_checkpoint = false;
+      if (fs::exists(dir))
+        for (const auto& e : fs::directory_iterator(dir))
+          has_branch_checkpoint |= e.path().filename().string().rfind("branch-", 0) == 0;
+      if (has_branch_checkpoint) {
+        ::kill(static_cast<pid_t>(pid), SIGKILL);
+        killed = true;
+        break;
+      }
+    }
+  }
+  ASSERT_TRUE(killed) << "no parent run reached a branch point: "
+                      << read_text_file(d + "/first.log");
+  EXPECT_EQ(wait_process(pid), 128 + SIGKILL);
+  const auto times = result_times(out);
+  CommandResult r = run_scalelab("sweep --config " + cfg);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("wsd with cooldown branches"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("recommendation for C"), std::string::npos) << r.out;
+  runs::RunDb db(out + "/runs.db");
+  EXPECT_EQ(db.count(), 9u);
+  EXPECT_EQ(db.count(RunStatus::kDone), 9u);
+  const auto after = result_times(out);
+  for (const auto& [key, t] : times) EXPECT_EQ(after.at(key), t) << key << " was trained again";
+  int branches = 0;
+  for (const auto& run : db.list()) {
+    const std::string key = run.extra["key"].get<std::string>();
+    const json::Json res = json::read_file(out + "/runs/" + key + "/result.json");
+    if (!run.extra.contains("parent_key")) {
+      EXPECT_EQ(res["branch_step"].get<int64_t>(), 0) << key;
+      continue;
+    }
+    ++branches;
+    EXPECT_EQ(res["branch_step"].get<int64_t>(), run.extra["branch_step"].get<int64_t>()) << key;
+    EXPECT_LT(run.extra["flops_spent"].get<double>(), run.C) << key;
+    EXPECT_NEAR(run.C, run.extra["budget_C"].get<double>(),
+                run.extra["flops_per_token"].get<double>() * 512);  // the point's whole budget
+  }
+  EXPECT_GT(branches, 0);
+  for (const auto& e : fs::recursive_directory_iterator(out + "/runs"))
+    EXPECT_NE(e.path().filename().string().rfind("branch-", 0), 0u) << e.path();
+}
+
 TEST(CliSweepTrain, TwoWorkerProcessesShareTheDatabase) {
   const std::string d = temp_dir("cli_sweep_workers");
   const std::string out = d + "/out";

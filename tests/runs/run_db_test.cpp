@@ -190,6 +190,29 @@ TEST(RunDb, ClaimOrderIsByIdOrLongestFirst) {
   EXPECT_FALSE(db.claim_next({{"pid", 1}}, RunDb::ClaimOrder::kLongestFirst).has_value());
 }
 
+// A cooldown branch (extra.parent_key) is claimable only once the run with that extra.key is done.
+TEST(RunDb, BranchIsClaimedOnlyOnceItsParentIsDone) {
+  auto path = fresh("claim_branch");
+  RunDb db(path);
+  runs::Run branch = make_run(1e6, 1e7, std::nan(""));
+  branch.status = RunStatus::kPlanned;
+  branch.extra = {{"key", "b1-m2"}, {"parent_key", "b2-m1"}};
+  runs::Run parent = make_run(1e6, 2e7, std::nan(""));
+  parent.status = RunStatus::kPlanned;
+  parent.extra = {{"key", "b2-m1"}};
+  db.add_all({branch, parent});  // the branch has the lower id
+  const auto first = db.claim_next({{"pid", 1}});
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->extra["key"], "b2-m1");
+  EXPECT_FALSE(db.claim_next({{"pid", 1}}).has_value());  // its parent is running
+  db.set_status(first->id, RunStatus::kFailed);
+  EXPECT_FALSE(db.claim_next({{"pid", 1}}).has_value());  // … or failed
+  db.set_status(first->id, RunStatus::kDone);
+  const auto second = db.claim_next({{"pid", 1}}, RunDb::ClaimOrder::kLongestFirst);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->extra["key"], "b1-m2");
+}
+
 TEST(RunDb, ClaimsFromManyConnectionsNeverOverlapAndCompleteIsAtomic) {
   auto path = fresh("claim");
   {

@@ -3,13 +3,17 @@
 // runs whose owner process is gone.
 #include "sweep/executor.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "common/error.h"
 #include "common/file_util.h"
@@ -151,6 +155,7 @@ train::TrainResult fake_train(const train::TrainConfig& c) {
   r.tokens = tokens;
   r.params = 10000;
   r.flops = 1e6 * c.max_steps;
+  r.flops_spent = r.flops;
   r.final_train_loss = 3;
   r.final_val_loss = 2.0 + 1.0 / std::log(tokens);
   r.wall_seconds = 0.5;
@@ -220,9 +225,12 @@ TEST(Executor, PackedRunsRecordTheirShareAndCountAsTheWholeGpu) {
   ASSERT_FALSE(done.empty());
   for (const auto& r : done) EXPECT_EQ(r.extra["trained_by"]["gpu_share"].get<double>(), 0.25);
   const double f0 = done[0].extra["flops_exact"].get<double>();
-  for (auto& r : done) r.extra["flops_exact"] = f0;  // one rate for all: f0 / 0.5 s
+  for (auto& r : done) r.extra["flops_spent"] = f0;  // one rate for all: f0 / 0.5 s
   EXPECT_DOUBLE_EQ(measured_device_rate(done), f0 / 0.5 / 0.25);
   for (auto& r : done) r.extra["trained_by"].erase("gpu_share");  // alone on the GPU
+  EXPECT_DOUBLE_EQ(measured_device_rate(done), f0 / 0.5);
+  // A cooldown branch stands for more compute than it spent: its rate is that of what it trained.
+  for (auto& r : done) r.extra["flops_exact"] = 10 * f0;
   EXPECT_DOUBLE_EQ(measured_device_rate(done), f0 / 0.5);
   EXPECT_EQ(measured_device_rate({}), 0);
 }
@@ -284,6 +292,118 @@ TEST(Executor, RunsOfDeadOwnersAreReleasedLiveOnesKept) {
   EXPECT_EQ(db.get(b->id)->status, runs::RunStatus::kRunning);
   // Another host's process is never declared dead.
   EXPECT_FALSE(process_is_dead({"some-other-host", 1, 1}));
+}
+
+// A stand-in for a WSD trainer: a parent leaves out_dir/branch-S for each of its branch_steps; a
+// branch needs its parent's checkpoint (as the trainer does) and reports its own compute.
+train::TrainResult fake_wsd_train(const train::TrainConfig& c) {
+  if (!c.branch_from.empty())
+    SCALELAB_CHECK(fs::exists(c.branch_from), "branch_from: {}: no checkpoint there",
+                   c.branch_from);
+  train::TrainResult r = fake_train(c);
+  for (const int64_t s : c.branch_steps) {
+    fs::create_directories(fs::path(c.out_dir) / fmt::format("branch-{}", s));
+    std::ofstream(fs::path(c.out_dir) / fmt::format("branch-{}", s) / "state.json") << "{}";
+  }
+  r.branch_step = c.branch_start_step();
+  r.flops_spent = r.flops * static_cast<double>(c.max_steps - r.branch_step) / c.max_steps;
+  return r;
+}
+
+Fixture planned_wsd(const std::string& name) {
+  Fixture f;
+  f.out = fresh_dir(name);
+  f.config = small_config(f.out);
+  f.config.lr_schedule = train::LrScheduleKind::kWsd;
+  f.data = prepare_data(f.config);
+  f.plan = make_plan(f.config, f.data, 1e10);
+  f.runs = plan_to_runs(f.plan, f.config.flop_count);
+  return f;
+}
+
+// A WSD sweep with branches: every branch trains after its parent (whatever the claim order), from
+// the parent's checkpoint, which it then removes; the database records each branch's parent, step
+// and spent compute.
+TEST(Executor, BranchesTrainAfterTheirParentAndFreeItsCheckpoint) {
+  Fixture f = planned_wsd("wsd_worker");
+  ASSERT_TRUE(f.plan.has_branches());
+  runs::RunDb db(sweep_db_path(f.config));
+  insert_plan(db, f.plan, f.runs);
+  std::vector<std::string> order;
+  const WorkerStats st = run_worker(db, [&](const train::TrainConfig& c) {
+    order.push_back(fs::path(c.out_dir).filename().string());
+    return fake_wsd_train(c);
+  });
+  EXPECT_EQ(st.done, static_cast<int64_t>(f.runs.size()));
+  EXPECT_EQ(st.failed, 0);
+  auto position = [&](const std::string& key) {
+    return std::find(order.begin(), order.end(), key) - order.begin();
+  };
+  int64_t branches = 0;
+  for (const auto& r : db.list()) {
+    EXPECT_EQ(r.status, runs::RunStatus::kDone);
+    const std::string key = r.extra["key"];
+    if (!r.extra.contains("parent_key")) {
+      EXPECT_EQ(r.extra["flops_spent"].get<double>(), r.extra["flops_exact"].get<double>());
+      continue;
+    }
+    ++branches;
+    const std::string parent = r.extra["parent_key"];
+    EXPECT_LT(position(parent), position(key)) << key;
+    EXPECT_GT(r.extra["branch_step"].get<int64_t>(), 0);
+    EXPECT_LT(r.extra["flops_spent"].get<double>(), r.extra["flops_exact"].get<double>());
+    const train::TrainConfig t = train::train_config_from_json(r.config, key);
+    EXPECT_FALSE(fs::exists(t.branch_from)) << t.branch_from;  // removed once used
+  }
+  EXPECT_GT(branches, 0);
+}
+
+// A parent that fails takes its branches with it (failed, naming it); --retry-failed trains all.
+TEST(Executor, BranchesOfAFailedParentFailAndRetryTogether) {
+  Fixture f = planned_wsd("wsd_failed");
+  runs::RunDb db(sweep_db_path(f.config));
+  insert_plan(db, f.plan, f.runs);
+  const WorkerStats st = run_worker(db, [&](const train::TrainConfig& c) {
+    if (!c.branch_steps.empty()) SCALELAB_FAIL("training diverged: loss is nan at step 3");
+    return fake_wsd_train(c);
+  });
+  EXPECT_GT(st.failed, 0);
+  size_t branch_failures = 0;
+  for (const auto& r : db.list(runs::RunStatus::kFailed))
+    if (r.extra.contains("parent_key")) {
+      ++branch_failures;
+      EXPECT_EQ(r.extra["error"].get<std::string>(),
+                fmt::format("its parent run {} failed", r.extra["parent_key"].get<std::string>()));
+    }
+  EXPECT_GT(branch_failures, 0u);
+  EXPECT_EQ(db.count(runs::RunStatus::kPlanned), 0u);  // nothing left waiting
+  release_runs(db, /*retry_failed=*/true);
+  run_worker(db, fake_wsd_train);
+  EXPECT_EQ(db.count(runs::RunStatus::kDone), f.runs.size());
+}
+
+// Two workers: one waits while the other trains the parent, then takes the branches it can.
+TEST(Executor, AWorkerWaitsForAParentAnotherWorkerTrains) {
+  Fixture f = planned_wsd("wsd_wait");
+  runs::RunDb db(sweep_db_path(f.config));
+  insert_plan(db, f.plan, f.runs);
+  // This process holds every parent as another live worker would.
+  std::vector<runs::Run> held;
+  while (auto r = db.claim_next(to_json(current_process()))) held.push_back(*r);
+  ASSERT_FALSE(held.empty());
+  std::thread other([&] {
+    runs::RunDb own(sweep_db_path(f.config));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    for (auto& r : held) {
+      const train::TrainConfig t = train::train_config_from_json(r.config, "held");
+      own.complete(finished_run(r, fake_wsd_train(t)), {});
+    }
+  });
+  runs::RunDb mine(sweep_db_path(f.config));
+  const WorkerStats st = run_worker(mine, fake_wsd_train);
+  other.join();
+  EXPECT_EQ(st.done + static_cast<int64_t>(held.size()), static_cast<int64_t>(f.runs.size()));
+  EXPECT_EQ(db.count(runs::RunStatus::kDone), f.runs.size());
 }
 
 TEST(Executor, LossCurveReaderKeepsTheLastLineOfARepeatedStep) {

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "accounting/flops.h"
@@ -15,6 +16,7 @@
 #include "accounting/memory.h"
 #include "common/error.h"
 #include "test_support.h"
+#include "train/schedule.h"
 
 namespace scalelab::sweep {
 namespace {
@@ -348,6 +350,104 @@ TEST(Planner, FingerprintIsStableAndSeesChanges) {
   // A cosine plan's fingerprint is what it was before schedules were recorded (databases of
   // earlier sweeps still match): no schedule entry.
   EXPECT_FALSE(plan_fingerprint(a)["runs"][0].contains("schedule"));
+}
+
+// lr_schedule wsd with branches: the points of one shape share one trajectory, that of the point
+// with the largest budget (the parent), which keeps a checkpoint at each other point's cooldown
+// start; each branch has the parent's batch, lr and warmup, its own steps for its budget, and
+// costs only its cooldown.
+TEST(Planner, WsdBranchesShareOneTrajectoryPerShape) {
+  SweepConfig c = config();
+  c.budgets = {1e16, 2e16, 4e16, 8e16};
+  c.lr_schedule = train::LrScheduleKind::kWsd;
+  const Plan plan = make_plan(c, data(), 1e12);
+  std::map<std::string, const PlannedRun*> by_key;
+  for (const auto& r : plan.runs) by_key[r.key] = &r;
+  int64_t branches = 0;
+  for (const auto& r : plan.runs) {
+    EXPECT_NO_THROW(r.train.validate()) << r.key;
+    if (r.parent.empty()) {
+      EXPECT_TRUE(r.train.branch_from.empty());
+      EXPECT_EQ(r.flops_spent, r.flops_exact);
+      continue;
+    }
+    ++branches;
+    ASSERT_TRUE(by_key.count(r.parent)) << r.key;
+    const PlannedRun& p = *by_key[r.parent];
+    EXPECT_TRUE(p.parent.empty()) << r.key;  // one level: parents are not branches
+    EXPECT_EQ(p.choice.shape, r.choice.shape);
+    EXPECT_GT(p.budget_C, r.budget_C);
+    EXPECT_EQ(r.train.batch_size, p.train.batch_size);
+    EXPECT_EQ(r.train.grad_accum, p.train.grad_accum);
+    EXPECT_EQ(r.train.lr_max, p.train.lr_max);
+    EXPECT_EQ(r.train.warmup_steps, p.train.warmup_steps);
+    EXPECT_EQ(r.train.seed, p.train.seed);
+    EXPECT_EQ(r.branch_step, train::wsd_cooldown_start(r.steps, c.cooldown_fraction));
+    EXPECT_EQ(r.branch_step, r.train.branch_start_step());
+    EXPECT_EQ(r.train.branch_from,
+              (std::filesystem::path(p.train.out_dir) / fmt::format("branch-{}", r.branch_step))
+                  .string());
+    const auto& steps = p.train.branch_steps;
+    EXPECT_NE(std::find(steps.begin(), steps.end(), r.branch_step), steps.end()) << r.key;
+    // Still spends its budget, in whole steps of the parent's batch.
+    EXPECT_NEAR(r.flops_exact, r.budget_C, 0.5 * r.choice.flops_per_token * r.batch_tokens);
+    EXPECT_NEAR(r.flops_spent,
+                r.flops_exact * static_cast<double>(r.steps - r.branch_step) / r.steps, 1);
+  }
+  EXPECT_GE(branches, 4);
+  EXPECT_LT(plan.spent_flops(), 0.9 * plan.total_flops());
+  const std::string table = format_plan(plan);
+  EXPECT_NE(table.find("wsd with cooldown branches"), std::string::npos) << table;
+  EXPECT_NE(table.find("parent"), std::string::npos);
+  // Without branches every point is its own WSD run; the two plans are different sweeps.
+  c.branches = false;
+  const Plan alone = make_plan(c, data(), 1e12);
+  for (const auto& r : alone.runs) {
+    EXPECT_TRUE(r.parent.empty());
+    EXPECT_TRUE(r.train.branch_steps.empty());
+  }
+  EXPECT_EQ(alone.spent_flops(), alone.total_flops());
+  EXPECT_EQ(format_plan(alone).find("cooldown branches"), std::string::npos);
+  EXPECT_NE(plan_fingerprint(plan), plan_fingerprint(alone));
+}
+
+// Under DeepSeek's rules a shape's points share the smallest budget's batch and lr: no point trains
+// with a larger batch (fewer steps) than the rule gives it.
+TEST(Planner, WsdBranchesTakeTheSmallestBudgetsBatchAndLr) {
+  SweepConfig c = config();
+  c.budgets = {1e16, 2e16, 4e16, 8e16};
+  c.batch_rule = BatchRule::kDeepSeek;
+  c.batch_tokens = 1 << 20;
+  c.lr_rule = LrRule::kDeepSeek;
+  c.lr_schedule = train::LrScheduleKind::kWsd;
+  const Plan plan = make_plan(c, data(), 1e12);
+  ASSERT_TRUE(plan.has_branches());
+  std::map<std::string, std::vector<const PlannedRun*>> family;  // parent key → its points
+  for (const auto& r : plan.runs) {
+    EXPECT_LE(r.batch_tokens, batch_tokens_for(c, r.choice, r.D) + c.architecture.context_length)
+        << r.key;
+    if (!r.parent.empty()) family[r.parent].push_back(&r);
+    if (!r.train.branch_steps.empty()) family[r.key].push_back(&r);
+  }
+  for (const auto& [parent, points] : family) {
+    const PlannedRun* smallest = *std::min_element(
+        points.begin(), points.end(), [](auto* a, auto* b) { return a->budget_C < b->budget_C; });
+    for (const PlannedRun* r : points) {
+      EXPECT_EQ(r->batch_tokens, smallest->batch_tokens) << r->key;
+      EXPECT_EQ(r->lr, smallest->lr) << r->key;
+    }
+    EXPECT_DOUBLE_EQ(
+        smallest->lr,
+        learning_rate(c, smallest->choice, smallest->budget_C / smallest->choice.flops_per_token))
+        << parent;
+  }
+}
+
+// A cosine sweep never branches, whatever `branches` says.
+TEST(Planner, CosineSweepHasNoBranches) {
+  const Plan plan = make_plan(config(), data(), 1e12);
+  EXPECT_FALSE(plan.has_branches());
+  EXPECT_EQ(plan.spent_flops(), plan.total_flops());
 }
 
 TEST(Planner, WsdSweepGivesEveryRunTheSchedule) {

@@ -386,6 +386,53 @@ std::string runs_section(const sweep::SweepAnalysis& a) {
          "</div></section>\n";
 }
 
+// A WSD sweep's cooldown branches, one family per parent run: the points its one trajectory gave
+// (D and loss, in order), what training them cost and what the same points cost as separate runs.
+std::string branches_section(const sweep::SweepAnalysis& a) {
+  std::map<std::string, std::vector<const runs::Run*>> family;  // parent key → its points
+  for (const auto& r : a.runs)
+    if (r.extra.contains("parent_key"))
+      family[r.extra["parent_key"].get<std::string>()].push_back(&r);
+  if (family.empty()) return "";
+  for (const auto& r : a.runs)
+    if (const auto it = family.find(r.extra.value("key", std::string())); it != family.end())
+      it->second.push_back(&r);
+  std::vector<std::vector<std::string>> rows;
+  double spent_all = 0, points_all = 0;
+  for (auto& [parent, points] : family) {
+    std::sort(points.begin(), points.end(),
+              [](const runs::Run* x, const runs::Run* y) { return x->D < y->D; });
+    std::string shape = "–", list;
+    double spent = 0, whole = 0;
+    for (const runs::Run* r : points) {
+      if (r->extra.value("key", std::string()) == parent && r->config.contains("model")) {
+        const auto& m = r->config["model"];
+        shape = fmt::format("{}×{}", m.value("n_layers", 0), m.value("d_model", 0));
+      }
+      list += fmt::format("{}{}: {}", list.empty() ? "" : ", ", format_si(r->D), num(r->loss));
+      whole += r->C;
+      spent += r->extra.value("flops_spent", r->C);
+    }
+    spent_all += spent;
+    points_all += whole;
+    rows.push_back({parent, shape, format_int(static_cast<int64_t>(points.front()->N)),
+                    std::to_string(points.size()), list, format_sci(spent, 3),
+                    fmt::format("{:.0f}%", 100 * spent / whole)});
+  }
+  return "<section id=\"branches\"><h2>Cooldown branches</h2>\n<div class=\"scroll\">" +
+         table({"parent run", "shape", "N", "points", "D: val loss", "FLOPs trained",
+                "of separate runs"},
+               rows) +
+         "</div>" +
+         fmt::format(
+             "<p class=\"caption\">Each row is one WSD run and the cooldowns branched from its "
+             "checkpoints (Hägele et al. 2024): the losses of runs of every length listed, for "
+             "the compute trained; the same points as separate runs would cost {} FLOPs, these "
+             "cost {} ({:.0f}%).</p>",
+             format_sci(points_all, 3), format_sci(spent_all, 3), 100 * spent_all / points_all) +
+         "</section>\n";
+}
+
 std::string config_section(const ReportInfo& info) {
   if (info.sweep_config.is_null()) return "";
   return "<section id=\"config\"><h2>Sweep configuration</h2><pre>" +
@@ -400,7 +447,8 @@ fs::path write_report(const sweep::SweepAnalysis& a, const ReportInfo& info, con
   const std::string h = page_header(a, info) + recommendation_section(a) + corpus_section(a) +
                         warnings_section(a) + figure_sections(figs) + fit_section(a) +
                         conventions_section(a) + holdout_section(a) + budgets_section(a) +
-                        runs_section(a) + config_section(info) + "</main></body></html>\n";
+                        branches_section(a) + runs_section(a) + config_section(info) +
+                        "</main></body></html>\n";
   write_text_file_atomic(out / "index.html", h);
   json::write_file(out / "analysis.json", sweep::to_json(a));
   return out / "index.html";

@@ -122,6 +122,41 @@ TEST(Report, BudgetsShowTheSeedNoise) {
   EXPECT_NE(html.find("seeds of one model differ"), std::string::npos);  // the warning
 }
 
+// A WSD sweep's branches: one row per parent with its points, what they cost and what separate
+// runs would have; a sweep without branches has no such section.
+TEST(Report, CooldownBranchesAreShownAsOneFamilyPerParent) {
+  const fs::path dir = testing::fresh_dir("report-branches");
+  runs::RunDb db(dir / "runs.db");
+  testing::fill_isoflop_db(db, {1.8, 400.0, 900.0, 0.34, 0.30});
+  sweep::AnalysisOptions o;
+  o.targets = {1e20};
+  o.bootstrap_samples = 0;
+  const std::string plain =
+      read_text_file(write_report(sweep::analyze_runs(db, o), ReportInfo{}, dir / "plain"));
+  EXPECT_EQ(plain.find("id=\"branches\""), std::string::npos);
+  // Two runs of one N become a parent and its branch.
+  std::vector<runs::Run> all = db.list();
+  ASSERT_GE(all.size(), 2u);
+  runs::Run& parent = all[all.size() - 1];
+  runs::Run& branch = all[all.size() - 2];
+  parent.extra["key"] = "b5-m2";
+  parent.extra["flops_spent"] = parent.C;
+  parent.config["model"] = {{"n_layers", 4}, {"d_model", 224}};
+  branch.extra["key"] = "b4-m3";
+  branch.extra["parent_key"] = "b5-m2";
+  branch.extra["branch_step"] = 1288;
+  branch.extra["flops_spent"] = 0.2 * branch.C;
+  db.update(parent);
+  db.update(branch);
+  const std::string html =
+      read_text_file(write_report(sweep::analyze_runs(db, o), ReportInfo{}, dir / "wsd"));
+  ASSERT_NE(html.find("id=\"branches\""), std::string::npos);
+  EXPECT_NE(html.find("<td>b5-m2</td><td>4×224</td>"), std::string::npos);
+  EXPECT_NE(
+      html.find(fmt::format("{:.0f}%", 100 * (parent.C + 0.2 * branch.C) / (parent.C + branch.C))),
+      std::string::npos);
+}
+
 TEST(Report, InlineSvgPrefixesIdsAndReferences) {
   const std::string svg =
       "<?xml version=\"1.0\"?>\n<svg viewBox='0 0 1 1'><defs><path id='gpPt1'/></defs>"

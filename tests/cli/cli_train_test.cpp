@@ -129,5 +129,43 @@ TEST(CliTrain, BadInputIsOneLineErrorWithoutPartialFiles) {
                         "bad.json.learning_rate: unknown field");
 }
 
+// Cooldown branches from the command line: a parent keeps branch-STEP checkpoints, a branch trains
+// its cooldown from one; every wrong combination is a one-line error before any step.
+TEST(CliTrain, CooldownBranchesAndTheirErrors) {
+  Fixture f;
+  const std::string wsd = " --lr-schedule wsd --warmup-steps 1 --lr-max 0.01";
+  ASSERT_EQ(run_scalelab(f.train("--max-steps 10 --branch-steps 4 --out " + f.d + "/parent" + wsd))
+                .exit_code,
+            0);
+  ASSERT_TRUE(std::filesystem::exists(f.d + "/parent/branch-4"));
+  // 5 steps with a 20% cooldown start at step 4: the branch trains steps 5 only.
+  CommandResult ok = run_scalelab(f.train("--max-steps 5 --branch-from " + f.d +
+                                          "/parent/branch-4 --out " + f.d + "/branch" + wsd));
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  const json::Json res = json::read_file(f.d + "/branch/result.json");
+  EXPECT_EQ(res["branch_step"].get<int64_t>(), 4);
+  EXPECT_LT(res["flops_spent"].get<double>(), res["flops"].get<double>());
+  expect_one_line_error(
+      run_scalelab(f.train("--max-steps 5 --branch-from " + f.d + "/parent/branch-4 --out " + f.d +
+                           "/b2 --lr-schedule wsd --warmup-steps 1 --lr-max 0.02")),
+      "is from another config: lr_max is 0.01 there, 0.02 here");
+  expect_one_line_error(run_scalelab(f.train("--max-steps 5 --branch-from " + f.d +
+                                             "/parent/branch-3 --out " + f.d + "/b3" + wsd)),
+                        "no checkpoint there");
+  expect_one_line_error(run_scalelab(f.train("--max-steps 6 --branch-from " + f.d +
+                                             "/parent/branch-4 --out " + f.d + "/b4" + wsd)),
+                        "is at step 4, but this run's cooldown starts at step 5");
+  expect_one_line_error(
+      run_scalelab(f.train("--max-steps 10 --branch-steps 9 --out " + f.d + "/p2" + wsd)),
+      "branch_steps: step 9 is not in the constant phase [1, 8)");
+  expect_one_line_error(
+      run_scalelab(f.train("--max-steps 10 --branch-steps 6,3 --out " + f.d + "/p3" + wsd)),
+      "branch_steps: must be increasing");
+  expect_one_line_error(
+      run_scalelab(f.train("--max-steps 10 --cooldown-fraction 1.5 --out " + f.d + "/p4" + wsd)),
+      "cooldown-fraction");
+  EXPECT_FALSE(std::filesystem::exists(f.d + "/b2/result.json"));
+}
+
 }  // namespace
 }  // namespace scalelab::testing

@@ -174,4 +174,14 @@ bool keep_freed_memory_for_reuse() {
 #endif
 }
 
+double gpu_share_from_env() {
+  const char* v = std::getenv(kGpuShareEnv);
+  if (v == nullptr || *v == '\0') return 0;
+  char* end = nullptr;
+  const double share = std::strtod(v, &end);
+  SCALELAB_CHECK(end != v && *end == '\0' && share > 0 && share <= 1,
+                 "{}: must be a fraction in (0, 1] (got '{}')", kGpuShareEnv, v);
+  return share;
+}
+
 }  // namespace scalelab

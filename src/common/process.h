@@ -46,6 +46,9 @@ bool keep_freed_memory_for_reuse();
 // that packs runs_per_gpu runs on one GPU sets it to 1/runs_per_gpu for each worker; the trainer
 // caps its CUDA caching allocator there and checks a run's memory against it.
 inline constexpr const char* kGpuShareEnv = "SCALELAB_GPU_SHARE";
+// This process's share from kGpuShareEnv; 0 when unset or empty (the GPU is its own). Throws a
+// one-line error naming the variable when it is not a number in (0, 1].
+double gpu_share_from_env();
 
 // Starts argv[0] (a path, or a name looked up in PATH) with argv and the current environment plus
 // `env` overrides; returns the pid. With output_path, the child's stdout and stderr go to that

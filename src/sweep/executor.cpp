@@ -362,11 +362,7 @@ WorkerStats run_worker(runs::RunDb& db, const TrainFn& train_fn, const std::stri
   if (const char* v = std::getenv("CUDA_VISIBLE_DEVICES"); v != nullptr && *v != '\0')
     owner["cuda_visible_devices"] = v;
   // Packed with others on its GPU: the share it had (the plan's time estimate scales its rate).
-  if (const char* v = std::getenv(kGpuShareEnv); v != nullptr && *v != '\0') {
-    char* end = nullptr;
-    const double share = std::strtod(v, &end);
-    if (end != v && *end == '\0' && share > 0 && share <= 1) owner["gpu_share"] = share;
-  }
+  if (const double share = gpu_share_from_env(); share > 0) owner["gpu_share"] = share;
   for (;;) {
     std::optional<runs::Run> claimed = db.claim_next(owner, order);
     if (!claimed) {

@@ -65,15 +65,7 @@ TrainConfig checked(const TrainConfig& in) {
 
 // The share of the GPU's memory this process may use: set (kGpuShareEnv) by a sweep that packs
 // runs_per_gpu runs on one GPU, 0 when the process has the GPU to itself.
-double gpu_share() {
-  const char* v = std::getenv(kGpuShareEnv);
-  if (v == nullptr || *v == '\0') return 0;
-  char* end = nullptr;
-  const double share = std::strtod(v, &end);
-  SCALELAB_CHECK(end != v && *end == '\0' && share > 0 && share <= 1,
-                 "{}: must be a fraction in (0, 1] (got '{}')", kGpuShareEnv, v);
-  return share;
-}
+double gpu_share() { return gpu_share_from_env(); }
 
 // The memory on a CUDA device a run may count on; 0 when unknown (no CUDA build, or the query
 // failed). Alone on the GPU: what is free (cudaMemGetInfo) after this process's caching allocator

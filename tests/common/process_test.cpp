@@ -1,4 +1,6 @@
-// keep_freed_memory_for_reuse: glibc's malloc keeps a step's buffers in the heap.
+// keep_freed_memory_for_reuse: glibc's malloc keeps a step's buffers in the heap; the GPU share
+// a sweep gives a packed worker.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -8,6 +10,7 @@
 #include <malloc.h>
 #endif
 
+#include "common/error.h"
 #include "common/process.h"
 
 namespace scalelab {
@@ -18,6 +21,28 @@ constexpr bool kSanitizedMalloc = true;  // ASan's malloc ignores mallopt
 #else
 constexpr bool kSanitizedMalloc = false;
 #endif
+
+// SCALELAB_GPU_SHARE: unset or empty is 0 (the GPU is the process's own); a fraction in (0, 1] is
+// read; anything else is a one-line error naming the variable.
+TEST(Process, GpuShareFromTheEnvironment) {
+  ::unsetenv(kGpuShareEnv);
+  EXPECT_EQ(gpu_share_from_env(), 0);
+  ::setenv(kGpuShareEnv, "", 1);
+  EXPECT_EQ(gpu_share_from_env(), 0);
+  ::setenv(kGpuShareEnv, "0.25", 1);
+  EXPECT_EQ(gpu_share_from_env(), 0.25);
+  for (const char* bad : {"0", "1.5", "-0.5", "half", "0.5x"}) {
+    ::setenv(kGpuShareEnv, bad, 1);
+    try {
+      gpu_share_from_env();
+      ADD_FAILURE() << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()),
+                fmt::format("SCALELAB_GPU_SHARE: must be a fraction in (0, 1] (got '{}')", bad));
+    }
+  }
+  ::unsetenv(kGpuShareEnv);
+}
 
 TEST(Process, KeepFreedMemoryDefersToTheUsersMallocSettings) {
   ASSERT_EQ(setenv("MALLOC_TRIM_THRESHOLD_", "1000000", 1), 0);

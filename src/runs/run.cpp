@@ -165,6 +165,15 @@ double size_under(const Run& r, scaling::SizeConvention convention) {
   return r.extra.at(field).get<double>() * factor;
 }
 
+std::string trajectory_family(const Run& r) {
+  const auto key = [](const json::Json& v) { return v.is_string() ? v.get<std::string>() : ""; };
+  if (const auto p = r.extra.find("parent_key"); p != r.extra.end()) return key(*p);
+  const auto b = r.config.find("branch_steps");
+  if (b != r.config.end() && b->is_array() && !b->empty())
+    if (const auto k = r.extra.find("key"); k != r.extra.end()) return key(*k);
+  return "";
+}
+
 std::vector<scaling::Observation> observations(const std::vector<Run>& runs,
                                                scaling::SizeConvention convention) {
   std::vector<scaling::Observation> out;
@@ -173,7 +182,7 @@ std::vector<scaling::Observation> observations(const std::vector<Run>& runs,
       const json::Json& b = r.extra.contains("budget_C") ? r.extra.at("budget_C") : json::Json();
       const double N = size_under(r, convention);
       out.push_back({r.id, N, r.D, r.C, r.loss, r.budget, b.is_number() ? b.get<double>() : 0,
-                     unique_tokens(r)});
+                     unique_tokens(r), trajectory_family(r)});
     }
   return out;
 }

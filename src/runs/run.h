@@ -62,6 +62,10 @@ struct CurvePoint {
   double tokens = 0, flops = 0, loss = 0;
 };
 
+// The training trajectory a run shares with others (scaling::Observation::family): a WSD sweep's
+// cooldown branch, its extra["parent_key"]; their parent (a run whose config keeps branch_steps),
+// its extra["key"]; "" for every other run.
+std::string trajectory_family(const Run& run);
 // The done runs as the scaling math reads them (id, N, D, C, loss, budget label, and the exact
 // budget from extra["budget_C"] when a sweep planned the run), in order. N under `convention`:
 // Run::N for kTotal; extra["n_non_embedding"] or extra["body_flops_per_token"] / 6 (recorded by

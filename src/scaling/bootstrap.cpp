@@ -46,21 +46,33 @@ BootstrapResult bootstrap_fit(const FitData& data, const FitOptions& options,
   data.validate();
   boot.validate();
   const size_t n = data.size();
+  // The units resampled: runs, or groups of runs that share noise (data.group), each drawn whole.
+  std::vector<std::vector<size_t>> units;
+  if (data.group.empty()) {
+    for (size_t i = 0; i < n; ++i) units.push_back({i});
+  } else {
+    std::map<int64_t, size_t> unit_of;
+    for (size_t i = 0; i < n; ++i) {
+      const auto [it, added] = unit_of.emplace(data.group[i], units.size());
+      if (added) units.emplace_back();
+      units[it->second].push_back(i);
+    }
+  }
   std::vector<ScalingLaw> laws(static_cast<size_t>(boot.samples));
   std::vector<char> ok(static_cast<size_t>(boot.samples), 0);
   ThreadPool pool(options.threads);
   pool.parallel_for(static_cast<size_t>(boot.samples), [&](size_t b, size_t e) {
     for (size_t s = b; s < e; ++s) {
       std::mt19937_64 rng(boot.seed * 0x9E3779B97F4A7C15ull + s + 1);
-      std::uniform_int_distribution<size_t> pick(0, n - 1);
+      std::uniform_int_distribution<size_t> pick(0, units.size() - 1);
       FitData d;
-      for (size_t k = 0; k < n; ++k) {
-        size_t i = pick(rng);
-        d.N.push_back(data.N[i]);
-        d.D.push_back(data.D[i]);
-        d.loss.push_back(data.loss[i]);
-        if (!data.weight.empty()) d.weight.push_back(data.weight[i]);
-      }
+      for (size_t k = 0; k < units.size(); ++k)
+        for (const size_t i : units[pick(rng)]) {
+          d.N.push_back(data.N[i]);
+          d.D.push_back(data.D[i]);
+          d.loss.push_back(data.loss[i]);
+          if (!data.weight.empty()) d.weight.push_back(data.weight[i]);
+        }
       // A resample whose refit does not converge (a few duplicated runs can make the law
       // unidentifiable) counts as a failed sample, like one with invalid parameters.
       try {

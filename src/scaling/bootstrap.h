@@ -1,4 +1,5 @@
-// Bootstrap confidence intervals for the parametric fit: resample runs with replacement, refit each
+// Bootstrap confidence intervals for the parametric fit: resample runs with replacement (or, when
+// FitData::group is set, groups of runs that share noise, each drawn whole), refit each
 // sample from the full-data optimum (warm start, one L-BFGS run), take percentile intervals of E,
 // A, B, α, β, a = β/(α+β), b = α/(α+β), and of N_opt, D_opt, L_opt at the requested budgets.
 // Deterministic for a seed whatever the thread count: sample i draws from its own generator.

@@ -114,6 +114,8 @@ void FitData::validate(size_t min_runs) const {
                  "fit data: N, D and loss differ in length");
   SCALELAB_CHECK(weight.empty() || weight.size() == N.size(), "fit data: {} weights for {} runs",
                  weight.size(), N.size());
+  SCALELAB_CHECK(group.empty() || group.size() == N.size(), "fit data: {} groups for {} runs",
+                 group.size(), N.size());
   SCALELAB_CHECK(N.size() >= min_runs, "need at least {} runs to fit the scaling law, got {}",
                  min_runs, N.size());
   for (size_t i = 0; i < N.size(); ++i) {

@@ -59,6 +59,9 @@ inline constexpr double kEffectivelyZeroE = 1e-3;
 
 struct FitData {
   std::vector<double> N, D, loss, weight;
+  // Optional, one per run: runs with the same group are resampled together by the bootstrap
+  // (a cluster bootstrap: their losses share noise). Empty = every run its own group.
+  std::vector<int64_t> group;
   size_t size() const { return N.size(); }
   // Throws naming the row (1-based) of the first non-finite or non-positive value.
   void validate(size_t min_runs = 5) const;

@@ -28,6 +28,9 @@ struct Observation {
   std::string budget;   // label grouping IsoFLOP runs ("1e18"); empty = group by C
   double budget_C = 0;  // the exact budget this run was planned for (a sweep's); 0 = unknown
   double unique_D = 0;  // unique tokens D was drawn from (D > unique_D: repeated); 0 = unknown
+  // Runs that share a training trajectory (a WSD parent and its cooldown branches) share a family:
+  // their losses share its noise, so the bootstrap resamples them together. Empty = its own.
+  std::string family;
 };
 
 // One point of a run's loss curve: the loss after `tokens` tokens and `flops` FLOPs.
@@ -36,7 +39,8 @@ struct CurveSample {
 };
 using Curves = std::map<int64_t, std::vector<CurveSample>>;  // by Observation::id
 
-// (N, D, loss) columns for the parametric fit (weights empty).
+// (N, D, loss) columns for the parametric fit (weights empty); FitData::group numbers the runs'
+// families (a run without one is a group of its own), or stays empty when every run is its own.
 FitData to_fit_data(const std::vector<Observation>& observations);
 
 }  // namespace scalelab::scaling

@@ -1,10 +1,12 @@
 // Replicated runs (one model trained with several seeds): folded into one mean-loss run for the
-// fits, and their spread per budget.
+// fits, and their spread per budget. Runs that share a trajectory (a WSD parent and its branches):
+// one family, which the bootstrap resamples whole.
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "runs/run.h"
+#include "scaling/fit.h"
 
 namespace scalelab::runs {
 namespace {
@@ -43,10 +45,10 @@ TEST(Seeds, ReplicatesBecomeOneRunWithTheirMeanLossInOrder) {
 }
 
 TEST(Seeds, SpreadIsThePooledStandardDeviationNextToTheRangeOfModelMeans) {
-  const std::vector<runs::Run> runs = {run(1, "1e15", 1e6, 1e8, 3.0), run(2, "1e15", 1e6, 1e8, 3.4),
-                                 run(3, "1e15", 1e6, 1e8, 3.2), run(4, "1e15", 2e6, 5e7, 2.9),
-                                 run(5, "1e15", 2e6, 5e7, 3.1), run(6, "1e15", 4e6, 2.5e7, 2.6),
-                                 run(7, "3e14", 1e6, 3e7, 3.5), run(8, "1e16", 1e6, 1e9, 2.0)};
+  const std::vector<runs::Run> runs = {
+      run(1, "1e15", 1e6, 1e8, 3.0), run(2, "1e15", 1e6, 1e8, 3.4), run(3, "1e15", 1e6, 1e8, 3.2),
+      run(4, "1e15", 2e6, 5e7, 2.9), run(5, "1e15", 2e6, 5e7, 3.1), run(6, "1e15", 4e6, 2.5e7, 2.6),
+      run(7, "3e14", 1e6, 3e7, 3.5), run(8, "1e16", 1e6, 1e9, 2.0)};
   const std::vector<SeedSpread> s = seed_spread(runs);
   ASSERT_EQ(s.size(), 1u);  // 3e14 and 1e16 have no replicated model
   EXPECT_EQ(s[0].budget, "1e15");
@@ -57,6 +59,27 @@ TEST(Seeds, SpreadIsThePooledStandardDeviationNextToTheRangeOfModelMeans) {
   EXPECT_NEAR(s[0].model_range, 3.2 - 2.6, 1e-12);  // the unreplicated 4e6 model counts here
   EXPECT_NEAR(s[0].budget_C, 6e14, 1e3);            // no budget_C recorded: the runs' mean C
   EXPECT_TRUE(seed_spread({run(1, "1e15", 1e6, 1e8, 3.0)}).empty());
+}
+
+TEST(Families, ABranchAndItsParentShareOneGroupOtherRunsAreTheirOwn) {
+  runs::Run parent = run(1, "b2", 1e6, 2e7, 3.0), branch = run(2, "b1", 1e6, 1e7, 3.2),
+            alone = run(3, "b1", 2e6, 5e6, 3.1), csv = run(4, "b1", 3e6, 3e6, 3.3);
+  parent.extra["key"] = "b2-m1";
+  parent.config["branch_steps"] = {400};
+  branch.extra = {{"key", "b1-m1"}, {"parent_key", "b2-m1"}, {"branch_step", 400}};
+  alone.extra["key"] = "b1-m2";   // a sweep run with no branches
+  csv.extra["parent_key"] = 7.0;  // not a key: no family
+  EXPECT_EQ(trajectory_family(parent), "b2-m1");
+  EXPECT_EQ(trajectory_family(branch), "b2-m1");
+  EXPECT_EQ(trajectory_family(alone), "");
+  EXPECT_EQ(trajectory_family(csv), "");
+  const scaling::FitData d = scaling::to_fit_data(observations({parent, branch, alone, csv}));
+  ASSERT_EQ(d.group.size(), 4u);
+  EXPECT_EQ(d.group[0], d.group[1]);
+  EXPECT_NE(d.group[2], d.group[0]);
+  EXPECT_NE(d.group[3], d.group[2]);
+  // No shared family: no groups (the plain run bootstrap).
+  EXPECT_TRUE(scaling::to_fit_data(observations({alone, csv})).group.empty());
 }
 
 }  // namespace

@@ -332,7 +332,9 @@ bool branches_wait_for_parents(runs::RunDb& db) {
   for (const auto& r : all) by_key[r.extra.value("key", std::string())] = &r;
   bool wait = false;
   for (const auto& r : all) {
-    if (r.status != runs::RunStatus::kPlanned || !r.extra.contains("parent_key")) continue;
+    if (r.status != runs::RunStatus::kPlanned || !r.extra.contains("parent_key") ||
+        !r.extra["parent_key"].is_string())
+      continue;
     const std::string parent = r.extra["parent_key"].get<std::string>();
     const auto it = by_key.find(parent);
     const runs::RunStatus ps = it == by_key.end() ? runs::RunStatus::kFailed : it->second->status;

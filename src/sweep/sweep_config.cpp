@@ -172,8 +172,7 @@ const fields::Table<SweepConfig>& sweep_config_fields() {
                "over its last cooldown_fraction; Hägele et al. 2024)")
           .add("cooldown_fraction", &S::cooldown_fraction, "wsd: the cooldown's share of each run",
                Range::in(0, 1, true, true))
-          .add("cooldown_shape", &S::cooldown_shape,
-               "wsd: the cooldown's shape, linear or 1-sqrt (the paper's best)")
+          .add("cooldown_shape", &S::cooldown_shape, train::kCooldownShapeHelp)
           .add("branches", &S::branches,
                "wsd: train each model once, to its largest D, and its other points as cooldown "
                "branches of that run (false: every point is its own run)")

@@ -26,6 +26,9 @@ enum class CooldownShape { kLinear, kOneMinusSqrt };
 
 // The paper's recommendation (Hägele et al. 2024, §3): 20% of the steps, 1-sqrt.
 inline constexpr double kDefaultCooldownFraction = 0.2;
+// The cooldown shapes as the config tables describe them (train and sweep: one wording).
+inline constexpr const char* kCooldownShapeHelp =
+    "wsd: the cooldown's shape, linear or 1-sqrt (the paper's best)";
 
 struct LrSchedule {
   LrScheduleKind kind = LrScheduleKind::kCosine;

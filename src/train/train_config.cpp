@@ -110,8 +110,7 @@ const fields::Table<TrainConfig>& train_config_fields() {
                "cooldown_fraction of the steps (Hägele et al. 2024)")
           .add("cooldown_fraction", &T::cooldown_fraction, "wsd: the cooldown's share of the steps",
                Range::in(0, 1, true, true))
-          .add("cooldown_shape", &T::cooldown_shape,
-               "wsd: the cooldown's shape, linear or 1-sqrt (the paper's best)")
+          .add("cooldown_shape", &T::cooldown_shape, train::kCooldownShapeHelp)
           .add("branch_steps", &T::branch_steps,
                "wsd: keep a checkpoint at these steps of the constant phase (out_dir/branch-STEP) "
                "for cooldown branches")

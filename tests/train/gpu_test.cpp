@@ -556,6 +556,35 @@ TEST(Gpu, CudaGraphStepMatchesEagerStep) {
   EXPECT_NEAR(c.final_val_loss, b.final_val_loss, 2e-3 * b.final_val_loss);
 }
 
+// A cooldown branch on CUDA (bf16-mixed, CUDA graphs): a 40-step WSD parent keeps a checkpoint at
+// step 24, the cooldown start of a 30-step run; the branch from it ends where the whole 30-step WSD
+// run does (the CPU trainer test holds this bit for bit; here within the GPU's run-to-run noise).
+TEST(Gpu, CooldownBranchMatchesTheWholeWsdRunOnCuda) {
+  REQUIRE_CUDA();
+  if (TORCH_VERSION_MAJOR < 2) GTEST_SKIP() << "bf16-mixed training needs LibTorch >= 2";
+  auto dir = testing::fresh_dir("gpu_branch");
+  auto wsd = [&](const std::string& run, int64_t steps) {
+    TrainConfig c = graph_config(dir, run);
+    c.lr_schedule = LrScheduleKind::kWsd;
+    c.warmup_steps = 4;
+    c.max_steps = steps;
+    return c;
+  };
+  TrainConfig parent = wsd("parent", 40);
+  parent.branch_steps = {24};
+  ASSERT_EQ(run_training(parent).status, "done");
+  TrainConfig branch = wsd("branch", 30);
+  branch.branch_from = (dir / "parent" / "branch-24").string();
+  const TrainResult b = run_training(branch);
+  ASSERT_EQ(b.status, "done");
+  EXPECT_EQ(b.branch_step, 24);
+  EXPECT_NEAR(b.flops_spent, b.flops * 6.0 / 30.0, 1e-6 * b.flops);
+  const TrainResult whole = run_training(wsd("whole", 30));
+  ASSERT_EQ(whole.status, "done");
+  EXPECT_NEAR(b.final_val_loss, whole.final_val_loss, 2e-3 * whole.final_val_loss);
+  EXPECT_NEAR(b.final_train_loss, whole.final_train_loss, 5e-3 * whole.final_train_loss);
+}
+
 // The fused AdamW resumes its bias correction at the restored step (set_steps reaches the device's
 // step count), as the reference does.
 TEST(Gpu, FusedAdamWResumesAtTheRestoredStep) {

@@ -5,7 +5,8 @@
 # 256 × 256) with scalelab's kernels, with them but without the fused residual add + RMSNorm
 # (`--kernels no-norm`: that kernel's gain), and the same model in plain PyTorch with torch.compile
 # (../shared/bench/torch_peer_bench.py, carried as .bench-data/torch_peer_bench.py) in the same
-# call. Table last; logs in $OUT. Carry .debs and .bench-data.
+# call; `graphs` is `ours` with the step captured as a CUDA graph (what `scalelab train` does by
+# default). Table last; logs in $OUT. Carry .debs and .bench-data.
 source "$(dirname "$0")/gpu_setup.sh"
 t0=$(date +%s)
 cuda_configure ON ON
@@ -26,9 +27,11 @@ run() {  # label, command...
   line=$(timeout 200 "$@" 2>&1 | tee -a "$out/bench.log" | grep -E "tok/s" | tail -1)
   rows+=("$label | $line")
 }
-for k in ours no-norm ours; do
-  run "gpt2 b32 scalelab $k" $bin/train_bench --shape gpt2-124m --batch 32 --steps 20 --kernels $k
-  run "tinystories b256 scalelab $k" $bin/train_bench --shape tinystories --batch 256 --steps 30 --kernels $k
+for k in ours no-norm graphs ours graphs; do
+  flags="--kernels $k"
+  [ $k = graphs ] && flags="--kernels ours --cuda-graphs true"
+  run "gpt2 b32 scalelab $k" $bin/train_bench --shape gpt2-124m --batch 32 --steps 20 $flags
+  run "tinystories b256 scalelab $k" $bin/train_bench --shape tinystories --batch 256 --steps 30 $flags
 done
 run "gpt2 b32 torch.compile" $py "$peer" gpt2-124m 32 20 compile
 run "tinystories b256 torch.compile" $py "$peer" tinystories 256 30 compile

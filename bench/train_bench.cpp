@@ -9,6 +9,8 @@
 //                    only, or scalelab's without the fused residual add + RMSNorm)
 //                    [--profile true]  (LibTorch 2.x + CUDA: the GPU kernels' time per step,
 //                    grouped by kernel name, from the Kineto profiler over 3 steps)
+//                    [--cuda-graphs true]  (the step as `scalelab train` runs it by default on
+//                    CUDA: captured once after the warm-up and replayed, train/cuda_graph.h)
 #include <fmt/format.h>
 #include <torch/torch.h>
 #include <torch/version.h>
@@ -36,6 +38,7 @@
 #include "model/fused.h"
 #include "model/transformer.h"
 #include "train/autocast.h"
+#include "train/cuda_graph.h"
 #include "train/optim.h"
 
 using namespace scalelab;
@@ -44,7 +47,7 @@ int main(int argc, char** argv) try {
   std::string shape_name = "tinystories", precision = "bf16-mixed", attention = "auto",
               device = "cuda", kernels = "ours";
   int64_t batch = 64, steps = 30, warmup = 5;
-  bool breakdown = false, profile = false;
+  bool breakdown = false, profile = false, graphs = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--shape")
@@ -67,6 +70,8 @@ int main(int argc, char** argv) try {
       profile = v == "1" || v == "true";
     else if (k == "--kernels")
       kernels = v;
+    else if (k == "--cuda-graphs")
+      graphs = v == "1" || v == "true";
     else
       SCALELAB_FAIL("unknown option {}", k);
   }
@@ -99,7 +104,7 @@ int main(int argc, char** argv) try {
                           torch::TensorOptions().dtype(torch::kLong).device(dev));
   auto y = torch::randint(0, s.vocab_size, {batch, T},
                           torch::TensorOptions().dtype(torch::kLong).device(dev));
-  auto step = [&] {
+  auto eager_step = [&] {
     torch::Tensor loss;
     {
       train::AutocastGuard autocast(bf16);
@@ -110,6 +115,42 @@ int main(int argc, char** argv) try {
     opt.step(1e-4);
     opt.zero_grad();
     return loss;
+  };
+  // With --cuda-graphs: the warm-up steps run on the graphs' stream, then one capture, and every
+  // step after is two replays (the loss is the running sum the micro graph adds into).
+  std::unique_ptr<train::GraphedStep> graph;
+  torch::Tensor loss_sum;
+  if (graphs) {
+    SCALELAB_CHECK(train::GraphedStep::available(dev),
+                   "--cuda-graphs: needs a CUDA build and device");
+    loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat32).device(dev));
+    graph =
+        std::make_unique<train::GraphedStep>(train::GraphedStep::Setup{.params = m->parameters(),
+                                                                       .optimizer = &opt,
+                                                                       .grad_clip = 1.0,
+                                                                       .grad_accum = 1,
+                                                                       .loss_sum = loss_sum,
+                                                                       .batch_size = batch,
+                                                                       .context = T,
+                                                                       .device = dev});
+  }
+  int graph_warmups = 0;
+  auto step = [&]() -> torch::Tensor {
+    if (!graph) return eager_step();
+    if (!graph->captured()) {
+      torch::Tensor loss;
+      graph->warm_up([&] { loss = eager_step(); });
+      if (++graph_warmups < 3) return loss;  // three eager steps before the capture, as the trainer
+      graph->capture([&](const torch::Tensor& xs, const torch::Tensor& ys) {
+        train::AutocastGuard autocast(bf16);
+        return train::cross_entropy(m(xs), ys);
+      });
+      return loss;
+    }
+    loss_sum.zero_();
+    graph->micro(x, y);
+    graph->update(1e-4);
+    return loss_sum;
   };
   auto allocated = [&](bool peak) -> double {
 #if SCALELAB_WITH_CUDA
@@ -157,11 +198,11 @@ int main(int argc, char** argv) try {
       "shape {} params {} batch {}x{} {} attention {} | {:.0f} tok/s | {:.1f} ms/step | MFU "
       "{:.1f}% | "
       "peak CUDA {:.2f} GiB vs predicted {:.2f} GiB ({:+.1f}%) | loss {:.3f} | fused_adamw {} | "
-      "kernels {}\n",
+      "kernels {} | cuda_graphs {}\n",
       shape_name, accounting::count_params(s).total, batch, T, precision, attention, tps,
       1e3 * secs / steps, 100 * mfu, peak_gib, pred_gib,
       peak_gib > 0 ? 100 * (pred_gib / peak_gib - 1) : 0.0, last.item<double>(), opt.fused(),
-      kernels);
+      kernels, graphs);
   {
     // What one forward keeps for backward (activations, the saved logits, autocast's bf16 weight
     // copies that the matmuls saved), next to the model's terms for them.

@@ -194,15 +194,17 @@ int main(int argc, char** argv) try {
       after_init, mb.weights / G, steady, (mb.weights + mb.optimizer) / G, peak_gib - steady,
       (mb.gradients + mb.working_copy + mb.activations + mb.logits) / G, mb.gradients / G,
       mb.working_copy / G, mb.activations / G, mb.logits / G);
+  // With graphs the step's memory lives in the graphs' private pool, allocated at the capture
+  // (before the peak was reset): the peak then says nothing of the step.
+  const std::string memory =
+      graphs ? fmt::format("peak CUDA n/a with graphs (predicted {:.2f} GiB)", pred_gib)
+             : fmt::format("peak CUDA {:.2f} GiB vs predicted {:.2f} GiB ({:+.1f}%)", peak_gib,
+                           pred_gib, peak_gib > 0 ? 100 * (pred_gib / peak_gib - 1) : 0.0);
   fmt::print(
       "shape {} params {} batch {}x{} {} attention {} | {:.0f} tok/s | {:.1f} ms/step | MFU "
-      "{:.1f}% | "
-      "peak CUDA {:.2f} GiB vs predicted {:.2f} GiB ({:+.1f}%) | loss {:.3f} | fused_adamw {} | "
-      "kernels {} | cuda_graphs {}\n",
+      "{:.1f}% | {} | loss {:.3f} | fused_adamw {} | kernels {} | cuda_graphs {}\n",
       shape_name, accounting::count_params(s).total, batch, T, precision, attention, tps,
-      1e3 * secs / steps, 100 * mfu, peak_gib, pred_gib,
-      peak_gib > 0 ? 100 * (pred_gib / peak_gib - 1) : 0.0, last.item<double>(), opt.fused(),
-      kernels, graphs);
+      1e3 * secs / steps, 100 * mfu, memory, last.item<double>(), opt.fused(), kernels, graphs);
   {
     // What one forward keeps for backward (activations, the saved logits, autocast's bf16 weight
     // copies that the matmuls saved), next to the model's terms for them.

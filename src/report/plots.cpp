@@ -297,9 +297,11 @@ std::vector<runs::CurvePoint> full_intervals(const std::vector<runs::CurvePoint>
 
 Figure curves_figure(const sweep::SweepAnalysis& a, Writer& w) {
   // Colour by budget label (ascending C); within a budget, the dash pattern by model size (solid =
-  // smallest), so that every run can be told apart.
+  // smallest), so that every run can be told apart. A WSD sweep's extra branch points (no budget of
+  // the grid; only their cooldowns have curves) are left out: the branches table lists them.
   std::map<double, std::string> by_c;
-  for (const auto& r : a.runs) by_c.emplace(r.extra.value("budget_C", r.C), r.budget);
+  for (const auto& r : a.runs)
+    if (runs::on_isoflop_grid(r)) by_c.emplace(r.extra.value("budget_C", r.C), r.budget);
   std::map<std::string, size_t> index;
   for (const auto& [c, label] : by_c) index.emplace(label, index.size());
   std::map<std::string, std::set<double>> sizes;  // budget → its models' N, ascending
@@ -314,7 +316,7 @@ Figure curves_figure(const sweep::SweepAnalysis& a, Writer& w) {
     f << "# one block per run: tokens train_loss\n";
     for (const auto& r : a.runs) {
       auto it = a.curves.find(r.id);
-      if (it == a.curves.end() || it->second.empty()) continue;
+      if (it == a.curves.end() || it->second.empty() || !runs::on_isoflop_grid(r)) continue;
       f << "# run " << r.id << " budget " << r.budget << "\n";
       for (const auto& p : full_intervals(it->second)) f << p.tokens << " " << p.loss << "\n";
       f << "\n\n";

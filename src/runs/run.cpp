@@ -116,6 +116,7 @@ std::vector<SeedSpread> seed_spread(const std::vector<Run>& runs) {
   };
   std::map<std::string, Acc> by_budget;
   for (const auto& g : replicate_groups(runs)) {
+    if (!on_isoflop_grid(*g.front())) continue;  // an extra point: no budget of the grid
     Acc& a = by_budget[g.front()->budget];
     a.s.budget = g.front()->budget;
     double mean = 0;
@@ -165,6 +166,11 @@ double size_under(const Run& r, scaling::SizeConvention convention) {
   return r.extra.at(field).get<double>() * factor;
 }
 
+bool on_isoflop_grid(const Run& r) {
+  const auto f = r.extra.find("isoflop");
+  return f == r.extra.end() || !f->is_boolean() || f->get<bool>();
+}
+
 std::string trajectory_family(const Run& r) {
   const auto key = [](const json::Json& v) { return v.is_string() ? v.get<std::string>() : ""; };
   if (const auto p = r.extra.find("parent_key"); p != r.extra.end()) return key(*p);
@@ -182,7 +188,7 @@ std::vector<scaling::Observation> observations(const std::vector<Run>& runs,
       const json::Json& b = r.extra.contains("budget_C") ? r.extra.at("budget_C") : json::Json();
       const double N = size_under(r, convention);
       out.push_back({r.id, N, r.D, r.C, r.loss, r.budget, b.is_number() ? b.get<double>() : 0,
-                     unique_tokens(r), trajectory_family(r)});
+                     unique_tokens(r), trajectory_family(r), on_isoflop_grid(r)});
     }
   return out;
 }

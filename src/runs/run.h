@@ -66,6 +66,9 @@ struct CurvePoint {
 // cooldown branch, its extra["parent_key"]; their parent (a run whose config keeps branch_steps),
 // its extra["key"]; "" for every other run.
 std::string trajectory_family(const Run& run);
+// Whether a run is one of an IsoFLOP budget's points: false only for a WSD sweep's extra branch
+// points along D (extra "isoflop": false, sweep/planner.h).
+bool on_isoflop_grid(const Run& run);
 // The done runs as the scaling math reads them (id, N, D, C, loss, budget label, and the exact
 // budget from extra["budget_C"] when a sweep planned the run), in order. N under `convention`:
 // Run::N for kTotal; extra["n_non_embedding"] or extra["body_flops_per_token"] / 6 (recorded by

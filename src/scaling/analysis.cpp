@@ -35,6 +35,14 @@ HoldoutResult holdout_check(const std::vector<Observation>& runs, const HoldoutS
                    "holdout: need at least 2 budgets to hold out the largest, found {}",
                    groups.size());
     for (size_t i : groups.back().runs) held[i] = 1;
+    // Points off the grid (a WSD sweep's extra branches) are fitted on only up to the compute of
+    // the budgets kept: one beside a held-out point on its trajectory would turn the test of an
+    // extrapolation in C into an interpolation in D.
+    double kept_C = 0;
+    for (size_t g = 0; g + 1 < groups.size(); ++g)
+      for (size_t i : groups[g].runs) kept_C = std::max(kept_C, runs[i].C);
+    for (size_t i = 0; i < runs.size(); ++i)
+      if (!runs[i].isoflop && runs[i].C > kept_C * std::exp(spec.tolerance)) held[i] = 2;
   } else {
     SCALELAB_CHECK(spec.c_threshold > 0, "holdout: no threshold given");
     for (size_t i = 0; i < runs.size(); ++i) held[i] = runs[i].C >= spec.c_threshold;
@@ -50,7 +58,7 @@ HoldoutResult holdout_check(const std::vector<Observation>& runs, const HoldoutS
   double sum = 0;
   res.threshold_C = INFINITY;
   for (size_t i = 0; i < runs.size(); ++i) {
-    if (!held[i]) continue;
+    if (held[i] != 1) continue;  // fitted on, or left out of both (2)
     const Observation& r = runs[i];
     HoldoutResult::Row row{r.id, r.N, r.D, r.C, r.loss, res.fit.law.predict_loss(r.N, r.D), 0};
     row.rel_error = (row.predicted - row.actual) / row.actual;

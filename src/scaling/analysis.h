@@ -30,6 +30,9 @@ struct HoldoutResult {
   double mean_abs_rel_error = 0;
   double threshold_C = 0;  // smallest held-out C
 };
+// With largest_budget, points off the IsoFLOP grid (Observation::isoflop false) are neither held
+// out nor fitted on when their C exceeds every kept budget's runs' (by more than the tolerance):
+// the test stays an extrapolation in compute.
 HoldoutResult holdout_check(const std::vector<Observation>& runs, const HoldoutSpec& spec,
                             const FitOptions& options);
 

@@ -64,6 +64,7 @@ std::vector<BudgetGroup> group_by_budget(const std::vector<Observation>& runs, d
   std::vector<size_t> done;
   bool all_labelled = true, all_exact = true;
   for (size_t i = 0; i < runs.size(); ++i) {
+    if (!runs[i].isoflop) continue;  // a point off the grid (a WSD sweep's extra branch)
     done.push_back(i);
     all_labelled &= !runs[i].budget.empty();
     all_exact &= runs[i].budget_C > 0;

@@ -32,7 +32,8 @@ struct BudgetGroup {
 
 // Groups runs: by exact planned budget (budget_C) when every run has one, else by label when every
 // run has one, else by C (a run joins a group when
-// |ln C − ln C_first| <= tolerance; runs sorted by C).
+// |ln C − ln C_first| <= tolerance; runs sorted by C). Runs off the grid (Observation::isoflop
+// false) join no group.
 std::vector<BudgetGroup> group_by_budget(const std::vector<Observation>& runs, double tolerance);
 
 struct BudgetFit {

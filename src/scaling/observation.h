@@ -31,6 +31,9 @@ struct Observation {
   // Runs that share a training trajectory (a WSD parent and its cooldown branches) share a family:
   // their losses share its noise, so the bootstrap resamples them together. Empty = its own.
   std::string family;
+  // One of an IsoFLOP budget's points. False: a point off the IsoFLOP grid (a WSD sweep's extra
+  // cooldown branch along D), which the parametric fit uses and budget grouping leaves out.
+  bool isoflop = true;
 };
 
 // One point of a run's loss curve: the loss after `tokens` tokens and `flops` FLOPs.

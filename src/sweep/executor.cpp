@@ -220,6 +220,7 @@ std::vector<runs::Run> plan_to_runs(const Plan& plan, FlopCount flop_count) {
       r.extra["parent_key"] = p.parent;
       r.extra["branch_step"] = p.branch_step;
     }
+    if (!p.isoflop) r.extra["isoflop"] = false;  // an extra point along D: no IsoFLOP budget's
     out.push_back(std::move(r));
   }
   return out;

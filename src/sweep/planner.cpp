@@ -163,8 +163,17 @@ PlannedRun as_branch(const SweepConfig& c, const PlannedRun& r, const PlannedRun
   return b;
 }
 
+// The key of extra point k of the grid point `key`: "-x<k>" before a seed suffix ("b5-m2-x1",
+// "b5-m2-x1-s0").
+std::string extra_key(const std::string& key, int64_t seeds, int64_t k) {
+  const size_t cut = seeds > 1 ? key.rfind("-s") : std::string::npos;
+  const std::string tag = fmt::format("-x{}", k);
+  return cut == std::string::npos ? key + tag : key.substr(0, cut) + tag + key.substr(cut);
+}
+
 // Groups the plan's points by shape and seed and turns each group into one parent and its
-// branches (see make_plan in planner.h).
+// branches, then adds the extra branch points along each parent's trajectory (see make_plan in
+// planner.h).
 void plan_branches(const SweepConfig& c, Plan& plan) {
   std::map<std::string, std::vector<size_t>> groups;  // shape and seed → indices into plan.runs
   for (size_t i = 0; i < plan.runs.size(); ++i) {
@@ -175,33 +184,57 @@ void plan_branches(const SweepConfig& c, Plan& plan) {
   const auto by_budget = [&](size_t a, size_t b) {
     return plan.runs[a].budget_C < plan.runs[b].budget_C;
   };
+  std::vector<PlannedRun> extras;
   for (auto& [shape, idx] : groups) {
-    if (idx.size() < 2) continue;
+    if (idx.size() < 2 && c.extra_branches == 0) continue;
     // The parent is the largest budget's point (the longest run); the batch and lr of all are
     // the rules' for the smallest budget's, so that no point trains with a larger batch (fewer
     // steps) than the rules give it: on the H200 example, branches with the largest budget's
     // batch (up to 2.3× theirs) lost up to 10% against cosine runs (docs/sweep.md).
+    // With extra points the smallest D is the lower of the smallest budget's and a quarter of
+    // the parent's.
     const size_t pi = *std::max_element(idx.begin(), idx.end(), by_budget);
-    const PlannedRun& smallest = plan.runs[*std::min_element(idx.begin(), idx.end(), by_budget)];
+    PlannedRun smallest = plan.runs[*std::min_element(idx.begin(), idx.end(), by_budget)];
+    if (const double lowest = plan.runs[pi].budget_C / 4;
+        c.extra_branches > 0 && lowest < smallest.budget_C)
+      smallest = plan_run(c, smallest.key, lowest, smallest.target_N, smallest.choice, plan.data);
     PlannedRun parent = with_hyperparameters_of(c, plan.runs[pi], smallest, plan.data);
     if (parent.epochs > c.max_epochs) continue;  // every point stays a run of its own
     const int64_t warmup = parent.train.resolved_warmup();
     const int64_t parent_cooldown = train::wsd_cooldown_start(parent.steps, c.cooldown_fraction);
+    std::set<int64_t> steps;  // the branch steps, increasing
+    const auto usable = [&](const PlannedRun& b) {
+      return b.branch_step >= warmup && b.branch_step < parent_cooldown && b.steps >= c.min_steps &&
+             b.epochs <= c.max_epochs &&
+             steps.insert(b.branch_step).second;  // a step taken already: not again
+    };
     std::vector<std::pair<size_t, PlannedRun>> branches;  // index into plan.runs, its branch
-    std::set<int64_t> steps;                              // their branch steps, increasing
     for (const size_t i : idx) {
       if (i == pi) continue;
       PlannedRun b = as_branch(c, plan.runs[i], parent, plan.data);
-      if (b.branch_step < warmup || b.branch_step >= parent_cooldown || b.steps < c.min_steps ||
-          b.epochs > c.max_epochs || !steps.insert(b.branch_step).second)
-        continue;  // stays a run of its own
-      branches.emplace_back(i, std::move(b));
+      if (usable(b)) branches.emplace_back(i, std::move(b));  // else a run of its own
     }
-    if (branches.empty()) continue;
+    // Extra points at D ≈ parent's D · 2^(−k/extra_branches), k = 1 … 2·extra_branches.
+    std::vector<PlannedRun> mine;
+    for (int64_t k = 1; k <= 2 * c.extra_branches; ++k) {
+      PlannedRun point = plan.runs[pi];
+      point.budget_C *= std::exp2(-static_cast<double>(k) / static_cast<double>(c.extra_branches));
+      PlannedRun b = as_branch(c, point, parent, plan.data);
+      if (!usable(b)) continue;
+      b.key = extra_key(plan.runs[pi].key, plan.seeds, k);
+      b.budget_C = b.C;
+      b.budget = budget_label(b.C);
+      b.isoflop = false;
+      b.train.out_dir = (std::filesystem::path(c.out_dir) / "runs" / b.key).string();
+      mine.push_back(std::move(b));
+    }
+    if (branches.empty() && mine.empty()) continue;
     parent.train.branch_steps.assign(steps.begin(), steps.end());
     plan.runs[pi] = std::move(parent);
     for (auto& [i, b] : branches) plan.runs[i] = std::move(b);
+    for (auto& b : mine) extras.push_back(std::move(b));
   }
+  for (auto& b : extras) plan.runs.push_back(std::move(b));
 }
 
 }  // namespace
@@ -430,6 +463,7 @@ json::Json plan_fingerprint(const Plan& plan) {
                        {"cooldown_fraction", r.train.cooldown_fraction},
                        {"cooldown_shape", fields::enum_name(r.train.cooldown_shape)}};
     if (!r.parent.empty()) x["branch"] = {{"parent", r.parent}, {"step", r.branch_step}};
+    if (!r.isoflop) x["isoflop"] = false;
     if (!r.train.branch_steps.empty()) x["branch_steps"] = r.train.branch_steps;
     runs.push_back(std::move(x));
   }
@@ -522,11 +556,18 @@ std::string format_plan(const Plan& plan) {
       n_branches += r.parent.empty() ? 0 : 1;
       n_parents += r.train.branch_steps.empty() ? 0 : 1;
     }
+    size_t n_extra = 0;
+    for (const auto& r : plan.runs) n_extra += r.isoflop ? 0 : 1;
     out += fmt::format(
-        "wsd with cooldown branches: {} points are branches of {} parent runs; training them "
+        "wsd with cooldown branches: {} points are branches of {} parent runs{}; training them "
         "costs {} FLOPs, {:.1f}% of the {} the same points cost as separate runs\n",
-        n_branches, n_parents, format_sci(plan.spent_flops(), 3),
-        100 * plan.spent_flops() / plan.total_flops(), format_sci(plan.total_flops(), 3));
+        n_branches, n_parents,
+        n_extra > 0 ? fmt::format(" ({} of them extra points along D for the parametric fit; the "
+                                  "IsoFLOP parabolas use the grid's {})",
+                                  n_extra, plan.runs.size() - n_extra)
+                    : "",
+        format_sci(plan.spent_flops(), 3), 100 * plan.spent_flops() / plan.total_flops(),
+        format_sci(plan.total_flops(), 3));
   }
   return out;
 }

@@ -47,6 +47,9 @@ struct PlannedRun {
   std::string parent;
   int64_t branch_step = 0;
   double flops_spent = 0;  // what training it costs: flops_exact, or only its cooldown's share
+  // One of an IsoFLOP budget's points; false for an extra branch point along D (extra_branches):
+  // its budget_C is its own exact C, and the IsoFLOP parabolas leave it out.
+  bool isoflop = true;
   // Everything the trainer gets: shape, data, out_dir (out_dir/runs/<key>), batch, steps, lr
   // schedule (warmup_fraction, lr_min_ratio), AdamW, clipping, log/eval/checkpoint intervals,
   // device and precision. Decided here and nowhere else.
@@ -85,11 +88,15 @@ PlannedRun plan_run(const SweepConfig& config, std::string key, double budget_C,
 // seed share one trajectory. The one with the largest budget is the parent: it keeps checkpoints
 // at the others' cooldown starts (branch_steps); each other point takes the parent's batch,
 // micro-batch, lr and warmup, its own whole steps for its budget, and trains only its cooldown from
-// the parent's checkpoint (branch_from). A point whose cooldown would start inside the parent's
-// warmup, or that the parent's batch leaves with too few steps or too many epochs, stays a run of
-// its own.
-// Time estimates: exact FLOPs at device_flops_per_second plus step_overhead_seconds per optimizer
-// step (launches and data movement that dominate tiny models).
+// the parent's checkpoint (branch_from). All take the batch and lr the rules give the smallest D
+// among them (extra points included), so that none trains with a larger batch than its own. A point
+// whose cooldown would start inside the parent's warmup, or that the parent's batch leaves with too
+// few steps or too many epochs, stays a run of its own. With extra_branches > 0 every parent (a
+// shape seen at one budget too) also gets extra branch points at D = its D · 2^(−k/extra_branches),
+// k = 1 … 2·extra_branches (the same checks; a step already taken is not taken twice), appended
+// after the grid's points: keys "<its key>-x<k>" (before a seed suffix), isoflop false. Time
+// estimates: exact FLOPs at device_flops_per_second plus step_overhead_seconds per optimizer step
+// (launches and data movement that dominate tiny models).
 Plan make_plan(const SweepConfig& config, const DataInfo& data, double device_flops_per_second,
                double step_overhead_seconds = 0);
 

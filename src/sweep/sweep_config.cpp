@@ -176,6 +176,11 @@ const fields::Table<SweepConfig>& sweep_config_fields() {
           .add("branches", &S::branches,
                "wsd: train each model once, to its largest D, and its other points as cooldown "
                "branches of that run (false: every point is its own run)")
+          .add("extra_branches", &S::extra_branches,
+               "wsd with branches: extra cooldown branches per doubling of D over the two "
+               "doublings below each model's largest D, points for the parametric fit (the IsoFLOP "
+               "parabolas use the grid's points only)",
+               Range::in(0, 8))
           .add("weight_decay", &S::weight_decay, "AdamW decoupled weight decay", Range::at_least(0))
           .add("grad_clip", &S::grad_clip, "Global gradient-norm clip (0 = none)",
                Range::at_least(0))

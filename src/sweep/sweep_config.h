@@ -65,6 +65,10 @@ struct SweepConfig {
   // wsd: each model shape trains once, to the largest D the plan gives it, and its other points are
   // cooldown branches of that run (planner.h); false trains every point as its own WSD run.
   bool branches = true;
+  // wsd with branches: besides the grid's points, this many extra cooldown branches per doubling of
+  // D along each model's trajectory, over the two doublings below its largest D (planner.h). They
+  // are points for the parametric fit; the IsoFLOP parabolas use the grid's only.
+  int64_t extra_branches = 3;
   double weight_decay = 0.1, grad_clip = 1.0, beta1 = 0.9, beta2 = 0.95;
   int64_t min_steps = 20;     // a run with fewer optimizer steps is an error
   int64_t curve_points = 25;  // loss-curve points recorded per run

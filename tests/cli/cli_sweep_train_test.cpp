@@ -199,6 +199,7 @@ TEST(CliSweepTrain, WsdBranchesSurviveKillNineAndFreeTheirCheckpoints) {
   const std::string out = d + "/out";
   json::Json j = tiny_sweep(out);
   j["lr_schedule"] = "wsd";
+  j["extra_branches"] = 1;  // one extra point per doubling of D below each parent (two at most)
   const std::string cfg = write_config(d + "/sweep.json", j);
   const int64_t pid =
       spawn_process({SCALELAB_BINARY, "sweep", "--config", cfg}, {}, d + "/first.log");
@@ -232,13 +233,13 @@ TEST(CliSweepTrain, WsdBranchesSurviveKillNineAndFreeTheirCheckpoints) {
   EXPECT_NE(r.out.find("wsd with cooldown branches"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("recommendation for C"), std::string::npos) << r.out;
   runs::RunDb db(out + "/runs.db");
-  EXPECT_EQ(db.count(), 9u);
-  EXPECT_EQ(db.count(RunStatus::kDone), 9u);
+  EXPECT_EQ(db.count(RunStatus::kDone), db.count());
   const auto after = result_times(out);
   for (const auto& [key, t] : times) EXPECT_EQ(after.at(key), t) << key << " was trained again";
-  int branches = 0;
+  int branches = 0, grid = 0, extras = 0;
   for (const auto& run : db.list()) {
     const std::string key = run.extra["key"].get<std::string>();
+    (runs::on_isoflop_grid(run) ? grid : extras) += 1;
     const json::Json res = json::read_file(out + "/runs/" + key + "/result.json");
     if (!run.extra.contains("parent_key")) {
       EXPECT_EQ(res["branch_step"].get<int64_t>(), 0) << key;
@@ -251,6 +252,8 @@ TEST(CliSweepTrain, WsdBranchesSurviveKillNineAndFreeTheirCheckpoints) {
                 run.extra["flops_per_token"].get<double>() * 512);  // the point's whole budget
   }
   EXPECT_GT(branches, 0);
+  EXPECT_EQ(grid, 9);  // the IsoFLOP grid's points
+  EXPECT_GT(extras, 0);
   for (const auto& e : fs::recursive_directory_iterator(out + "/runs"))
     EXPECT_NE(e.path().filename().string().rfind("branch-", 0), 0u) << e.path();
 }

@@ -82,5 +82,30 @@ TEST(Families, ABranchAndItsParentShareOneGroupOtherRunsAreTheirOwn) {
   EXPECT_TRUE(scaling::to_fit_data(observations({alone, csv})).group.empty());
 }
 
+// A WSD sweep's extra branch points (extra "isoflop": false) are points of the fits but of no
+// IsoFLOP budget: observations carry the flag, and the seed spread per budget leaves them out.
+TEST(Families, ExtraBranchPointsAreOffTheIsoflopGrid) {
+  runs::Run grid = run(1, "1e15", 1e6, 1e8, 3.0), grid2 = run(2, "1e15", 1e6, 1e8, 3.2);
+  runs::Run x1 = run(3, "3.5e+14", 1e6, 5e7, 3.3), x2 = run(4, "3.5e+14", 1e6, 5e7, 3.9);
+  x1.extra = {{"key", "b1-m1-x1-s0"}, {"parent_key", "b1-m1-s0"}, {"isoflop", false}};
+  x2.extra = {{"key", "b1-m1-x1-s1"}, {"parent_key", "b1-m1-s1"}, {"isoflop", false}};
+  grid2.extra["isoflop"] = true;
+  EXPECT_TRUE(on_isoflop_grid(grid));
+  EXPECT_TRUE(on_isoflop_grid(grid2));
+  EXPECT_FALSE(on_isoflop_grid(x1));
+  const auto obs = observations({grid, grid2, x1, x2});
+  ASSERT_EQ(obs.size(), 4u);
+  EXPECT_TRUE(obs[0].isoflop);
+  EXPECT_FALSE(obs[2].isoflop);
+  const auto s = seed_spread({grid, grid2, x1, x2});
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].budget, "1e15");
+  EXPECT_NEAR(s[0].sd, std::sqrt(0.02), 1e-12);
+  // The fits still fold the extra point's seeds into their mean.
+  const auto m = mean_over_seeds({grid, grid2, x1, x2});
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_NEAR(m[1].loss, 3.6, 1e-12);
+}
+
 }  // namespace
 }  // namespace scalelab::runs

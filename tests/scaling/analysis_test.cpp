@@ -25,6 +25,31 @@ TEST(Analysis, HoldoutOfLargestBudgetPredictsNoiseFreeRunsClosely) {
             "holdout: only 0 runs remain to fit on; need at least 5");
 }
 
+// Points off the IsoFLOP grid (a WSD sweep's extra branches) join no budget; with the largest
+// budget held out, those above the kept budgets' compute are neither fitted on nor held out, and
+// those below are fitted on.
+TEST(Analysis, HoldoutFitsOnExtraPointsOnlyBelowTheKeptBudgets) {
+  auto runs = testing::isoflop_runs(kHoffmann2022, {1e17, 1e18, 1e19, 1e20, 1e21}, 6);
+  const auto extra = [&](double C, double N) {
+    Observation r;
+    r.id = static_cast<int64_t>(runs.size()) + 1;
+    r.N = N;
+    r.D = C / (6 * N);
+    r.C = C;
+    r.loss = kHoffmann2022.predict_loss(r.N, r.D);
+    r.isoflop = false;
+    runs.push_back(r);
+  };
+  extra(5e19, 3e9);  // below the kept budgets' largest C (1e20): fitted on
+  extra(5e20, 3e9);  // between the kept 1e20 and the held-out 1e21: neither
+  extra(2e21, 3e9);  // above every budget: neither
+  const HoldoutResult h = holdout_check(runs, parse_holdout("largest-budget"), FitOptions{});
+  EXPECT_EQ(h.rows.size(), 6u);  // the largest budget's grid points only
+  EXPECT_EQ(h.fit.n_runs, 25u);  // the other 24 and the one extra point below 1e20
+  for (const auto& row : h.rows) EXPECT_LE(row.id, 30);
+  EXPECT_NEAR(h.threshold_C, 1e21, 1e12);
+}
+
 TEST(Analysis, DataWarningsFlagANarrowComputeRange) {
   auto narrow = testing::isoflop_runs(kHoffmann2022, {1e18, 3e18}, 5);
   auto w = data_warnings(narrow);

@@ -56,6 +56,15 @@ TEST(Isoflop, GroupsByToleranceOrLabel) {
   EXPECT_EQ(g[1].C, exact);
   EXPECT_EQ(g[1].label, "1.2e+19");
   EXPECT_EQ(g[1].runs.size(), 4u);
+  // A point off the grid (a WSD sweep's extra branch, budget_C its own C) joins no group.
+  Observation off = runs.back();
+  off.isoflop = false;
+  off.budget_C = off.C * 0.7;
+  off.budget = "7e+18";
+  runs.push_back(off);
+  g = group_by_budget(runs, 0.05);
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_EQ(g[0].runs.size() + g[1].runs.size(), 8u);
 }
 
 TEST(Isoflop, WarnsWhenTheMinimumLiesOutsideTheSampledRange) {

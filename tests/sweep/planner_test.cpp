@@ -430,17 +430,107 @@ TEST(Planner, WsdBranchesTakeTheSmallestBudgetsBatchAndLr) {
     if (!r.train.branch_steps.empty()) family[r.key].push_back(&r);
   }
   for (const auto& [parent, points] : family) {
-    const PlannedRun* smallest = *std::min_element(
-        points.begin(), points.end(), [](auto* a, auto* b) { return a->budget_C < b->budget_C; });
+    // The smallest D among the points: the smallest grid budget's, or a quarter of the parent's
+    // (its extra points' lowest).
+    const PlannedRun* grid_smallest = nullptr;
+    const PlannedRun* largest = nullptr;
     for (const PlannedRun* r : points) {
-      EXPECT_EQ(r->batch_tokens, smallest->batch_tokens) << r->key;
-      EXPECT_EQ(r->lr, smallest->lr) << r->key;
+      if (r->isoflop && (!grid_smallest || r->budget_C < grid_smallest->budget_C))
+        grid_smallest = r;
+      if (!largest || r->budget_C > largest->budget_C) largest = r;
+    }
+    ASSERT_TRUE(grid_smallest) << parent;
+    const double lowest = std::min(grid_smallest->budget_C, largest->budget_C / 4);
+    for (const PlannedRun* r : points) {
+      EXPECT_EQ(r->batch_tokens, points.front()->batch_tokens) << r->key;
+      EXPECT_EQ(r->lr, points.front()->lr) << r->key;
     }
     EXPECT_DOUBLE_EQ(
-        smallest->lr,
-        learning_rate(c, smallest->choice, smallest->budget_C / smallest->choice.flops_per_token))
+        points.front()->lr,
+        learning_rate(c, grid_smallest->choice, lowest / grid_smallest->choice.flops_per_token))
         << parent;
   }
+}
+
+// extra_branches: every parent (a shape seen at one budget too) gets extra cooldown branches at
+// D ≈ its D · 2^(−k/extra_branches) over the two doublings below it, off the IsoFLOP grid: they
+// make the WSD plan's points cheap enough that it costs a fraction of the same points as separate
+// cosine runs.
+TEST(Planner, WsdExtraBranchesFillTheTwoDoublingsBelowEachParent) {
+  SweepConfig c = config();
+  c.budgets = {1e16, 2.38e16, 5.66e16, 1.345e17, 3.2e17};  // the H200 examples' spacing
+  c.lr_schedule = train::LrScheduleKind::kWsd;
+  ASSERT_EQ(c.extra_branches, 3);  // the default
+  const Plan plan = make_plan(c, data(), 1e12);
+  std::map<std::string, const PlannedRun*> by_key;
+  for (const auto& r : plan.runs) by_key[r.key] = &r;
+  std::map<std::string, std::vector<const PlannedRun*>> extras;  // parent key → its extra points
+  bool seen_extra = false;
+  for (const auto& r : plan.runs) {
+    EXPECT_NO_THROW(r.train.validate()) << r.key;
+    if (r.isoflop) {
+      EXPECT_FALSE(seen_extra) << r.key << ": the grid's points come first";
+      continue;
+    }
+    seen_extra = true;
+    ASSERT_FALSE(r.parent.empty()) << r.key;
+    const PlannedRun& p = *by_key.at(r.parent);
+    EXPECT_EQ(r.key.rfind(r.parent + "-x", 0), 0u) << r.key;
+    EXPECT_EQ(r.choice.shape, p.choice.shape);
+    EXPECT_EQ(r.budget_C, r.C);  // its own exact C: no budget of the grid
+    EXPECT_EQ(r.budget, budget_label(r.C));
+    EXPECT_EQ(r.train.out_dir, (std::filesystem::path(c.out_dir) / "runs" / r.key).string());
+    EXPECT_EQ(r.batch_tokens, p.batch_tokens);
+    const int64_t k = std::stoll(r.key.substr(r.parent.size() + 2));
+    EXPECT_NEAR(r.D, p.D * std::exp2(-k / 3.0), static_cast<double>(r.batch_tokens)) << r.key;
+    const auto& steps = p.train.branch_steps;
+    EXPECT_NE(std::find(steps.begin(), steps.end(), r.branch_step), steps.end()) << r.key;
+    extras[r.parent].push_back(&r);
+  }
+  // Every shape's largest point is a parent with up to six extra points (one whose step a grid
+  // point has taken already is not planned twice), and its branch steps are distinct and
+  // increasing.
+  std::set<std::string> shapes;
+  for (const auto& r : plan.runs) shapes.insert(accounting::to_json(r.choice.shape).dump());
+  EXPECT_EQ(extras.size(), shapes.size());
+  for (const auto& [parent, points] : extras) {
+    EXPECT_GE(points.size(), 4u) << parent;
+    EXPECT_LE(points.size(), 6u) << parent;
+    const auto& steps = by_key.at(parent)->train.branch_steps;
+    EXPECT_TRUE(std::is_sorted(steps.begin(), steps.end()));
+    EXPECT_EQ(std::set<int64_t>(steps.begin(), steps.end()).size(), steps.size());
+  }
+  EXPECT_LE(plan.spent_flops(), 0.40 * plan.total_flops());
+  const std::string table = format_plan(plan);
+  EXPECT_NE(table.find("extra points along D"), std::string::npos) << table;
+
+  // Without extra points: the grid's points alone, a different sweep.
+  c.extra_branches = 0;
+  const Plan grid = make_plan(c, data(), 1e12);
+  for (const auto& r : grid.runs) EXPECT_TRUE(r.isoflop) << r.key;
+  EXPECT_GT(grid.spent_flops() / grid.total_flops(), plan.spent_flops() / plan.total_flops());
+  EXPECT_NE(plan_fingerprint(plan), plan_fingerprint(grid));
+  EXPECT_EQ(format_plan(grid).find("extra points"), std::string::npos);
+}
+
+// With seeds the extra points keep the seed suffix: one set per seed's trajectory.
+TEST(Planner, WsdExtraBranchesKeepTheSeedSuffix) {
+  SweepConfig c = config();
+  c.budgets = {1e16, 2e16, 4e16};
+  c.lr_schedule = train::LrScheduleKind::kWsd;
+  c.extra_branches = 1;
+  c.seeds = 2;
+  const Plan plan = make_plan(c, data(), 1e12);
+  std::set<std::string> keys;
+  for (const auto& r : plan.runs) {
+    keys.insert(r.key);
+    if (r.isoflop) continue;
+    const std::string seed = r.key.substr(r.key.rfind("-s"));
+    EXPECT_EQ(r.parent.substr(r.parent.rfind("-s")), seed) << r.key;
+    EXPECT_EQ(r.train.seed, std::stoull(seed.substr(2))) << r.key;
+    EXPECT_NE(r.key.find("-x"), std::string::npos) << r.key;
+  }
+  EXPECT_EQ(keys.size(), plan.runs.size());
 }
 
 // A cosine sweep never branches, whatever `branches` says.

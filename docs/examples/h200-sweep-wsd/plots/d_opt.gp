@@ -12,7 +12,7 @@ set title 'Compute-optimal data D_{opt} against C'
 set style fill transparent solid 0.18 noborder
 plot 'd_opt.dat' index 2 using 1:2:3 with filledcurves lc rgb '#0072B2' title 'bootstrap interval', \
   'd_opt.dat' index 4 using 1:2 with points pt 6 ps 0.6 lc rgb '#999999' title 'runs', \
-  'd_opt.dat' index 1 using 1:2 with lines lw 2 dt 2 lc rgb '#D55E00' title 'IsoFLOP power law C^{0.132}', \
+  'd_opt.dat' index 1 using 1:2 with lines lw 2 dt 2 lc rgb '#D55E00' title 'IsoFLOP power law C^{0.104}', \
   'd_opt.dat' index 0 using 1:2 with points pt 7 ps 1.2 lc rgb '#D55E00' title 'IsoFLOP minima', \
-  'd_opt.dat' index 1 using 1:3 with lines lw 2 lc rgb '#0072B2' title 'parametric law C^{0.135}', \
+  'd_opt.dat' index 1 using 1:3 with lines lw 2 lc rgb '#0072B2' title 'parametric law C^{0.235}', \
   'd_opt.dat' index 3 using 1:2 with points pt 5 ps 1.4 lc rgb '#000000' title 'target'

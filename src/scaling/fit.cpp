@@ -8,7 +8,8 @@
 // coordinates) of a published point with a matching objective (relative 1e-2) is on a path already
 // walked to the end: it stops and is counted in that basin. The first start to reach any basin
 // always runs to full convergence, so the best optimum found is exactly what an unpruned run finds
-// from those starts.
+// from those starts. Starts run in waves and publish between them (fit_impl), so the result is the
+// same to the bit for any thread count.
 #include "scaling/fit.h"
 
 #include <LBFGS.h>
@@ -21,6 +22,7 @@
 #include <cmath>
 #include <limits>
 #include <mutex>
+#include <numeric>
 #include <shared_mutex>
 #include <type_traits>
 #include <unordered_map>
@@ -501,6 +503,22 @@ void fill_quality(const FitData& d, FitResult& r) {
   r.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 0.0;
 }
 
+// Starts per pruning wave (fit_impl): large enough to keep the threads of a big machine busy,
+// small enough that most starts can prune against the waves before theirs.
+constexpr size_t kPruneWave = 32;
+
+// A fixed permutation of 0 … n−1 that visits the grid with a stride coprime to n near n·(√5−1)/2,
+// so that consecutive starts (neighbours in the grid's nested order, which tend to share a basin)
+// land in different waves.
+std::vector<size_t> spread_order(size_t n) {
+  std::vector<size_t> order(n);
+  size_t stride =
+      std::max<size_t>(1, static_cast<size_t>(0.6180339887498949 * static_cast<double>(n)));
+  while (std::gcd(stride, n) != 1) ++stride;
+  for (size_t k = 0; k < n; ++k) order[k] = (k * stride) % n;
+  return order;
+}
+
 template <typename T>
 FitResult fit_impl(const FitData& data, const FitOptions& opt, ProgressBar* progress,
                    const std::vector<std::array<double, kDim>>& starts, bool prune) {
@@ -519,40 +537,42 @@ FitResult fit_impl(const FitData& data, const FitOptions& opt, ProgressBar* prog
                          static_cast<T>(opt.asymmetric_weight), scale);
   BasinMap basins(prune ? opt.prune_radius : 0.0);
   std::vector<StartOutcome> outcomes(starts.size());
-  std::mutex basin_mutex;
   std::vector<double> basin_f;  // objective of each published basin
-  std::atomic<int> next_basin{0};
 
+  // Deterministic pruning (the same bits for any thread count and scheduling): the starts run in
+  // waves of kPruneWave, in a fixed order that spreads each wave over the grid; a start prunes only
+  // against basins published by earlier waves, and a wave's converged paths are published after it,
+  // in that order. So what each start does depends on the order and the wave size alone.
+  const std::vector<size_t> order = spread_order(starts.size());
   ThreadPool pool(
-      std::min(opt.threads == 0 ? ThreadPool::default_threads() : opt.threads, starts.size()));
-  // Interleaved assignment: consecutive grid points are similar, so spreading them lets early
-  // converged paths prune later starts on every thread.
-  const size_t n_threads = pool.size();
-  pool.parallel_for(
-      n_threads,
-      [&](size_t tb, size_t te) {
-        for (size_t t = tb; t < te; ++t) {
-          for (size_t i = t; i < starts.size(); i += n_threads) {
-            std::vector<std::array<double, kDim + 1>> path;
+      std::min(opt.threads == 0 ? ThreadPool::default_threads() : opt.threads, kPruneWave));
+  const size_t n_threads = std::min(pool.size(), starts.size());
+  std::vector<std::vector<std::array<double, kDim + 1>>> paths(kPruneWave);
+  for (size_t w0 = 0; w0 < starts.size(); w0 += kPruneWave) {
+    const size_t wave = std::min(kPruneWave, starts.size() - w0);
+    std::atomic<size_t> next{0};
+    pool.parallel_for(
+        n_threads,
+        [&](size_t, size_t) {
+          for (size_t k = next++; k < wave; k = next++) {  // dynamic: pruned starts are quick
+            const size_t i = order[w0 + k];
+            paths[k].clear();
             outcomes[i] = run_start<T>(obj, starts[i], scale, opt.max_iterations,
                                        basins.enabled() ? &basins : nullptr,
-                                       basins.enabled() ? &path : nullptr);
-            if (outcomes[i].status == StartStatus::kConverged && basins.enabled()) {
-              int id = next_basin++;
-              outcomes[i].basin = id;
-              {
-                std::lock_guard lock(basin_mutex);
-                if (basin_f.size() <= static_cast<size_t>(id))
-                  basin_f.resize(static_cast<size_t>(id) + 1);
-                basin_f[static_cast<size_t>(id)] = outcomes[i].f;
-              }
-              basins.publish(path, id);
-            }
+                                       basins.enabled() ? &paths[k] : nullptr);
             if (progress != nullptr) progress->update(1);
           }
-        }
-      },
-      1);
+        },
+        1);
+    if (!basins.enabled()) continue;
+    for (size_t k = 0; k < wave; ++k) {
+      StartOutcome& o = outcomes[order[w0 + k]];
+      if (o.status != StartStatus::kConverged) continue;
+      o.basin = static_cast<int>(basin_f.size());
+      basin_f.push_back(o.f);
+      basins.publish(paths[k], o.basin);
+    }
+  }
 
   FitResult r;
   r.loss = opt.loss;

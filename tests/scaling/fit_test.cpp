@@ -161,6 +161,31 @@ TEST(Fit, PaperDataSameOptimumWithAndWithoutPruning) {
   EXPECT_NEAR(full.law.a(), 0.5, 0.05);
 }
 
+// The same input gives the same bits for any thread count and scheduling: pruning runs in fixed
+// waves, so which start carries a basin does not depend on which thread got there first.
+TEST(Fit, SameBitsForAnyThreadCount) {
+  std::string path = testing::data_path("bench/data/chinchilla_paper_runs.csv");
+  FitData d = to_fit_data(runs::observations(runs::runs_from_csv(csv::read_file(path), path)));
+  FitOptions o;
+  o.loss = LossFunction::kLogHuber;
+  o.threads = 1;
+  const FitResult ref = fit_scaling_law(d, o);
+  EXPECT_GT(ref.starts_pruned, 0u);
+  for (const size_t threads : {2, 8, 1, 8, 2}) {
+    o.threads = threads;
+    const FitResult r = fit_scaling_law(d, o);
+    EXPECT_EQ(r.objective, ref.objective) << threads << " threads";
+    EXPECT_EQ(r.law.E, ref.law.E) << threads << " threads";
+    EXPECT_EQ(r.law.A, ref.law.A) << threads << " threads";
+    EXPECT_EQ(r.law.B, ref.law.B) << threads << " threads";
+    EXPECT_EQ(r.law.alpha, ref.law.alpha) << threads << " threads";
+    EXPECT_EQ(r.law.beta, ref.law.beta) << threads << " threads";
+    EXPECT_EQ(r.starts_pruned, ref.starts_pruned) << threads << " threads";
+    EXPECT_EQ(r.starts_near_best, ref.starts_near_best) << threads << " threads";
+    EXPECT_EQ(r.evaluations, ref.evaluations) << threads << " threads";
+  }
+}
+
 TEST(Fit, BadInputNamesTheRow) {
   FitData d = grid_data(kHoffmann2022);
   d.loss[3] = NAN;

@@ -53,6 +53,59 @@ Allocation ScalingLaw::allocate(double C) const {
   return r;
 }
 
+// Along the iso-loss curve L(N, D) = ℓ, D(N) = (B / (ℓ − E − A N^{−α}))^{1/β} for N above
+// N_min = (A / (ℓ − E))^{1/α}, where D → ∞. The total 6N·D(N) + 2N·T goes to ∞ at N_min; its
+// training part is least at the compute-optimal N (the dual of allocate: least compute for a loss)
+// and the inference part grows with N, so the optimum lies in (N_min, N_opt]: a golden-section
+// search in log N there (the total is unimodal on it).
+InferenceAllocation ScalingLaw::allocate_with_inference(double C, double T) const {
+  SCALELAB_CHECK(std::isfinite(T) && T >= 0,
+                 "inference tokens must be a non-negative number (got {})", T);
+  const Allocation opt = allocate(C);
+  InferenceAllocation r;
+  r.C = C;
+  r.inference_tokens = T;
+  r.N = opt.N;
+  r.D = opt.D;
+  r.loss = opt.loss;
+  if (T == 0) return r;
+  const double gap = opt.loss - E;  // > A N_opt^−α > 0
+  const auto D_of = [&](double log_n) {
+    const double rest = gap - std::exp(std::log(A) - alpha * log_n);
+    return std::exp((std::log(B) - std::log(rest)) / beta);
+  };
+  const auto total = [&](double log_n) {
+    const double n = std::exp(log_n);
+    return 6.0 * n * D_of(log_n) + 2.0 * n * T;
+  };
+  double lo = (std::log(A) - std::log(gap)) / alpha, hi = std::log(opt.N);
+  const double phi = 0.5 * (std::sqrt(5.0) - 1.0);
+  double x1 = hi - phi * (hi - lo), x2 = lo + phi * (hi - lo);
+  double f1 = total(x1), f2 = total(x2);
+  for (int i = 0; i < 200 && hi - lo > 1e-13 * std::max(1.0, std::abs(hi)); ++i) {
+    if (f1 <= f2) {
+      hi = x2;
+      x2 = x1;
+      f2 = f1;
+      x1 = hi - phi * (hi - lo);
+      f1 = total(x1);
+    } else {
+      lo = x1;
+      x1 = x2;
+      f1 = f2;
+      x2 = lo + phi * (hi - lo);
+      f2 = total(x2);
+    }
+  }
+  const double log_n = f1 <= f2 ? x1 : x2;
+  if (std::min(f1, f2) < total(std::log(opt.N))) {
+    r.N = std::exp(log_n);
+    r.D = D_of(log_n);
+    r.loss = predict_loss(r.N, r.D);
+  }
+  return r;
+}
+
 double ScalingLaw::adjust_D_to_N(double N) const {
   SCALELAB_CHECK(std::isfinite(N) && N > 0, "N must be a positive number (got {})", N);
   const double ratio = b() / a();  // = α/β

@@ -20,6 +20,17 @@ struct Allocation {
   double tokens_per_param() const { return D / N; }
 };
 
+// Training and inference compute together (Sardana et al. 2024, "Beyond Chinchilla-Optimal"):
+// the model that reaches `loss` with the least 6ND + 2N·T, T the tokens it will serve.
+struct InferenceAllocation {
+  double C = 0;                 // the training budget whose compute-optimal loss is the target
+  double inference_tokens = 0;  // T
+  double N = 0, D = 0, loss = 0;
+  double training_flops() const { return 6.0 * N * D; }
+  double inference_flops() const { return 2.0 * N * inference_tokens; }
+  double total_flops() const { return training_flops() + inference_flops(); }
+};
+
 struct ScalingLaw {
   double E = 0, A = 0, B = 0, alpha = 0, beta = 0;
 
@@ -38,6 +49,10 @@ struct ScalingLaw {
   Allocation allocate(double C) const;
   // The compute-optimal D for a model of N parameters: D = G^{-(1+b/a)} · N^{b/a}.
   double adjust_D_to_N(double N) const;
+  // The N and D that reach allocate(C).loss with the least training + inference compute
+  // 6ND + 2N·T (T = inference_tokens ≥ 0, else an error naming it). T = 0 is allocate(C); a larger
+  // T gives a smaller model trained on more tokens.
+  InferenceAllocation allocate_with_inference(double C, double inference_tokens) const;
   // L(N | C) = L(N, C/(6N)): the IsoFLOP profile the allocation minimises.
   double isoflop_loss(double N, double C) const { return predict_loss(N, C / (6.0 * N)); }
 

@@ -156,6 +156,30 @@ TEST(CliScaling, DataConstrainedFitAllocateAndPredict) {
       "R_D* is not identified");
 }
 
+// `allocate --inference-tokens T` (Sardana et al. 2024): next to the compute-optimal model, the one
+// that reaches its loss for the least training + inference compute; a negative T is an error.
+TEST(CliScaling, AllocateWithInferenceTokens) {
+  CommandResult j = run_scalelab("allocate --C 1e21 --hoffmann --inference-tokens 1e12 --json");
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const json::Json row = json::Json::parse(j.out)["allocations"][0];
+  const json::Json& w = row["with_inference"];
+  EXPECT_EQ(w["inference_tokens"].get<double>(), 1e12);
+  EXPECT_LT(w["N"].get<double>(), row["N_opt"].get<double>());
+  EXPECT_NEAR(w["loss"].get<double>(), row["loss"].get<double>(), 1e-9);
+  EXPECT_LT(w["total_flops"].get<double>(), w["compute_optimal_total_flops"].get<double>());
+  EXPECT_NEAR(w["compute_optimal_total_flops"].get<double>(),
+              1e21 + 2 * row["N_opt"].get<double>() * 1e12, 1e9);
+  CommandResult t = run_scalelab("allocate --C 1e21 --hoffmann --inference-tokens 1e12");
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("N (inference)"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("Sardana et al. 2024"), std::string::npos) << t.out;
+  // Without the flag, no such columns.
+  EXPECT_EQ(run_scalelab("allocate --C 1e21 --hoffmann").out.find("inference"), std::string::npos);
+  expect_one_line_error(
+      run_scalelab("allocate --C 1e21 --hoffmann --inference-tokens -1e9"),
+      "--inference-tokens: must be a non-negative number of tokens (got -1000000000)");
+}
+
 // One spelling for a switch in every command (`train --quiet true` worked, `fit --quiet true` did
 // not): alone it means true, and it takes true/false as a value or after '='.
 TEST(CliScaling, SwitchesTakeAnOptionalValueInEveryCommand) {

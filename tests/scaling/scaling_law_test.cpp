@@ -49,6 +49,41 @@ TEST(ScalingLaw, HoffmannAllocationIsChinchillaLike) {
   EXPECT_NEAR(kHoffmann2022.a() + kHoffmann2022.b(), 1.0, 1e-15);
 }
 
+// Sardana et al. 2024: with T inference tokens the least training + inference compute for the
+// compute-optimal model's loss comes from a smaller model trained longer; T = 0 is Chinchilla's
+// answer. Checked against a brute-force scan of the iso-loss curve.
+TEST(ScalingLaw, InferenceAwareAllocationMinimisesTrainingPlusInference) {
+  for (const ScalingLaw& law : {kHoffmann2022, ScalingLaw{1.8, 482, 2085, 0.35, 0.37}}) {
+    const double C = 1e23;
+    const Allocation opt = law.allocate(C);
+    const InferenceAllocation zero = law.allocate_with_inference(C, 0);
+    EXPECT_EQ(zero.N, opt.N);
+    EXPECT_EQ(zero.D, opt.D);
+    EXPECT_NEAR(zero.total_flops() / C, 1.0, 1e-12);
+    double previous_n = opt.N;
+    for (double T : {1e11, 1e12, 1e13}) {
+      const InferenceAllocation r = law.allocate_with_inference(C, T);
+      EXPECT_NEAR(r.loss / opt.loss, 1.0, 1e-10) << T;  // the same loss
+      EXPECT_LT(r.N, previous_n) << T;                  // smaller as T grows
+      EXPECT_GT(r.D, opt.D) << T;
+      EXPECT_LT(r.total_flops(), C + 2 * opt.N * T) << T;  // cheaper than Chinchilla's model
+      previous_n = r.N;
+      // No point of the iso-loss curve between N_min and N_opt does better (scan in log N).
+      const double gap = opt.loss - law.E;
+      const double lo = std::log(std::pow(law.A / gap, 1 / law.alpha)), hi = std::log(opt.N);
+      for (int k = 1; k < 2000; ++k) {
+        const double n = std::exp(lo + (hi - lo) * k / 2000.0);
+        const double d = std::pow(law.B / (gap - law.A * std::pow(n, -law.alpha)), 1 / law.beta);
+        EXPECT_GE(6 * n * d + 2 * n * T, r.total_flops() * (1 - 1e-9)) << T << " " << n;
+      }
+    }
+  }
+  EXPECT_EQ(error_of([] { kHoffmann2022.allocate_with_inference(1e21, -1); }),
+            "inference tokens must be a non-negative number (got -1)");
+  EXPECT_EQ(error_of([] { kHoffmann2022.allocate_with_inference(1e21, NAN); }),
+            "inference tokens must be a non-negative number (got nan)");
+}
+
 TEST(ScalingLaw, PredictArraysAndValidation) {
   std::vector<double> N{1e8, 1e9}, D{1e10, 2e10};
   auto L = kHoffmann2022.predict_loss(N, D);

@@ -5,8 +5,8 @@
 # run and compares with tests/data/golden/ (numbers to 1e-5 relative); after an intended change of
 # output, refresh that directory with this script and say why in the commit.
 #   bench/golden_outputs.sh BUILD_BIN_SCALELAB OUT_DIR
-# Everything is deterministic: the fit runs on one thread (its basin pruning depends on thread
-# timing, see docs/scaling.md); tokenizer training and planning are deterministic.
+# Everything is deterministic: the fit gives the same bits for any thread count (it runs on one
+# here anyway); tokenizer training and planning are deterministic.
 set -euo pipefail
 bin=$(realpath "$1")
 out=$2

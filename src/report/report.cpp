@@ -152,12 +152,13 @@ std::string recommendation_section(const sweep::SweepAnalysis& a) {
     if (r.shape)
       shape = fmt::format("{} layers × d {}\n{} heads, d_ff {}", r.shape->shape.n_layers,
                           r.shape->shape.d_model, r.shape->shape.n_heads, r.shape->shape.d_ff);
-    rows.push_back({format_sci(r.C, 3), with(format_si(r.law.N), interval(r.N_ci)),
-                    with(format_si(r.law.D), interval(r.D_ci)),
-                    fmt::format("{:.1f}", r.law.tokens_per_param()),
-                    with(num(r.law.loss), interval(r.L_ci, 4)), shape,
-                    r.shape ? format_int(r.shape->params) : "–",
-                    r.shape ? format_si(r.shape_D) : "–", r.iso_N > 0 ? format_si(r.iso_N) : "–"});
+    rows.push_back(
+        {format_sci(r.C, 3), with(format_si(r.law.N), interval(r.N_ci)),
+         with(format_si(r.law.D), interval(r.D_ci)),
+         with(fmt::format("{:.1f}", r.law.tokens_per_param()), interval(r.tokens_per_param_ci)),
+         with(num(r.law.loss), interval(r.L_ci, 4)), shape,
+         r.shape ? format_int(r.shape->params) : "–", r.shape ? format_si(r.shape_D) : "–",
+         r.iso_N > 0 ? format_si(r.iso_N) : "–"});
   }
   std::string h = "<section id=\"recommendation\"><h2>Recommendation</h2>\n<div class=\"scroll\">" +
                   table({"target C", "N", "D", "D/N", "loss", "shape (architecture rule)",
@@ -169,6 +170,24 @@ std::string recommendation_section(const sweep::SweepAnalysis& a) {
         "<p class=\"caption\">Intervals (under each value): central {:.0f}% bootstrap percentile "
         "intervals over {} resamples of the runs ({} failed refits excluded).</p>",
         100 * a.boot->confidence, a.boot->samples, a.boot->failed);
+  // What the usual other answers would cost: compute beyond what the loss they reach needs.
+  std::vector<std::vector<std::string>> alts;
+  for (const auto& r : a.recommendations)
+    for (const auto& alt : r.alternatives)
+      alts.push_back(
+          {format_sci(r.C, 3), alt.name, format_si(alt.N), format_si(alt.D), num(alt.loss, 4),
+           with(format_percent(alt.excess),
+                alt.excess_ci ? fmt::format("[{}, {}]", format_percent(alt.excess_ci->lo),
+                                            format_percent(alt.excess_ci->hi))
+                              : "–")});
+  if (!alts.empty())
+    h += "<h3>What the other answers cost</h3>\n<div class=\"scroll\">" +
+         table({"target C", "instead", "N", "D", "loss", "more compute for that loss"}, alts) +
+         "</div><p class=\"caption\">Each alternative spends the target's C on its own N (D = "
+         "C/6N) and reaches a higher loss; the last column is how much more compute it spends "
+         "than the recommended allocation needs for that loss, by the fitted law (under it: the "
+         "same over the bootstrap's refitted laws, its N held fixed). 20 tokens/param is Hoffmann "
+         "et al.'s rule of thumb, IsoFLOP the power laws of approach 2.</p>";
   return h + "</section>\n";
 }
 

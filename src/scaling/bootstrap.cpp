@@ -90,14 +90,9 @@ BootstrapResult bootstrap_fit(const FitData& data, const FitOptions& options,
   BootstrapResult res;
   res.samples = boot.samples;
   res.confidence = boot.confidence;
-  const double qlo = (1 - boot.confidence) / 2, qhi = 1 - qlo;
-  auto interval = [&](auto&& get) {
-    std::vector<double> v;
-    for (size_t s = 0; s < laws.size(); ++s)
-      if (ok[s]) v.push_back(get(laws[s]));
-    std::sort(v.begin(), v.end());
-    return Interval{percentile(v, qlo), percentile(v, 0.5), percentile(v, qhi)};
-  };
+  for (size_t s = 0; s < laws.size(); ++s)
+    if (ok[s]) res.laws.push_back(laws[s]);
+  auto interval = [&](auto&& get) { return res.interval_of(get); };
   for (char o : ok) res.failed += o ? 0 : 1;
   SCALELAB_CHECK(res.failed < boot.samples / 2,
                  "bootstrap: {} of {} refits gave non-positive alpha or beta; the data do not "
@@ -116,6 +111,8 @@ BootstrapResult bootstrap_fit(const FitData& data, const FitOptions& options,
     bi.N_opt = interval([C](const ScalingLaw& l) { return l.allocate(C).N; });
     bi.D_opt = interval([C](const ScalingLaw& l) { return l.allocate(C).D; });
     bi.L_opt = interval([C](const ScalingLaw& l) { return l.allocate(C).loss; });
+    bi.tokens_per_param =
+        interval([C](const ScalingLaw& l) { return l.allocate(C).tokens_per_param(); });
     res.budgets.push_back(bi);
   }
   return res;
@@ -129,8 +126,11 @@ json::Json to_json(const BootstrapResult& r) {
   for (const auto& [k, v] : r.params) p[k] = iv(v);
   json::Json b = json::Json::array();
   for (const auto& x : r.budgets)
-    b.push_back(
-        {{"C", x.C}, {"N_opt", iv(x.N_opt)}, {"D_opt", iv(x.D_opt)}, {"L_opt", iv(x.L_opt)}});
+    b.push_back({{"C", x.C},
+                 {"N_opt", iv(x.N_opt)},
+                 {"D_opt", iv(x.D_opt)},
+                 {"L_opt", iv(x.L_opt)},
+                 {"tokens_per_param", iv(x.tokens_per_param)}});
   return {{"samples", r.samples},
           {"failed", r.failed},
           {"confidence", r.confidence},

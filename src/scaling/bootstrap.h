@@ -5,6 +5,7 @@
 // Deterministic for a seed whatever the thread count: sample i draws from its own generator.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -37,9 +38,15 @@ struct BootstrapResult {
   std::map<std::string, Interval> params;  // E, A, B, alpha, beta, a, b
   struct BudgetIntervals {
     double C = 0;
-    Interval N_opt, D_opt, L_opt;
+    Interval N_opt, D_opt, L_opt, tokens_per_param;
   };
   std::vector<BudgetIntervals> budgets;
+  // The refitted laws that count (failed ones left out), in sample order: intervals of anything
+  // else a caller derives from the law (interval_of).
+  std::vector<ScalingLaw> laws;
+  // The central interval (confidence) of f over the laws.
+  template <typename F>
+  Interval interval_of(F&& f) const;
 };
 
 BootstrapResult bootstrap_fit(const FitData& data, const FitOptions& options,
@@ -50,5 +57,15 @@ BootstrapResult bootstrap_fit(const FitData& data, const FitOptions& options,
 double percentile(const std::vector<double>& sorted, double q);
 
 json::Json to_json(const BootstrapResult& r);
+
+template <typename F>
+Interval BootstrapResult::interval_of(F&& f) const {
+  std::vector<double> v;
+  v.reserve(laws.size());
+  for (const auto& l : laws) v.push_back(f(l));
+  std::sort(v.begin(), v.end());
+  const double q = (1 - confidence) / 2;
+  return Interval{percentile(v, q), percentile(v, 0.5), percentile(v, 1 - q)};
+}
 
 }  // namespace scalelab::scaling

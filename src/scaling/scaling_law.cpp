@@ -106,6 +106,21 @@ InferenceAllocation ScalingLaw::allocate_with_inference(double C, double T) cons
   return r;
 }
 
+double ScalingLaw::compute_for_loss(double loss) const {
+  SCALELAB_CHECK(std::isfinite(loss) && loss > E,
+                 "loss {} is not above the law's irreducible loss E = {}: no compute reaches it",
+                 loss, E);
+  const double gamma = alpha * beta / (alpha + beta), g = G();
+  const double K = A * std::pow(g, -alpha) + B * std::pow(g, beta);
+  return 6.0 * std::pow((loss - E) / K, -1.0 / gamma);
+}
+
+double ScalingLaw::excess_compute(double C, double N) const {
+  SCALELAB_CHECK(std::isfinite(C) && C > 0 && std::isfinite(N) && N > 0,
+                 "excess_compute: C and N must be positive (got {}, {})", C, N);
+  return C / compute_for_loss(predict_loss(N, C / (6.0 * N))) - 1.0;
+}
+
 double ScalingLaw::adjust_D_to_N(double N) const {
   SCALELAB_CHECK(std::isfinite(N) && N > 0, "N must be a positive number (got {})", N);
   const double ratio = b() / a();  // = α/β

@@ -47,6 +47,12 @@ struct ScalingLaw {
   double G() const;
   // N_opt = G·(C/6)^a, D_opt = (C/6)^b / G, minimising L subject to 6ND = C.
   Allocation allocate(double C) const;
+  // The inverse of allocate(C).loss: the least compute that reaches `loss` (> E, else an error).
+  // L_opt(C) = E + K·(C/6)^−γ with γ = αβ/(α+β) and K = A·G^−α + B·G^β.
+  double compute_for_loss(double loss) const;
+  // How much more compute than needed a model of N parameters spends at budget C (D = C/(6N)):
+  // C / compute_for_loss(L(N, D)) − 1, 0 at N_opt. "% more compute for the same loss".
+  double excess_compute(double C, double N) const;
   // The compute-optimal D for a model of N parameters: D = G^{-(1+b/a)} · N^{b/a}.
   double adjust_D_to_N(double N) const;
   // The N and D that reach allocate(C).loss with the least training + inference compute

@@ -125,10 +125,26 @@ SweepAnalysis analyze_runs(const runs::RunDb& db, const AnalysisOptions& o) {
       r.D_ci = a.boot->budgets[i].D_opt;
       r.L_ci = a.boot->budgets[i].L_opt;
     }
+    if (a.boot) r.tokens_per_param_ci = a.boot->budgets[i].tokens_per_param;
     if (a.iso && a.iso->n_opt.points >= 2) {
       r.iso_N = a.iso->n_opt.predict(r.C);
       r.iso_D = a.iso->d_opt.predict(r.C);
     }
+    // What the usual alternatives would cost at this C by the law (and its bootstrap laws).
+    const auto alternative = [&](std::string name, double N) {
+      Alternative x{std::move(name),
+                    N,
+                    r.C / (6.0 * N),
+                    a.fit->law.predict_loss(N, r.C / (6.0 * N)),
+                    a.fit->law.excess_compute(r.C, N),
+                    std::nullopt};
+      if (a.boot)
+        x.excess_ci = a.boot->interval_of(
+            [&](const scaling::ScalingLaw& l) { return l.excess_compute(r.C, N); });
+      r.alternatives.push_back(std::move(x));
+    };
+    alternative("20 tokens/param", std::sqrt(r.C / (6.0 * 20.0)));
+    if (r.iso_N > 0) alternative("IsoFLOP", r.iso_N);
     a.recommendations.push_back(r);
   }
 
@@ -196,6 +212,17 @@ json::Json to_json(const SweepAnalysis& a) {
                  {"D_interval", interval_json(r.D_ci)},
                  {"loss_interval", interval_json(r.L_ci)}};
     if (r.iso_N > 0) x["isoflop"] = {{"N", r.iso_N}, {"D", r.iso_D}};
+    if (r.tokens_per_param_ci)
+      x["tokens_per_param_interval"] = interval_json(r.tokens_per_param_ci);
+    json::Json alts = json::Json::array();
+    for (const auto& alt : r.alternatives)
+      alts.push_back({{"name", alt.name},
+                      {"N", alt.N},
+                      {"D", alt.D},
+                      {"loss", alt.loss},
+                      {"excess_compute", alt.excess},
+                      {"excess_compute_interval", interval_json(alt.excess_ci)}});
+    x["alternatives"] = std::move(alts);
     if (r.constrained)
       x["for_the_corpus"] = {{"unique_tokens", a.unique_tokens},
                              {"N", r.constrained->N},
@@ -285,14 +312,17 @@ std::string format_recommendations(const SweepAnalysis& a) {
                        fields::enum_name(a.convention));
   for (const auto& r : a.recommendations) {
     out += fmt::format(
-        "recommendation for C = {}: N = {}{}, D = {}{} ({:.1f} tokens/param), "
+        "recommendation for C = {}: N = {}{}, D = {}{} ({:.1f}{} tokens/param), "
         "predicted loss {:.4f}{}\n",
         format_sci(r.C, 3), format_si(r.law.N),
         r.N_ci ? fmt::format(" [{}, {}]", format_si(r.N_ci->lo), format_si(r.N_ci->hi)) : "",
         format_si(r.law.D),
         r.D_ci ? fmt::format(" [{}, {}]", format_si(r.D_ci->lo), format_si(r.D_ci->hi)) : "",
-        r.law.tokens_per_param(), r.law.loss,
-        r.L_ci ? fmt::format(" [{:.4f}, {:.4f}]", r.L_ci->lo, r.L_ci->hi) : "");
+        r.law.tokens_per_param(),
+        r.tokens_per_param_ci
+            ? fmt::format(" [{:.1f}, {:.1f}]", r.tokens_per_param_ci->lo, r.tokens_per_param_ci->hi)
+            : "",
+        r.law.loss, r.L_ci ? fmt::format(" [{:.4f}, {:.4f}]", r.L_ci->lo, r.L_ci->hi) : "");
     if (r.shape) {
       const auto& s = r.shape->shape;
       out += fmt::format(
@@ -301,9 +331,19 @@ std::string format_recommendations(const SweepAnalysis& a) {
           s.n_layers, s.d_model, s.n_heads, s.head_dim(), s.d_ff, format_int(r.shape->params),
           format_int(r.shape->non_embedding), format_si(r.shape_D), r.shape_loss);
     }
-    if (r.iso_N > 0)
-      out += fmt::format("  IsoFLOP power laws at this C: N = {}, D = {}\n", format_si(r.iso_N),
-                         format_si(r.iso_D));
+    // The alternatives by the law: what their allocation of C wastes against the recommended one.
+    const auto cost = [](const Alternative& alt) {
+      return fmt::format("{} more compute than its loss needs{}", format_percent(alt.excess),
+                         alt.excess_ci ? fmt::format(" [{}, {}]", format_percent(alt.excess_ci->lo),
+                                                     format_percent(alt.excess_ci->hi))
+                                       : "");
+    };
+    for (const auto& alt : r.alternatives)
+      out += alt.name == "IsoFLOP"
+                 ? fmt::format("  IsoFLOP power laws at this C: N = {}, D = {}: {}\n",
+                               format_si(alt.N), format_si(alt.D), cost(alt))
+                 : fmt::format("  {} instead: N = {}, D = {}: {}\n", alt.name, format_si(alt.N),
+                               format_si(alt.D), cost(alt));
     if (r.constrained)
       out += fmt::format(
           "  for this corpus ({} unique tokens, repeated as needed): N = {}, D = {} ({:.1f} "

@@ -28,10 +28,24 @@ struct AnalysisOptions {
   std::optional<ArchitectureRule> architecture;  // shapes for the recommendations (vocab set)
 };
 
+// Another answer to "how big for C", and what it costs by the fitted law: the compute it spends
+// beyond what the loss it reaches needs (ScalingLaw::excess_compute), with the bootstrap's
+// interval of that under the refitted laws.
+struct Alternative {
+  std::string name;  // "20 tokens/param" (Hoffmann et al.'s rule of thumb), "IsoFLOP" (approach 2)
+  double N = 0, D = 0;  // spends C: D = C / (6N)
+  double loss = 0;      // the fitted law's prediction
+  double excess = 0;    // e.g. 0.05: 5% more compute than the same loss needs
+  std::optional<scaling::Interval> excess_ci;
+};
+
 struct Recommendation {
   double C = 0;
   scaling::Allocation law;                            // parametric allocation (6ND = C)
   std::optional<scaling::Interval> N_ci, D_ci, L_ci;  // bootstrap
+  std::optional<scaling::Interval> tokens_per_param_ci;
+  std::vector<Alternative>
+      alternatives;             // 20 tokens/param, and the IsoFLOP answer when there is one
   double iso_N = 0, iso_D = 0;  // IsoFLOP power laws at C (0 when unavailable)
   // The family member with the lowest predicted loss when it spends C exactly:
   // D = C / its exact FLOPs per token, L(its size under the convention, D).

@@ -84,6 +84,27 @@ TEST(ScalingLaw, InferenceAwareAllocationMinimisesTrainingPlusInference) {
             "inference tokens must be a non-negative number (got nan)");
 }
 
+// The least compute for a loss inverts the optimal loss; an allocation off N_opt spends more
+// compute than the loss it reaches needs, and the excess grows away from N_opt on either side.
+TEST(ScalingLaw, ComputeForLossAndExcessCompute) {
+  for (const ScalingLaw& law : {kHoffmann2022, ScalingLaw{1.8, 482, 2085, 0.35, 0.37}}) {
+    for (double C : {1e19, 1e23}) {
+      const Allocation a = law.allocate(C);
+      EXPECT_NEAR(law.compute_for_loss(a.loss) / C, 1.0, 1e-10) << C;
+      EXPECT_NEAR(law.excess_compute(C, a.N), 0.0, 1e-10) << C;
+      const double half = law.excess_compute(C, a.N / 2), twice = law.excess_compute(C, 2 * a.N);
+      EXPECT_GT(half, 0.01);
+      EXPECT_GT(twice, 0.01);
+      EXPECT_GT(law.excess_compute(C, a.N / 4), half);
+      // By definition: the optimal allocation of C / (1 + excess) reaches the same loss.
+      const double L = law.predict_loss(2 * a.N, C / (12 * a.N));
+      EXPECT_NEAR(law.allocate(C / (1 + twice)).loss / L, 1.0, 1e-10);
+    }
+  }
+  EXPECT_EQ(error_of([] { kHoffmann2022.compute_for_loss(1.5); }),
+            "loss 1.5 is not above the law's irreducible loss E = 1.69: no compute reaches it");
+}
+
 TEST(ScalingLaw, PredictArraysAndValidation) {
   std::vector<double> N{1e8, 1e9}, D{1e10, 2e10};
   auto L = kHoffmann2022.predict_loss(N, D);

@@ -58,6 +58,32 @@ TEST(Results, RecoversTheAllocationWithIntervalsAndAShape) {
   const std::string text = format_recommendations(a);
   EXPECT_NE(text.find("recommendation for C = 1.00e+20"), std::string::npos) << text;
   EXPECT_NE(text.find("build:"), std::string::npos) << text;
+
+  // The decision's uncertainty: tokens per parameter with its interval, and what the usual
+  // alternatives (20 tokens/param, the IsoFLOP answer) cost by the law, with intervals.
+  ASSERT_TRUE(r.tokens_per_param_ci);
+  EXPECT_LE(r.tokens_per_param_ci->lo, r.law.tokens_per_param() * 1.0001);
+  EXPECT_GE(r.tokens_per_param_ci->hi, r.law.tokens_per_param() * 0.9999);
+  ASSERT_EQ(r.alternatives.size(), 2u);
+  const Alternative& rule20 = r.alternatives[0];
+  EXPECT_EQ(rule20.name, "20 tokens/param");
+  EXPECT_NEAR(rule20.D / rule20.N, 20.0, 1e-9);
+  EXPECT_NEAR(6 * rule20.N * rule20.D, 1e20, 1e20 * 1e-12);
+  EXPECT_NEAR(rule20.excess, a.fit->law.excess_compute(1e20, rule20.N), 1e-15);
+  EXPECT_GE(rule20.excess, 0);
+  EXPECT_GT(rule20.loss, r.law.loss);
+  ASSERT_TRUE(rule20.excess_ci);
+  EXPECT_GE(rule20.excess_ci->lo, -1e-12);
+  EXPECT_LE(rule20.excess_ci->lo, rule20.excess_ci->hi);
+  EXPECT_EQ(r.alternatives[1].name, "IsoFLOP");
+  EXPECT_EQ(r.alternatives[1].N, r.iso_N);
+  const json::Json& alts = j["recommendations"][0]["alternatives"];
+  ASSERT_EQ(alts.size(), 2u);
+  EXPECT_EQ(alts[0]["name"], "20 tokens/param");
+  EXPECT_TRUE(alts[0]["excess_compute_interval"].is_object());
+  EXPECT_TRUE(j["recommendations"][0]["tokens_per_param_interval"].is_object());
+  EXPECT_NE(text.find("20 tokens/param instead: N = "), std::string::npos) << text;
+  EXPECT_NE(text.find("more compute than its loss needs ["), std::string::npos) << text;
 }
 
 // Three seeds per model: the fits see each model once at its mean loss, the seed spread per budget

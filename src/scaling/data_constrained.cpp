@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "common/error.h"
+#include "scaling/golden_section.h"
 
 namespace scalelab::scaling {
 
@@ -75,28 +76,10 @@ Allocation DataConstrainedLaw::allocate(double C, double U_D) const {
       best = i;
     }
   }
-  double a = lo + step * std::max(0, best - 1), b = lo + step * std::min(kScan, best + 1);
-  const double phi = (std::sqrt(5.0) - 1.0) / 2.0;
-  double c = b - phi * (b - a), d = a + phi * (b - a);
-  double fc = loss_at(c), fd = loss_at(d);
-  for (int it = 0; it < 200 && b - a > 1e-12; ++it) {
-    if (fc < fd) {
-      b = d;
-      d = c;
-      fd = fc;
-      c = b - phi * (b - a);
-      fc = loss_at(c);
-    } else {
-      a = c;
-      c = d;
-      fc = fd;
-      d = a + phi * (b - a);
-      fd = loss_at(d);
-    }
-  }
+  const double a = lo + step * std::max(0, best - 1), b = lo + step * std::min(kScan, best + 1);
   Allocation out;
   out.C = C;
-  out.N = std::exp(0.5 * (a + b));
+  out.N = std::exp(golden_section_min(loss_at, a, b, 1e-12));
   out.D = C / (6.0 * out.N);
   out.loss = predict_loss(out.N, out.D, U_D);
   return out;

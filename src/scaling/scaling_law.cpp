@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "scaling/golden_section.h"
 
 namespace scalelab::scaling {
 
@@ -78,27 +79,9 @@ InferenceAllocation ScalingLaw::allocate_with_inference(double C, double T) cons
     const double n = std::exp(log_n);
     return 6.0 * n * D_of(log_n) + 2.0 * n * T;
   };
-  double lo = (std::log(A) - std::log(gap)) / alpha, hi = std::log(opt.N);
-  const double phi = 0.5 * (std::sqrt(5.0) - 1.0);
-  double x1 = hi - phi * (hi - lo), x2 = lo + phi * (hi - lo);
-  double f1 = total(x1), f2 = total(x2);
-  for (int i = 0; i < 200 && hi - lo > 1e-13 * std::max(1.0, std::abs(hi)); ++i) {
-    if (f1 <= f2) {
-      hi = x2;
-      x2 = x1;
-      f2 = f1;
-      x1 = hi - phi * (hi - lo);
-      f1 = total(x1);
-    } else {
-      lo = x1;
-      x1 = x2;
-      f1 = f2;
-      x2 = lo + phi * (hi - lo);
-      f2 = total(x2);
-    }
-  }
-  const double log_n = f1 <= f2 ? x1 : x2;
-  if (std::min(f1, f2) < total(std::log(opt.N))) {
+  const double log_n =
+      golden_section_min(total, (std::log(A) - std::log(gap)) / alpha, std::log(opt.N), 1e-12);
+  if (total(log_n) < total(std::log(opt.N))) {
     r.N = std::exp(log_n);
     r.D = D_of(log_n);
     r.loss = predict_loss(r.N, r.D);

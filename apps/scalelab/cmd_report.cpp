@@ -47,6 +47,7 @@ void run_report(const ReportOptions& o) {
     info.sweep_config = sweep::to_json(c);
     ao.targets = c.resolved_targets();
     ao.convention = c.size_convention;
+    ao.inference_tokens = c.inference_tokens;
     ao.bootstrap_samples = c.bootstrap_samples;
     if (!o.seed_given) ao.seed = c.seed;
     loss = fields::enum_name(c.loss);

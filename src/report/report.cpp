@@ -170,6 +170,26 @@ std::string recommendation_section(const sweep::SweepAnalysis& a) {
         "<p class=\"caption\">Intervals (under each value): central {:.0f}% bootstrap percentile "
         "intervals over {} resamples of the runs ({} failed refits excluded).</p>",
         100 * a.boot->confidence, a.boot->samples, a.boot->failed);
+  // With inference tokens (Sardana et al. 2024): the model that reaches each target's loss for the
+  // least training + inference compute.
+  std::vector<std::vector<std::string>> serve;
+  for (const auto& r : a.recommendations)
+    if (const auto& w = r.with_inference) {
+      const double chinchilla = r.C + 2.0 * r.law.N * w->inference_tokens;
+      serve.push_back({format_sci(r.C, 3), format_si(w->inference_tokens), format_si(w->N),
+                       format_si(w->D), fmt::format("{:.1f}", w->D / w->N),
+                       format_sci(w->total_flops(), 3),
+                       format_percent(1 - w->total_flops() / chinchilla)});
+    }
+  if (!serve.empty())
+    h += "<h3>To serve the model (inference-aware)</h3>\n<div class=\"scroll\">" +
+         table({"target C", "inference tokens T", "N", "D", "D/N", "training + inference FLOPs",
+                "less than the recommended model"},
+               serve) +
+         "</div><p class=\"caption\">The model that reaches the target's predicted loss for the "
+         "least 6ND + 2N·T (Sardana et al. 2024, \"Beyond Chinchilla-Optimal\"): smaller, trained "
+         "on more tokens; the last column against the recommended model serving the same T "
+         "tokens (C + 2·N·T).</p>";
   // What the usual other answers would cost: compute beyond what the loss they reach needs.
   std::vector<std::vector<std::string>> alts;
   for (const auto& r : a.recommendations)

@@ -303,6 +303,7 @@ void run_sweep(SweepConfig c, const SweepRunOptions& o, const TrainingEngine& en
   ao.seed = c.seed;
   ao.holdout = c.holdout;
   ao.convention = c.size_convention;
+  ao.inference_tokens = c.inference_tokens;
   ArchitectureRule rule = c.architecture;
   rule.vocab_size = data.vocab_size;
   ao.architecture = rule;

@@ -143,6 +143,8 @@ SweepAnalysis analyze_runs(const runs::RunDb& db, const AnalysisOptions& o) {
             [&](const scaling::ScalingLaw& l) { return l.excess_compute(r.C, N); });
       r.alternatives.push_back(std::move(x));
     };
+    if (o.inference_tokens > 0)
+      r.with_inference = a.fit->law.allocate_with_inference(r.C, o.inference_tokens);
     alternative("20 tokens/param", std::sqrt(r.C / (6.0 * 20.0)));
     if (r.iso_N > 0) alternative("IsoFLOP", r.iso_N);
     a.recommendations.push_back(r);
@@ -223,6 +225,16 @@ json::Json to_json(const SweepAnalysis& a) {
                       {"excess_compute", alt.excess},
                       {"excess_compute_interval", interval_json(alt.excess_ci)}});
     x["alternatives"] = std::move(alts);
+    if (const auto& w = r.with_inference)
+      x["with_inference"] = {
+          {"inference_tokens", w->inference_tokens},
+          {"N", w->N},
+          {"D", w->D},
+          {"loss", w->loss},
+          {"training_flops", w->training_flops()},
+          {"inference_flops", w->inference_flops()},
+          {"total_flops", w->total_flops()},
+          {"compute_optimal_total_flops", r.C + 2.0 * r.law.N * w->inference_tokens}};
     if (r.constrained)
       x["for_the_corpus"] = {{"unique_tokens", a.unique_tokens},
                              {"N", r.constrained->N},
@@ -344,6 +356,15 @@ std::string format_recommendations(const SweepAnalysis& a) {
                                format_si(alt.N), format_si(alt.D), cost(alt))
                  : fmt::format("  {} instead: N = {}, D = {}: {}\n", alt.name, format_si(alt.N),
                                format_si(alt.D), cost(alt));
+    if (const auto& w = r.with_inference) {
+      const double chinchilla = r.C + 2.0 * r.law.N * w->inference_tokens;
+      out += fmt::format(
+          "  to serve {} tokens: N = {}, D = {} ({:.1f} tokens/param) reaches the same loss for "
+          "{} FLOPs of training + inference, {} less than this model serving them (Sardana et "
+          "al. 2024)\n",
+          format_si(w->inference_tokens), format_si(w->N), format_si(w->D), w->D / w->N,
+          format_sci(w->total_flops(), 3), format_percent(1 - w->total_flops() / chinchilla));
+    }
     if (r.constrained)
       out += fmt::format(
           "  for this corpus ({} unique tokens, repeated as needed): N = {}, D = {} ({:.1f} "

@@ -26,6 +26,7 @@ struct AnalysisOptions {
   // (in ln C; scaling/isoflop.h).
   double budget_tolerance = scaling::IsoflopOptions{}.tolerance;
   std::optional<ArchitectureRule> architecture;  // shapes for the recommendations (vocab set)
+  double inference_tokens = 0;  // > 0: Recommendation::with_inference at every target
 };
 
 // Another answer to "how big for C", and what it costs by the fitted law: the compute it spends
@@ -44,8 +45,11 @@ struct Recommendation {
   scaling::Allocation law;                            // parametric allocation (6ND = C)
   std::optional<scaling::Interval> N_ci, D_ci, L_ci;  // bootstrap
   std::optional<scaling::Interval> tokens_per_param_ci;
-  std::vector<Alternative>
-      alternatives;             // 20 tokens/param, and the IsoFLOP answer when there is one
+  // 20 tokens/param, and the IsoFLOP answer when there is one.
+  std::vector<Alternative> alternatives;
+  // With inference tokens: the model reaching `law.loss` for the least training + inference
+  // compute.
+  std::optional<scaling::InferenceAllocation> with_inference;
   double iso_N = 0, iso_D = 0;  // IsoFLOP power laws at C (0 when unavailable)
   // The family member with the lowest predicted loss when it spends C exactly:
   // D = C / its exact FLOPs per token, L(its size under the convention, D).

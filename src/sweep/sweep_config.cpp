@@ -199,6 +199,11 @@ const fields::Table<SweepConfig>& sweep_config_fields() {
           // targets and analysis
           .add("targets", &S::targets,
                "Target budgets to recommend for (empty = 100 × the largest)", Range::positive())
+          .add("inference_tokens", &S::inference_tokens,
+               "Tokens the model will serve: each target also gets the model that reaches its "
+               "loss for the least training + inference compute 6ND + 2N·T (Sardana et al. 2024; "
+               "0 = none)",
+               Range::at_least(0))
           .add("loss", &S::loss, "Parametric fit loss (see `scalelab fit`)")
           .add("bootstrap_samples", &S::bootstrap_samples, "Bootstrap resamples",
                Range::at_least(0))

@@ -80,6 +80,10 @@ struct SweepConfig {
   int64_t seeds = 1;
   // --- targets and analysis
   std::vector<double> targets;  // budgets to recommend for; empty = 100 × the largest budget
+  // Tokens the recommended model will serve (0 = none): each target then also gets the model that
+  // reaches its compute-optimal loss for the least training + inference compute (Sardana et al.
+  // 2024; ScalingLaw::allocate_with_inference).
+  double inference_tokens = 0;
   scaling::LossFunction loss = scaling::LossFunction::kLogHuber;  // see `scalelab fit`
   int64_t bootstrap_samples = 200;
   bool holdout = true;  // refit without the largest budget and predict it

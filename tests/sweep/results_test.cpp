@@ -24,6 +24,7 @@ TEST(Results, RecoversTheAllocationWithIntervalsAndAShape) {
   AnalysisOptions o;
   o.targets = {1e20};
   o.bootstrap_samples = 60;
+  o.inference_tokens = 1e12;
   ArchitectureRule rule;
   rule.vocab_size = 32000;
   rule.context_length = 1024;
@@ -84,6 +85,14 @@ TEST(Results, RecoversTheAllocationWithIntervalsAndAShape) {
   EXPECT_TRUE(j["recommendations"][0]["tokens_per_param_interval"].is_object());
   EXPECT_NE(text.find("20 tokens/param instead: N = "), std::string::npos) << text;
   EXPECT_NE(text.find("more compute than its loss needs ["), std::string::npos) << text;
+
+  // Inference tokens: the model that reaches the same loss for the least 6ND + 2N·T.
+  ASSERT_TRUE(r.with_inference);
+  EXPECT_LT(r.with_inference->N, r.law.N);
+  EXPECT_NEAR(r.with_inference->loss, r.law.loss, 1e-9);
+  EXPECT_LT(r.with_inference->total_flops(), 1e20 + 2 * r.law.N * 1e12);
+  EXPECT_TRUE(j["recommendations"][0].contains("with_inference"));
+  EXPECT_NE(text.find("to serve 1.00T tokens: N = "), std::string::npos) << text;
 }
 
 // Three seeds per model: the fits see each model once at its mean loss, the seed spread per budget

@@ -100,6 +100,12 @@ TEST(SweepConfig, ValidationNamesTheField) {
   EXPECT_EQ(error_of(c),
             "cooldown_fraction: 0.8 with warmup_fraction 0.3 leaves the runs no room (their sum "
             "must be at most 1)");
+  c = valid();
+  c.inference_tokens = -1e9;  // a target with negative inference tokens
+  EXPECT_NE(error_of(c).find("inference_tokens"), std::string::npos) << error_of(c);
+  c = valid();
+  c.extra_branches = 9;
+  EXPECT_NE(error_of(c).find("extra_branches"), std::string::npos) << error_of(c);
 }
 
 // Every choice is checked when the file is read, before any data is prepared or any run trains: the

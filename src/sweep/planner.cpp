@@ -106,6 +106,31 @@ void fit_micro_batch(const SweepConfig& c, accounting::Precision precision, Plan
   r.grad_accum = seqs / m;
 }
 
+// FLOPs per token by the sweep's count: exact accounting, or 6N.
+double per_token_of(const SweepConfig& c, const ShapeChoice& choice) {
+  return c.flop_count == FlopCount::kExact ? choice.flops_per_token
+                                           : 6.0 * static_cast<double>(choice.params);
+}
+
+// r's whole optimizer steps of r.batch_tokens for its budget, and what follows from them: D, the
+// FLOP counts, epochs, and the trainer's steps, warmup, log and checkpoint intervals. One place for
+// plan_run and the re-planned points of a WSD parent (with_hyperparameters_of).
+void set_whole_steps(const SweepConfig& c, PlannedRun& r, const DataInfo& data) {
+  const double bt = static_cast<double>(r.batch_tokens);
+  r.steps = std::max<int64_t>(1, std::llround(r.budget_C / per_token_of(c, r.choice) / bt));
+  r.D = static_cast<double>(r.steps) * bt;
+  r.flops_exact = r.choice.flops_per_token * r.D;
+  r.flops_6nd = 6.0 * static_cast<double>(r.choice.params) * r.D;
+  r.C = c.flop_count == FlopCount::kExact ? r.flops_exact : r.flops_6nd;
+  r.flops_spent = r.flops_exact;
+  r.epochs = r.D / static_cast<double>(data.train_tokens);
+  train::TrainConfig& t = r.train;
+  t.max_steps = r.steps;
+  t.warmup_steps = std::llround(c.warmup_fraction * static_cast<double>(r.steps));
+  t.log_interval = std::max<int64_t>(1, r.steps / c.curve_points);
+  t.checkpoint_interval = std::max<int64_t>(1, r.steps / 10);
+}
+
 // The training time of a planned run: the FLOPs it spends at the device's rate plus the per-step
 // overhead of the steps it trains itself.
 double estimate_seconds(const PlannedRun& r, double flops_per_second, double step_overhead) {
@@ -118,30 +143,16 @@ double estimate_seconds(const PlannedRun& r, double flops_per_second, double ste
 PlannedRun with_hyperparameters_of(const SweepConfig& c, const PlannedRun& r,
                                    const PlannedRun& like, const DataInfo& data) {
   PlannedRun b = r;
-  const double per_token = c.flop_count == FlopCount::kExact
-                               ? r.choice.flops_per_token
-                               : 6.0 * static_cast<double>(r.choice.params);
-  const double bt = static_cast<double>(like.batch_tokens);
   b.batch_tokens = like.batch_tokens;
   b.batch_size = like.batch_size;
   b.grad_accum = like.grad_accum;
-  b.steps = std::max<int64_t>(1, std::llround(r.budget_C / per_token / bt));
-  b.D = static_cast<double>(b.steps) * bt;
-  b.flops_exact = r.choice.flops_per_token * b.D;
-  b.flops_6nd = 6.0 * static_cast<double>(r.choice.params) * b.D;
-  b.C = c.flop_count == FlopCount::kExact ? b.flops_exact : b.flops_6nd;
-  b.flops_spent = b.flops_exact;
   b.lr = like.lr;
-  b.epochs = b.D / static_cast<double>(data.train_tokens);
   train::TrainConfig& t = b.train;
   t.batch_size = like.train.batch_size;
   t.grad_accum = like.train.grad_accum;
-  t.max_steps = b.steps;
   t.lr_max = like.train.lr_max;
   t.lr_min = like.train.lr_min;
-  t.warmup_steps = std::llround(c.warmup_fraction * static_cast<double>(b.steps));
-  t.log_interval = std::max<int64_t>(1, b.steps / c.curve_points);
-  t.checkpoint_interval = std::max<int64_t>(1, b.steps / 10);
+  set_whole_steps(c, b, data);
   return b;
 }
 
@@ -280,23 +291,14 @@ PlannedRun plan_run(const SweepConfig& c, std::string key, double budget_C, doub
   r.budget_C = budget_C;
   r.target_N = target_N;
   r.choice = choice;
-  const double N = static_cast<double>(choice.params);
-  const double per_token = c.flop_count == FlopCount::kExact ? choice.flops_per_token : 6.0 * N;
-  const double D_budget = budget_C / per_token;  // before rounding to whole steps
+  const double D_budget = budget_C / per_token_of(c, choice);  // before rounding to whole steps
   r.batch_tokens = batch_tokens_for(c, choice, D_budget);
   const int64_t micro_tokens =
       c.micro_batch_tokens > 0 ? std::min(c.micro_batch_tokens, r.batch_tokens) : r.batch_tokens;
   r.batch_size = micro_tokens / c.architecture.context_length;
   r.grad_accum = r.batch_tokens / micro_tokens;
-  const double bt = static_cast<double>(r.batch_tokens);
-  r.steps = std::max<int64_t>(1, std::llround(D_budget / bt));
-  r.D = static_cast<double>(r.steps) * bt;
-  r.flops_exact = choice.flops_per_token * r.D;
-  r.flops_6nd = 6.0 * N * r.D;
-  r.C = c.flop_count == FlopCount::kExact ? r.flops_exact : r.flops_6nd;
-  r.flops_spent = r.flops_exact;
+  set_whole_steps(c, r, data);
   r.lr = learning_rate(c, choice, D_budget);
-  r.epochs = r.D / static_cast<double>(data.train_tokens);
   const Device device = c.device.value_or(Device::kCpu);
   const accounting::Precision precision = c.precision.value_or(default_precision(device));
   if (device == Device::kCuda) fit_micro_batch(c, precision, r);
@@ -309,10 +311,8 @@ PlannedRun plan_run(const SweepConfig& c, std::string key, double budget_C, doub
   t.out_dir = (std::filesystem::path(c.out_dir) / "runs" / r.key).string();
   t.batch_size = r.batch_size;
   t.grad_accum = r.grad_accum;
-  t.max_steps = r.steps;
   t.lr_max = r.lr;
   t.lr_min = r.lr * c.lr_min_ratio;
-  t.warmup_steps = std::llround(c.warmup_fraction * static_cast<double>(r.steps));
   t.lr_schedule = c.lr_schedule;
   t.cooldown_fraction = c.cooldown_fraction;
   t.cooldown_shape = c.cooldown_shape;
@@ -320,9 +320,7 @@ PlannedRun plan_run(const SweepConfig& c, std::string key, double budget_C, doub
   t.beta2 = c.beta2;
   t.weight_decay = c.weight_decay;
   t.grad_clip = c.grad_clip;
-  t.log_interval = std::max<int64_t>(1, r.steps / c.curve_points);
   t.eval_tokens = c.eval_tokens;
-  t.checkpoint_interval = std::max<int64_t>(1, r.steps / 10);
   t.seed = c.seed;
   t.device = std::string(fields::enum_name(device));
   t.precision = precision;

@@ -5,8 +5,8 @@ set key outside right top box lc '#bbbbbb'
 set format x '10^{%L}'
 set output 'contour.svg'
 unset format
-set xrange [4.904640824:8.958238636]
-set yrange [6.306677101:8.863610113]
+set xrange [4.904640824:8.958238625]
+set yrange [6.306677101:8.863610125]
 set table 'contour_lines.dat'
 set contour base
 set cntrparam levels auto 14

@@ -68,19 +68,10 @@ void run_allocate(const AllocateOptions& o) {
       // Chinchilla's model serving T tokens costs C + 2·N_opt·T; the inference-aware one reaches
       // the same loss for less.
       const scaling::InferenceAllocation r = law.allocate_with_inference(C, T);
-      const double chinchilla = C + 2.0 * a.N * T;
-      row["with_inference"] = {{"inference_tokens", T},
-                               {"N", r.N},
-                               {"D", r.D},
-                               {"tokens_per_param", r.D / r.N},
-                               {"loss", r.loss},
-                               {"training_flops", r.training_flops()},
-                               {"inference_flops", r.inference_flops()},
-                               {"total_flops", r.total_flops()},
-                               {"compute_optimal_total_flops", chinchilla}};
-      cells.insert(cells.end(), {format_si(r.N), format_si(r.D), fmt::format("{:.1f}", r.D / r.N),
-                                 format_sci(r.total_flops(), 3),
-                                 fmt::format("{:.1f}%", 100 * (1 - r.total_flops() / chinchilla))});
+      row["with_inference"] = scaling::to_json(r);
+      cells.insert(cells.end(),
+                   {format_si(r.N), format_si(r.D), fmt::format("{:.1f}", r.D / r.N),
+                    format_sci(r.total_flops(), 3), fmt::format("{:.1f}%", 100 * r.saving())});
     }
     arr.push_back(std::move(row));
     t.add_row(cells);

@@ -174,13 +174,10 @@ std::string recommendation_section(const sweep::SweepAnalysis& a) {
   // least training + inference compute.
   std::vector<std::vector<std::string>> serve;
   for (const auto& r : a.recommendations)
-    if (const auto& w = r.with_inference) {
-      const double chinchilla = r.C + 2.0 * r.law.N * w->inference_tokens;
+    if (const auto& w = r.with_inference)
       serve.push_back({format_sci(r.C, 3), format_si(w->inference_tokens), format_si(w->N),
                        format_si(w->D), fmt::format("{:.1f}", w->D / w->N),
-                       format_sci(w->total_flops(), 3),
-                       format_percent(1 - w->total_flops() / chinchilla)});
-    }
+                       format_sci(w->total_flops(), 3), format_percent(w->saving())});
   if (!serve.empty())
     h += "<h3>To serve the model (inference-aware)</h3>\n<div class=\"scroll\">" +
          table({"target C", "inference tokens T", "N", "D", "D/N", "training + inference FLOPs",

@@ -66,6 +66,7 @@ InferenceAllocation ScalingLaw::allocate_with_inference(double C, double T) cons
   InferenceAllocation r;
   r.C = C;
   r.inference_tokens = T;
+  r.N_opt = opt.N;
   r.N = opt.N;
   r.D = opt.D;
   r.loss = opt.loss;
@@ -108,6 +109,18 @@ double ScalingLaw::adjust_D_to_N(double N) const {
   SCALELAB_CHECK(std::isfinite(N) && N > 0, "N must be a positive number (got {})", N);
   const double ratio = b() / a();  // = α/β
   return std::pow(G(), -1.0 - ratio) * std::pow(N, ratio);
+}
+
+json::Json to_json(const InferenceAllocation& a) {
+  return {{"inference_tokens", a.inference_tokens},
+          {"N", a.N},
+          {"D", a.D},
+          {"tokens_per_param", a.D / a.N},
+          {"loss", a.loss},
+          {"training_flops", a.training_flops()},
+          {"inference_flops", a.inference_flops()},
+          {"total_flops", a.total_flops()},
+          {"compute_optimal_total_flops", a.compute_optimal_total_flops()}};
 }
 
 json::Json to_json(const ScalingLaw& l) {

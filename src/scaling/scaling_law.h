@@ -25,10 +25,14 @@ struct Allocation {
 struct InferenceAllocation {
   double C = 0;                 // the training budget whose compute-optimal loss is the target
   double inference_tokens = 0;  // T
+  double N_opt = 0;             // the compute-optimal model's N at C (allocate(C).N)
   double N = 0, D = 0, loss = 0;
   double training_flops() const { return 6.0 * N * D; }
   double inference_flops() const { return 2.0 * N * inference_tokens; }
   double total_flops() const { return training_flops() + inference_flops(); }
+  // The compute-optimal model serving the same tokens, C + 2·N_opt·T, and the share saved on it.
+  double compute_optimal_total_flops() const { return C + 2.0 * N_opt * inference_tokens; }
+  double saving() const { return 1.0 - total_flops() / compute_optimal_total_flops(); }
 };
 
 struct ScalingLaw {
@@ -66,6 +70,9 @@ struct ScalingLaw {
 };
 
 json::Json to_json(const ScalingLaw& law);
+// {"inference_tokens", "N", "D", "tokens_per_param", "loss", "training_flops", "inference_flops",
+//  "total_flops", "compute_optimal_total_flops"}: `allocate --json` and a sweep's recommendation.
+json::Json to_json(const InferenceAllocation& a);
 // Accepts {"E":…, "A":…, "B":…, "alpha":…, "beta":…} alone or as the "law" field of a fit result.
 ScalingLaw scaling_law_from_json(const json::Json& j, std::string_view context);
 ScalingLaw read_scaling_law(const std::string& path);

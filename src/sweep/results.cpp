@@ -124,8 +124,8 @@ SweepAnalysis analyze_runs(const runs::RunDb& db, const AnalysisOptions& o) {
       r.N_ci = a.boot->budgets[i].N_opt;
       r.D_ci = a.boot->budgets[i].D_opt;
       r.L_ci = a.boot->budgets[i].L_opt;
+      r.tokens_per_param_ci = a.boot->budgets[i].tokens_per_param;
     }
-    if (a.boot) r.tokens_per_param_ci = a.boot->budgets[i].tokens_per_param;
     if (a.iso && a.iso->n_opt.points >= 2) {
       r.iso_N = a.iso->n_opt.predict(r.C);
       r.iso_D = a.iso->d_opt.predict(r.C);
@@ -225,16 +225,7 @@ json::Json to_json(const SweepAnalysis& a) {
                       {"excess_compute", alt.excess},
                       {"excess_compute_interval", interval_json(alt.excess_ci)}});
     x["alternatives"] = std::move(alts);
-    if (const auto& w = r.with_inference)
-      x["with_inference"] = {
-          {"inference_tokens", w->inference_tokens},
-          {"N", w->N},
-          {"D", w->D},
-          {"loss", w->loss},
-          {"training_flops", w->training_flops()},
-          {"inference_flops", w->inference_flops()},
-          {"total_flops", w->total_flops()},
-          {"compute_optimal_total_flops", r.C + 2.0 * r.law.N * w->inference_tokens}};
+    if (r.with_inference) x["with_inference"] = scaling::to_json(*r.with_inference);
     if (r.constrained)
       x["for_the_corpus"] = {{"unique_tokens", a.unique_tokens},
                              {"N", r.constrained->N},
@@ -356,15 +347,13 @@ std::string format_recommendations(const SweepAnalysis& a) {
                                format_si(alt.N), format_si(alt.D), cost(alt))
                  : fmt::format("  {} instead: N = {}, D = {}: {}\n", alt.name, format_si(alt.N),
                                format_si(alt.D), cost(alt));
-    if (const auto& w = r.with_inference) {
-      const double chinchilla = r.C + 2.0 * r.law.N * w->inference_tokens;
+    if (const auto& w = r.with_inference)
       out += fmt::format(
           "  to serve {} tokens: N = {}, D = {} ({:.1f} tokens/param) reaches the same loss for "
           "{} FLOPs of training + inference, {} less than this model serving them (Sardana et "
           "al. 2024)\n",
           format_si(w->inference_tokens), format_si(w->N), format_si(w->D), w->D / w->N,
-          format_sci(w->total_flops(), 3), format_percent(1 - w->total_flops() / chinchilla));
-    }
+          format_sci(w->total_flops(), 3), format_percent(w->saving()));
     if (r.constrained)
       out += fmt::format(
           "  for this corpus ({} unique tokens, repeated as needed): N = {}, D = {} ({:.1f} "

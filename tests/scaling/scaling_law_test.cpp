@@ -67,6 +67,8 @@ TEST(ScalingLaw, InferenceAwareAllocationMinimisesTrainingPlusInference) {
       EXPECT_LT(r.N, previous_n) << T;                  // smaller as T grows
       EXPECT_GT(r.D, opt.D) << T;
       EXPECT_LT(r.total_flops(), C + 2 * opt.N * T) << T;  // cheaper than Chinchilla's model
+      EXPECT_DOUBLE_EQ(r.compute_optimal_total_flops(), C + 2 * opt.N * T) << T;
+      EXPECT_GT(r.saving(), 0) << T;
       previous_n = r.N;
       // No point of the iso-loss curve between N_min and N_opt does better (scan in log N).
       const double gap = opt.loss - law.E;

@@ -112,10 +112,14 @@ void run_fit(const FitCliOptions& o) {
     return;
   }
   std::string out;
-  out +=
-      fmt::format("scalelab fit: {} runs from {}; loss {}{}; {} starts; {}\n", fit.n_runs, label,
-                  to_string(fit.loss), fit.delta > 0 ? fmt::format(" (delta {:g})", fit.delta) : "",
-                  format_int(static_cast<int64_t>(fit.starts)), to_string(opt.precision));
+  const bool varpro = fit.method == FitMethod::kVarPro;
+  out += fmt::format(
+      "scalelab fit: {} runs from {}; loss {}{}; {}\n", fit.n_runs, label, to_string(fit.loss),
+      fit.delta > 0 ? fmt::format(" (delta {:g})", fit.delta) : "",
+      varpro ? fmt::format("variable projection over alpha in [{:g}, {:g}], beta in [{:g}, {:g}]",
+                           opt.alpha_min, opt.alpha_max, opt.beta_min, opt.beta_max)
+             : fmt::format("grid of {} starts; {}", format_int(static_cast<int64_t>(fit.starts)),
+                           to_string(opt.precision)));
   out += law_string(fit.law) + "\n\n";
   std::vector<std::string> hdr{"parameter", "estimate"};
   if (bs) {
@@ -157,11 +161,18 @@ void run_fit(const FitCliOptions& o) {
   out += fmt::format(
       "fit quality: RMSE of log loss {:.4g}, max |error| {:.4g}, R² {:.4f}, objective {:.6g}\n",
       fit.rmse_log, fit.max_abs_err_log, fit.r2, fit.objective);
-  out += fmt::format(
-      "starts: {} converged ({} stopped early in a known basin), {} failed; {} within {:g} of the "
-      "best objective; {:.2f} s\n\n",
-      fit.starts_converged, fit.starts_pruned, fit.starts_failed, fit.starts_near_best,
-      opt.near_best_rtol, fit.seconds);
+  if (varpro)
+    out += fmt::format(
+        "search: {} (alpha, beta) grid points, {} local minima refined by Newton ({} within {:g} "
+        "of the best objective), {} inner solves; {:.1f} ms\n\n",
+        format_int(static_cast<int64_t>(fit.grid_cells)), fit.starts, fit.starts_near_best,
+        opt.near_best_rtol, format_int(static_cast<int64_t>(fit.evaluations)), fit.seconds * 1e3);
+  else
+    out += fmt::format(
+        "starts: {} converged ({} stopped early in a known basin), {} failed; {} within {:g} of "
+        "the best objective; {:.2f} s\n\n",
+        fit.starts_converged, fit.starts_pruned, fit.starts_failed, fit.starts_near_best,
+        opt.near_best_rtol, fit.seconds);
 
   std::vector<std::string> ah{"C (FLOPs)", "N_opt", "D_opt", "D/N", "loss"};
   if (bs) {

@@ -30,6 +30,7 @@
 #include "common/error.h"
 #include "common/thread_pool.h"
 #include "scaling/fit_kernel.h"
+#include "scaling/varpro.h"
 
 namespace scalelab::scaling {
 
@@ -37,6 +38,7 @@ std::string_view to_string(LossFunction f) { return fields::enum_name(f); }
 LossFunction parse_loss_function(std::string_view s) {
   return fields::parse_enum<LossFunction>(s, "loss");
 }
+std::string_view to_string(FitMethod m) { return fields::enum_name(m); }
 std::string_view to_string(Precision p) { return fields::enum_name(p); }
 Precision parse_precision(std::string_view s) {
   return fields::parse_enum<Precision>(s, "precision");
@@ -139,14 +141,29 @@ const fields::Table<FitOptions>& fit_options_fields() {
           .add("loss", &FitOptions::loss,
                "Loss minimised over the runs: log-huber is Hoffmann et al.'s, asymmetric-mae the "
                "chinchilla package's")
+          .add("method", &FitOptions::method,
+               "varpro: search (alpha, beta), solve (E, A, B) exactly inside; grid: L-BFGS from "
+               "every start of the grid (the reference); auto = varpro, or grid for mae and "
+               "asymmetric-mae")
+          .add("alpha_min", &FitOptions::alpha_min, "varpro: lower end of alpha's search range",
+               Range::in(0, 2, true, true))
+          .add("alpha_max", &FitOptions::alpha_max, "varpro: upper end of alpha's search range",
+               Range::in(0, 2, true, true))
+          .add("beta_min", &FitOptions::beta_min, "varpro: lower end of beta's search range",
+               Range::in(0, 2, true, true))
+          .add("beta_max", &FitOptions::beta_max, "varpro: upper end of beta's search range",
+               Range::in(0, 2, true, true))
+          .add("search_step", &FitOptions::search_step,
+               "varpro: spacing of the coarse (alpha, beta) grid before the local refinement",
+               Range::in(0, 1, true, false))
           .add("delta", &FitOptions::delta, "Huber delta (0 = 1e-3 for log-huber, 1.0 for huber)",
                Range::at_least(0))
           .add("asymmetric_weight", &FitOptions::asymmetric_weight,
                "asymmetric-mae: weight of over-prediction", Range::positive())
           .add("precision", &FitOptions::precision, "Arithmetic of the objective and L-BFGS")
           .add("threads", &FitOptions::threads, "Threads (0 = all cores)", Range::at_least(0))
-          .add("max_iterations", &FitOptions::max_iterations, "L-BFGS iterations per start",
-               Range::at_least(1))
+          .add("max_iterations", &FitOptions::max_iterations,
+               "L-BFGS iterations per start (grid) or refinement (varpro)", Range::at_least(1))
           .add("prune_radius", &FitOptions::prune_radius,
                "Stop a start on reaching a converged start's path (scaled units; 0 = run every "
                "start to the end)",
@@ -159,7 +176,27 @@ const fields::Table<FitOptions>& fit_options_fields() {
 
 void FitOptions::validate() const {
   fit_options_fields().check(*this);
+  SCALELAB_CHECK(
+      alpha_min < alpha_max,
+      "alpha_min: the search range for alpha is empty ({:g} is not below alpha_max {:g})",
+      alpha_min, alpha_max);
+  SCALELAB_CHECK(beta_min < beta_max,
+                 "beta_min: the search range for beta is empty ({:g} is not below beta_max {:g})",
+                 beta_min, beta_max);
+  const bool linear_program = loss == LossFunction::kMae || loss == LossFunction::kAsymmetricMae;
+  SCALELAB_CHECK(method != FitMethod::kVarPro || !linear_program,
+                 "method: varpro does not fit loss {} (its inner problem is a linear program); use "
+                 "grid",
+                 to_string(loss));
+  SCALELAB_CHECK(precision == Precision::kDouble || resolved_method() == FitMethod::kGrid,
+                 "precision: long-double is for method grid (varpro works in double)");
   grid.validate();
+}
+
+FitMethod FitOptions::resolved_method() const {
+  if (method) return *method;
+  return loss == LossFunction::kMae || loss == LossFunction::kAsymmetricMae ? FitMethod::kGrid
+                                                                            : FitMethod::kVarPro;
 }
 
 double FitOptions::resolved_delta() const {
@@ -485,24 +522,6 @@ ScalingLaw theta_to_law(const std::array<double, kDim>& t) {
   return {std::exp(t[0]), std::exp(t[1]), std::exp(t[2]), t[3], t[4]};
 }
 
-void fill_quality(const FitData& d, FitResult& r) {
-  double se = 0, mx = 0, mean = 0;
-  for (double l : d.loss) mean += l;
-  mean /= static_cast<double>(d.size());
-  double ss_res = 0, ss_tot = 0;
-  for (size_t i = 0; i < d.size(); ++i) {
-    double pred = r.law.predict_loss(d.N[i], d.D[i]);
-    double el = std::log(pred) - std::log(d.loss[i]);
-    se += el * el;
-    mx = std::max(mx, std::abs(el));
-    ss_res += (d.loss[i] - pred) * (d.loss[i] - pred);
-    ss_tot += (d.loss[i] - mean) * (d.loss[i] - mean);
-  }
-  r.rmse_log = std::sqrt(se / static_cast<double>(d.size()));
-  r.max_abs_err_log = mx;
-  r.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 0.0;
-}
-
 // Starts per pruning wave (fit_impl): large enough to keep the threads of a big machine busy,
 // small enough that most starts can prune against the waves before theirs.
 constexpr size_t kPruneWave = 32;
@@ -619,23 +638,12 @@ FitResult fit_impl(const FitData& data, const FitOptions& opt, ProgressBar* prog
   r.objective = best->f;
   r.best_iterations = best->iterations;
   r.best_evaluations = best->evaluations;
-  fill_quality(data, r);
+  r.method = FitMethod::kGrid;
   if (r.starts > 1 && r.starts_near_best == 1)
     r.warnings.push_back(
         "only one start reached the best objective: the optimum may be fragile (try a denser grid "
         "or check the data)");
-  if (!(r.law.alpha > 0) || !(r.law.beta > 0))
-    r.warnings.push_back(
-        "fitted alpha or beta is not positive: the data do not identify a compute-optimal "
-        "allocation");
-  // E = exp(e) driven towards 0 (e far negative, its edge): the runs show no loss floor.
-  const double min_loss = *std::min_element(data.loss.begin(), data.loss.end());
-  if (r.law.E < kEffectivelyZeroE * min_loss)
-    r.warnings.push_back(fmt::format(
-        "E fitted at {:.3g}, effectively 0: the runs show no loss floor, so the irreducible loss "
-        "is not identified (an interval on it is not meaningful) and losses extrapolated far "
-        "beyond the runs come out too low; add budgets over a wider range",
-        r.law.E));
+  detail::finish_fit(data, r);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
@@ -653,9 +661,45 @@ std::vector<std::array<double, kDim>> grid_starts(const ParamGrid& g) {
 
 }  // namespace
 
+namespace detail {
+
+// Fit quality and the warnings both methods share.
+void finish_fit(const FitData& d, FitResult& r) {
+  double se = 0, mx = 0, mean = 0;
+  for (double l : d.loss) mean += l;
+  mean /= static_cast<double>(d.size());
+  double ss_res = 0, ss_tot = 0;
+  for (size_t i = 0; i < d.size(); ++i) {
+    double pred = r.law.predict_loss(d.N[i], d.D[i]);
+    double el = std::log(pred) - std::log(d.loss[i]);
+    se += el * el;
+    mx = std::max(mx, std::abs(el));
+    ss_res += (d.loss[i] - pred) * (d.loss[i] - pred);
+    ss_tot += (d.loss[i] - mean) * (d.loss[i] - mean);
+  }
+  r.rmse_log = std::sqrt(se / static_cast<double>(d.size()));
+  r.max_abs_err_log = mx;
+  r.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 0.0;
+  if (!(r.law.alpha > 0) || !(r.law.beta > 0))
+    r.warnings.push_back(
+        "fitted alpha or beta is not positive: the data do not identify a compute-optimal "
+        "allocation");
+  // E = exp(e) driven towards 0 (e far negative, its edge): the runs show no loss floor.
+  const double min_loss = *std::min_element(d.loss.begin(), d.loss.end());
+  if (r.law.E < kEffectivelyZeroE * min_loss)
+    r.warnings.push_back(fmt::format(
+        "E fitted at {:.3g}, effectively 0: the runs show no loss floor, so the irreducible loss "
+        "is not identified (an interval on it is not meaningful) and losses extrapolated far "
+        "beyond the runs come out too low; add budgets over a wider range",
+        r.law.E));
+}
+
+}  // namespace detail
+
 FitResult fit_scaling_law(const FitData& data, const FitOptions& opt, ProgressBar* progress) {
   data.validate();
   opt.validate();
+  if (opt.resolved_method() == FitMethod::kVarPro) return detail::fit_varpro(data, opt, nullptr);
   auto starts = grid_starts(opt.grid);
   if (opt.precision == Precision::kLongDouble)
     return fit_impl<long double>(data, opt, progress, starts, true);
@@ -665,6 +709,7 @@ FitResult fit_scaling_law(const FitData& data, const FitOptions& opt, ProgressBa
 FitResult fit_from_start(const FitData& data, const FitOptions& opt, const ScalingLaw& start) {
   data.validate(1);
   opt.validate();
+  if (opt.resolved_method() == FitMethod::kVarPro) return detail::fit_varpro(data, opt, &start);
   std::vector<std::array<double, kDim>> starts{
       {std::log(start.E), std::log(start.A), std::log(start.B), start.alpha, start.beta}};
   FitOptions one = opt;
@@ -691,17 +736,16 @@ double fit_objective(const FitData& data, const FitOptions& opt, const ScalingLa
 json::Json to_json(const FitResult& r) {
   json::Json j;
   j["law"] = to_json(r.law);
+  j["method"] = std::string(to_string(r.method));
   j["a"] = r.law.a();
   j["b"] = r.law.b();
   j["loss"] = std::string(to_string(r.loss));
   if (r.delta > 0) j["delta"] = r.delta;
   j["objective"] = r.objective;
   j["n_runs"] = r.n_runs;
-  j["starts"] = {{"total", r.starts},
-                 {"converged", r.starts_converged},
-                 {"pruned", r.starts_pruned},
-                 {"failed", r.starts_failed},
-                 {"near_best", r.starts_near_best}};
+  j["starts"] = {
+      {"total", r.starts},         {"grid_cells", r.grid_cells}, {"converged", r.starts_converged},
+      {"pruned", r.starts_pruned}, {"failed", r.starts_failed},  {"near_best", r.starts_near_best}};
   j["best_iterations"] = r.best_iterations;
   j["best_evaluations"] = r.best_evaluations;
   j["evaluations"] = r.evaluations;

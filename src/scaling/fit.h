@@ -5,14 +5,19 @@
 //   huber          Huber_δ(Lᵢ − L̂ᵢ), δ = 1.0 (the package's default)
 //   mse, mae       on Lᵢ − L̂ᵢ
 //   asymmetric-mae |Lᵢ − L̂ᵢ| with over-prediction (L̂ᵢ > Lᵢ) weighted w = 10×
-// L-BFGS (LBFGSpp) with analytic gradients from every point of a start grid (default the paper's
-// 4,500), spread over all cores; the best objective wins. Starts are run in coordinates scaled by
-// the grid's range per axis, as the package does. Not here: bootstrap (bootstrap.h), IsoFLOP
-// (isoflop.h).
+// Two methods (FitMethod), the same objective:
+//   varpro  variable projection (varpro.cpp, the default for log-huber, huber and mse): a search
+//           over (α, β) only, with the best (E, A, B) solved exactly inside for each.
+//   grid    L-BFGS (LBFGSpp) with analytic gradients from every point of a start grid (default the
+//           paper's 4,500), spread over all cores; the best objective wins. Starts are run in
+//           coordinates scaled by the grid's range per axis, as the package does. The reference,
+//           and the method for mae and asymmetric-mae.
+// Not here: bootstrap (bootstrap.h), IsoFLOP (isoflop.h).
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +35,9 @@ LossFunction parse_loss_function(std::string_view s);  // log-huber|huber|mse|ma
 inline constexpr LossFunction kAllLossFunctions[] = {LossFunction::kLogHuber, LossFunction::kHuber,
                                                      LossFunction::kMse, LossFunction::kMae,
                                                      LossFunction::kAsymmetricMae};
+
+enum class FitMethod { kVarPro, kGrid };
+std::string_view to_string(FitMethod m);
 
 enum class Precision { kDouble, kLongDouble };
 std::string_view to_string(Precision p);
@@ -71,6 +79,12 @@ struct FitData {
 // not in the table: `--grid FILE` reads it with param_grid_from_json.
 struct FitOptions {
   LossFunction loss = LossFunction::kLogHuber;
+  // Unset ("auto"): varpro for log-huber, huber and mse; grid for mae and asymmetric-mae.
+  std::optional<FitMethod> method;
+  // varpro: the box searched for (α, β), inside (0, 2), and the coarse grid's spacing in it.
+  double alpha_min = 0.01, alpha_max = 1.99;
+  double beta_min = 0.01, beta_max = 1.99;
+  double search_step = 0.1;
   double delta = 0;               // Huber δ; 0 = the loss's default (1e-3 log-Huber, 1.0 Huber)
   double asymmetric_weight = 10;  // asymmetric MAE: weight of over-prediction
   ParamGrid grid;                 // default: the paper's 4,500 starts
@@ -81,25 +95,30 @@ struct FitOptions {
   // minimum, with an objective no better, stop there and count as that basin. 0 disables.
   double prune_radius = 1e-2;
   double near_best_rtol = 1e-6;  // "landed within" tolerance (relative objective)
-  void validate() const;         // the table's ranges, then the grid
+  void validate() const;         // the table's ranges, the search box, then the grid
   double resolved_delta() const;
+  FitMethod resolved_method() const;
 };
 const fields::Table<FitOptions>& fit_options_fields();
 
 struct FitResult {
   ScalingLaw law;
+  FitMethod method = FitMethod::kGrid;
   LossFunction loss = LossFunction::kLogHuber;
   double delta = 0;
   double objective = 0;  // weighted mean ρ at the optimum
   size_t n_runs = 0;
-  size_t starts = 0;            // grid size
+  // grid: a start is a point of the start grid; varpro: a local minimum of the coarse (α, β) grid
+  // (grid_cells points) refined by L-BFGS-B.
+  size_t starts = 0;
+  size_t grid_cells = 0;
   size_t starts_converged = 0;  // finished by a convergence test (or joined a converged basin)
   size_t starts_pruned = 0;     // of those, stopped early on reaching a known basin
   size_t starts_failed = 0;     // never finite, or stopped by the iteration cap
   size_t starts_near_best = 0;  // objective within near_best_rtol of the best
   int best_iterations = 0;      // L-BFGS iterations of the winning start (0: ended by line search)
-  int best_evaluations = 0;     // objective evaluations of the winning start
-  uint64_t evaluations = 0;     // objective evaluations over all starts
+  int best_evaluations = 0;     // objective evaluations of the winning start (grid)
+  uint64_t evaluations = 0;     // objective evaluations (grid), inner solves (varpro)
   double rmse_log = 0;          // RMSE of log L̂ − log L
   double max_abs_err_log = 0;
   double r2 = 0;  // R² of L̂ vs L
@@ -108,10 +127,12 @@ struct FitResult {
 };
 json::Json to_json(const FitResult& r);
 
-// Fits from every grid start. Throws when data are invalid or no start gives a finite objective.
+// Fits by options.resolved_method(). Throws when data are invalid or no start gives a finite
+// objective.
 FitResult fit_scaling_law(const FitData& data, const FitOptions& options,
                           ProgressBar* progress = nullptr);
-// One L-BFGS run from `start` (e.g. a warm start for the bootstrap); no grid, no pruning.
+// A local fit from `start` (the bootstrap's warm start): grid, one L-BFGS run, no pruning; varpro,
+// one refinement from the start's (α, β), no coarse grid.
 FitResult fit_from_start(const FitData& data, const FitOptions& options, const ScalingLaw& start);
 
 // The objective (weighted mean ρ) of a law on data and, optionally, its gradient with respect to
@@ -131,6 +152,12 @@ struct scalelab::fields::EnumNames<scalelab::scaling::LossFunction> {
        {E::kMse, "mse"},
        {E::kMae, "mae"},
        {E::kAsymmetricMae, "asymmetric-mae"}}};
+};
+template <>
+struct scalelab::fields::EnumNames<scalelab::scaling::FitMethod> {
+  using E = scalelab::scaling::FitMethod;
+  static constexpr std::array<std::pair<E, std::string_view>, 2> kNames{
+      {{E::kVarPro, "varpro"}, {E::kGrid, "grid"}}};
 };
 template <>
 struct scalelab::fields::EnumNames<scalelab::scaling::Precision> {

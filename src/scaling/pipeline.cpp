@@ -155,7 +155,10 @@ Analysis analyze(const std::vector<Observation>& runs, const PipelineOptions& o)
     for (auto& w : data_warnings(runs)) a.warnings.push_back({"data", std::move(w)});
     const bool fitted = stage(o, a, "fit", "; no recommendation", [&] {
       data.validate();
-      auto progress = bar(o, "fit", static_cast<int64_t>(o.fit.grid.size()));
+      // The grid method's 4,500 starts take a while; varpro takes milliseconds: no bar.
+      auto progress = o.fit.resolved_method() == FitMethod::kGrid
+                          ? bar(o, "fit", static_cast<int64_t>(o.fit.grid.size()))
+                          : nullptr;
       FitResult f = fit_scaling_law(data, o.fit, progress.get());
       if (progress) progress->close();
       SCALELAB_CHECK(f.law.alpha > 0 && f.law.beta > 0,

@@ -254,10 +254,23 @@ TEST(CliScaling, BadInputIsOneLineErrorAndWritesNothing) {
   expect_one_line_error(run_scalelab("fit --db " + d + "/nope.db"),
                         "nope.db: no such run database");
   expect_one_line_error(
-      run_scalelab("fit --csv " + kPaper + " --max-iterations 1 --bootstrap 0 --quiet --out " + d +
+      run_scalelab("fit --csv " + kPaper +
+                   " --method grid --max-iterations 1 --bootstrap 0 --quiet --out " + d +
                    "/law.json"),
       "the fit failed from every one of 4500 starts: none converged within 1 L-BFGS iterations");
+  expect_one_line_error(
+      run_scalelab("fit --csv " + kPaper + " --max-iterations 1 --bootstrap 0 --quiet --out " + d +
+                   "/law.json"),
+      "the fit failed: none of 1 refinements from the (alpha, beta) grid converged within 1 Newton "
+      "iterations (raise --max-iterations)");
   EXPECT_FALSE(std::filesystem::exists(d + "/law.json"));
+  expect_one_line_error(run_scalelab("fit --csv " + kPaper + " --alpha-min 1 --alpha-max 0.5"),
+                        "alpha_min: the search range for alpha is empty (1 is not below "
+                        "alpha_max 0.5)");
+  expect_one_line_error(run_scalelab("fit --csv " + kPaper + " --beta-max 2.5"),
+                        "--beta-max: must be in (0, 2) (got 2.5)");
+  expect_one_line_error(run_scalelab("fit --csv " + kPaper + " --loss mae --method varpro"),
+                        "method: varpro does not fit loss mae");
   expect_one_line_error(run_scalelab("allocate --C 1e21 --params " + d + "/missing.json"),
                         "missing.json: no fitted law (run `scalelab fit` first");
   expect_one_line_error(run_scalelab("allocate --C -5 --hoffmann"),

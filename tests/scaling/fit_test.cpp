@@ -77,6 +77,7 @@ TEST(Fit, NoiseFreeDataRecoverTrueParametersWithinHalfAPercent) {
   const ScalingLaw truth = kHoffmann2022;
   FitData d = grid_data(truth);
   FitOptions o;  // the paper's grid and loss
+  o.method = FitMethod::kGrid;
   FitResult r = fit_scaling_law(d, o);
   EXPECT_NEAR(r.law.E / truth.E, 1, 0.005);
   EXPECT_NEAR(r.law.A / truth.A, 1, 0.005);
@@ -116,6 +117,7 @@ TEST(Fit, EveryLossRecoversNoiseFreeLaw) {
   for (LossFunction f : kAllLossFunctions) {
     FitOptions o;
     o.loss = f;
+    o.method = FitMethod::kGrid;
     o.grid = small_grid();
     FitResult r = fit_scaling_law(d, o);
     // Noise-free data: every loss has its minimum (zero) at the truth. Non-smooth MAE losses stop a
@@ -131,6 +133,7 @@ TEST(Fit, LongDoubleFindsTheSameOptimum) {
   FitData d = grid_data(kHoffmann2022);
   for (size_t i = 0; i < d.size(); ++i) d.loss[i] += 0.01 * std::sin(static_cast<double>(i));
   FitOptions o;
+  o.method = FitMethod::kGrid;
   o.grid = small_grid();
   FitResult rd = fit_scaling_law(d, o);
   o.precision = Precision::kLongDouble;
@@ -145,6 +148,7 @@ TEST(Fit, PaperDataSameOptimumWithAndWithoutPruning) {
   FitData d = to_fit_data(runs::observations(runs::runs_from_csv(csv::read_file(path), path)));
   ASSERT_EQ(d.size(), 234u);
   FitOptions o;
+  o.method = FitMethod::kGrid;
   o.prune_radius = 0;
   FitResult full = fit_scaling_law(d, o);
   o.prune_radius = 1e-2;
@@ -167,6 +171,7 @@ TEST(Fit, SameBitsForAnyThreadCount) {
   std::string path = testing::data_path("bench/data/chinchilla_paper_runs.csv");
   FitData d = to_fit_data(runs::observations(runs::runs_from_csv(csv::read_file(path), path)));
   FitOptions o;
+  o.method = FitMethod::kGrid;
   o.loss = LossFunction::kLogHuber;
   o.threads = 1;
   const FitResult ref = fit_scaling_law(d, o);
@@ -211,6 +216,7 @@ TEST(Fit, BadInputNamesTheRow) {
 
 TEST(Fit, FailsFromEveryStartSaysWhy) {
   FitOptions o;
+  o.method = FitMethod::kGrid;
   o.grid = small_grid();
   o.max_iterations = 1;
   std::string msg = error_of([&] { fit_scaling_law(grid_data(kHoffmann2022), o); });

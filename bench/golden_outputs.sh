@@ -27,6 +27,7 @@ csv=$root/bench/data/chinchilla_paper_runs.csv
 "$bin" runs import --db runs.db "$csv" > /dev/null 2>&1
 "$bin" isoflop --db runs.db --skip-small --targets 1e22 --json 2> /dev/null > "$out/isoflop_db.json"
 "$bin" fit --db runs.db --threads 1 --bootstrap 10 --quiet --out '' --json > "$out/fit_db.json"
+"$bin" design --db runs.db --target 1e21 --json > "$out/design.json"
 for p in gpt2-small cs336-tinystories llama-7b; do
   "$bin" account --preset "$p" --json > "$out/account_$p.json"
 done

@@ -18,6 +18,7 @@ struct Command {
 Command setup_account(CLI::App& app);
 Command setup_runs(CLI::App& app);
 Command setup_fit(CLI::App& app);
+Command setup_design(CLI::App& app);
 Command setup_allocate(CLI::App& app);
 Command setup_predict(CLI::App& app);
 Command setup_isoflop(CLI::App& app);

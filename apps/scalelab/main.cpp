@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   commands.push_back(app::setup_account(app));
   commands.push_back(app::setup_runs(app));
   commands.push_back(app::setup_fit(app));
+  commands.push_back(app::setup_design(app));
   commands.push_back(app::setup_allocate(app));
   commands.push_back(app::setup_predict(app));
   commands.push_back(app::setup_isoflop(app));

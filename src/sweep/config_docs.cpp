@@ -3,6 +3,7 @@
 
 #include "accounting/model_shape.h"
 #include "scaling/bootstrap.h"
+#include "scaling/design.h"
 #include "scaling/fit.h"
 #include "sweep/architecture.h"
 #include "sweep/sweep_config.h"
@@ -36,6 +37,8 @@ std::string config_reference_markdown() {
   out += "\nThe start grid is `--grid FILE` (docs/scaling.md).\n\n";
   out += "## Bootstrap intervals (`scalelab fit`)\n\n";
   out += fields::markdown(scaling::bootstrap_options_fields());
+  out += "\n## What to run next (`scalelab design`; also takes the fit's flags)\n\n";
+  out += fields::markdown(scaling::design_options_fields());
   return out;
 }
 

@@ -271,6 +271,12 @@ TEST(CliScaling, BadInputIsOneLineErrorAndWritesNothing) {
                         "--beta-max: must be in (0, 2) (got 2.5)");
   expect_one_line_error(run_scalelab("fit --csv " + kPaper + " --loss mae --method varpro"),
                         "method: varpro does not fit loss mae");
+  expect_one_line_error(run_scalelab("design --csv " + kPaper),
+                        "target: give the budget (FLOPs) to design for, e.g. --target 1e21");
+  std::ofstream(d + "/three.csv") << "C,N,D,loss\n6e17,1e8,1e9,3.1\n6e18,1e9,1e9,2.9\n"
+                                     "6e18,1e8,1e10,2.8\n";
+  expect_one_line_error(run_scalelab("design --target 1e21 --csv " + d + "/three.csv"),
+                        "three.csv: 3 runs; design needs at least 5 (the law has 5 parameters)");
   expect_one_line_error(run_scalelab("allocate --C 1e21 --params " + d + "/missing.json"),
                         "missing.json: no fitted law (run `scalelab fit` first");
   expect_one_line_error(run_scalelab("allocate --C -5 --hoffmann"),

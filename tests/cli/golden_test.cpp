@@ -70,7 +70,7 @@ TEST(GoldenOutputs, AnalysisAndPlanOutputsAreUnchanged) {
     else
       EXPECT_EQ(read_text_file(e.path()), read_text_file(got)) << name;
   }
-  EXPECT_EQ(files, 13u);
+  EXPECT_EQ(files, 14u);
 }
 
 }  // namespace

@@ -143,8 +143,7 @@ const fields::Table<FitOptions>& fit_options_fields() {
                "chinchilla package's")
           .add("method", &FitOptions::method,
                "varpro: search (alpha, beta), solve (E, A, B) exactly inside; grid: L-BFGS from "
-               "every start of the grid (the reference); auto = varpro, or grid for mae and "
-               "asymmetric-mae")
+               "every start of the grid (the reference)")
           .add("alpha_min", &FitOptions::alpha_min, "varpro: lower end of alpha's search range",
                Range::in(0, 2, true, true))
           .add("alpha_max", &FitOptions::alpha_max, "varpro: upper end of alpha's search range",
@@ -183,20 +182,9 @@ void FitOptions::validate() const {
   SCALELAB_CHECK(beta_min < beta_max,
                  "beta_min: the search range for beta is empty ({:g} is not below beta_max {:g})",
                  beta_min, beta_max);
-  const bool linear_program = loss == LossFunction::kMae || loss == LossFunction::kAsymmetricMae;
-  SCALELAB_CHECK(method != FitMethod::kVarPro || !linear_program,
-                 "method: varpro does not fit loss {} (its inner problem is a linear program); use "
-                 "grid",
-                 to_string(loss));
-  SCALELAB_CHECK(precision == Precision::kDouble || resolved_method() == FitMethod::kGrid,
+  SCALELAB_CHECK(precision == Precision::kDouble || method == FitMethod::kGrid,
                  "precision: long-double is for method grid (varpro works in double)");
   grid.validate();
-}
-
-FitMethod FitOptions::resolved_method() const {
-  if (method) return *method;
-  return loss == LossFunction::kMae || loss == LossFunction::kAsymmetricMae ? FitMethod::kGrid
-                                                                            : FitMethod::kVarPro;
 }
 
 double FitOptions::resolved_delta() const {
@@ -699,7 +687,7 @@ void finish_fit(const FitData& d, FitResult& r) {
 FitResult fit_scaling_law(const FitData& data, const FitOptions& opt, ProgressBar* progress) {
   data.validate();
   opt.validate();
-  if (opt.resolved_method() == FitMethod::kVarPro) return detail::fit_varpro(data, opt, nullptr);
+  if (opt.method == FitMethod::kVarPro) return detail::fit_varpro(data, opt, nullptr);
   auto starts = grid_starts(opt.grid);
   if (opt.precision == Precision::kLongDouble)
     return fit_impl<long double>(data, opt, progress, starts, true);
@@ -709,7 +697,7 @@ FitResult fit_scaling_law(const FitData& data, const FitOptions& opt, ProgressBa
 FitResult fit_from_start(const FitData& data, const FitOptions& opt, const ScalingLaw& start) {
   data.validate(1);
   opt.validate();
-  if (opt.resolved_method() == FitMethod::kVarPro) return detail::fit_varpro(data, opt, &start);
+  if (opt.method == FitMethod::kVarPro) return detail::fit_varpro(data, opt, &start);
   std::vector<std::array<double, kDim>> starts{
       {std::log(start.E), std::log(start.A), std::log(start.B), start.alpha, start.beta}};
   FitOptions one = opt;

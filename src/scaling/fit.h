@@ -6,18 +6,16 @@
 //   mse, mae       on Lᵢ − L̂ᵢ
 //   asymmetric-mae |Lᵢ − L̂ᵢ| with over-prediction (L̂ᵢ > Lᵢ) weighted w = 10×
 // Two methods (FitMethod), the same objective:
-//   varpro  variable projection (varpro.cpp, the default for log-huber, huber and mse): a search
-//           over (α, β) only, with the best (E, A, B) solved exactly inside for each.
+//   varpro  variable projection (varpro.cpp, the default): a search over (α, β) only, with the best
+//           (E, A, B) solved exactly inside for each.
 //   grid    L-BFGS (LBFGSpp) with analytic gradients from every point of a start grid (default the
 //           paper's 4,500), spread over all cores; the best objective wins. Starts are run in
-//           coordinates scaled by the grid's range per axis, as the package does. The reference,
-//           and the method for mae and asymmetric-mae.
+//           coordinates scaled by the grid's range per axis, as the package does. The reference.
 // Not here: bootstrap (bootstrap.h), IsoFLOP (isoflop.h).
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,8 +77,7 @@ struct FitData {
 // not in the table: `--grid FILE` reads it with param_grid_from_json.
 struct FitOptions {
   LossFunction loss = LossFunction::kLogHuber;
-  // Unset ("auto"): varpro for log-huber, huber and mse; grid for mae and asymmetric-mae.
-  std::optional<FitMethod> method;
+  FitMethod method = FitMethod::kVarPro;
   // varpro: the box searched for (α, β), inside (0, 2), and the coarse grid's spacing in it.
   double alpha_min = 0.01, alpha_max = 1.99;
   double beta_min = 0.01, beta_max = 1.99;
@@ -97,7 +94,6 @@ struct FitOptions {
   double near_best_rtol = 1e-6;  // "landed within" tolerance (relative objective)
   void validate() const;         // the table's ranges, the search box, then the grid
   double resolved_delta() const;
-  FitMethod resolved_method() const;
 };
 const fields::Table<FitOptions>& fit_options_fields();
 
@@ -127,7 +123,7 @@ struct FitResult {
 };
 json::Json to_json(const FitResult& r);
 
-// Fits by options.resolved_method(). Throws when data are invalid or no start gives a finite
+// Fits by options.method. Throws when data are invalid or no start gives a finite
 // objective.
 FitResult fit_scaling_law(const FitData& data, const FitOptions& options,
                           ProgressBar* progress = nullptr);

@@ -156,7 +156,7 @@ Analysis analyze(const std::vector<Observation>& runs, const PipelineOptions& o)
     const bool fitted = stage(o, a, "fit", "; no recommendation", [&] {
       data.validate();
       // The grid method's 4,500 starts take a while; varpro takes milliseconds: no bar.
-      auto progress = o.fit.resolved_method() == FitMethod::kGrid
+      auto progress = o.fit.method == FitMethod::kGrid
                           ? bar(o, "fit", static_cast<int64_t>(o.fit.grid.size()))
                           : nullptr;
       FitResult f = fit_scaling_law(data, o.fit, progress.get());

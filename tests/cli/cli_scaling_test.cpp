@@ -269,8 +269,6 @@ TEST(CliScaling, BadInputIsOneLineErrorAndWritesNothing) {
                         "alpha_max 0.5)");
   expect_one_line_error(run_scalelab("fit --csv " + kPaper + " --beta-max 2.5"),
                         "--beta-max: must be in (0, 2) (got 2.5)");
-  expect_one_line_error(run_scalelab("fit --csv " + kPaper + " --loss mae --method varpro"),
-                        "method: varpro does not fit loss mae");
   expect_one_line_error(run_scalelab("design --csv " + kPaper),
                         "target: give the budget (FLOPs) to design for, e.g. --target 1e21");
   std::ofstream(d + "/three.csv") << "C,N,D,loss\n6e17,1e8,1e9,3.1\n6e18,1e9,1e9,2.9\n"

@@ -9,6 +9,7 @@
 //                    only, or scalelab's without the fused residual add + RMSNorm)
 //                    [--profile true]  (LibTorch 2.x + CUDA: the GPU kernels' time per step,
 //                    grouped by kernel name, from the Kineto profiler over 3 steps)
+//                    [--vocab V]  (the shape's vocabulary replaced: padded vs unpadded)
 //                    [--cuda-graphs true]  (the step as `scalelab train` runs it by default on
 //                    CUDA: captured once after the warm-up and replayed, train/cuda_graph.h)
 #include <fmt/format.h>
@@ -46,7 +47,7 @@ using namespace scalelab;
 int main(int argc, char** argv) try {
   std::string shape_name = "tinystories", precision = "bf16-mixed", attention = "auto",
               device = "cuda", kernels = "ours";
-  int64_t batch = 64, steps = 30, warmup = 5;
+  int64_t batch = 64, steps = 30, warmup = 5, vocab = 0;
   bool breakdown = false, profile = false, graphs = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
@@ -70,6 +71,8 @@ int main(int argc, char** argv) try {
       profile = v == "1" || v == "true";
     else if (k == "--kernels")
       kernels = v;
+    else if (k == "--vocab")
+      vocab = std::stoll(v);
     else if (k == "--cuda-graphs")
       graphs = v == "1" || v == "true";
     else
@@ -88,6 +91,7 @@ int main(int argc, char** argv) try {
   } else {
     SCALELAB_FAIL("unknown shape {}", shape_name);
   }
+  if (vocab > 0) s.vocab_size = vocab;  // e.g. GPT-2's 50257 against its padded 50304
   SCALELAB_CHECK(kernels == "ours" || kernels == "aten" || kernels == "no-norm",
                  "--kernels: expected ours, aten or no-norm");
   model::set_custom_kernels(kernels != "aten");

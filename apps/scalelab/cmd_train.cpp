@@ -34,17 +34,23 @@ struct TrainCliOptions {
 };
 
 // The model's vocabulary from the training data's sidecar (FILE.bin.json): taken when none was
-// asked for (the default shape's 50257 on a 512-token file would build a 162M-parameter model);
-// one asked for (--vocab-size, a model or train config) must hold every id of the data.
+// asked for (the default shape's 50257 on a 512-token file would build a 162M-parameter model),
+// rounded up to a multiple of vocab_multiple; one asked for (--vocab-size, a model or train config)
+// is kept as given and must hold every id of the data.
 void adopt_data_vocabulary(TrainConfig& c, bool vocab_given) {
   if (c.train_data.empty() || !fs::exists(c.train_data + ".json")) return;  // the trainer says why
   const auto data_vocab = static_cast<int64_t>(read_token_meta(c.train_data).vocab_size);
   if (data_vocab <= 0) return;
   if (!vocab_given) {
-    if (c.model.vocab_size != data_vocab)
-      SCALELAB_LOG_INFO("vocabulary {} from {}.json (the tokenizer the data was encoded with)",
-                        format_int(data_vocab), c.train_data);
-    c.model.vocab_size = data_vocab;
+    const int64_t m = c.vocab_multiple;
+    const int64_t padded = (data_vocab + m - 1) / m * m;
+    if (c.model.vocab_size != padded)
+      SCALELAB_LOG_INFO("vocabulary {} from {}.json (the tokenizer the data was encoded with){}",
+                        format_int(padded), c.train_data,
+                        padded == data_vocab ? std::string()
+                                             : fmt::format(", {} padded to a multiple of {}",
+                                                           format_int(data_vocab), m));
+    c.model.vocab_size = padded;
     return;
   }
   SCALELAB_CHECK(c.model.vocab_size >= data_vocab,

@@ -80,9 +80,12 @@ json::Json run_generate(const json::Json& j) {
   SCALELAB_CHECK(!tok_dir.empty(),
                  "generate: the checkpoint records no tokenizer; pass --tokenizer DIR");
   tokenizer::Tokenizer tok(tokenizer::load_tokenizer_dir(tok_dir));
-  SCALELAB_CHECK(tok.vocab_size() == static_cast<size_t>(l.config.model.vocab_size),
-                 "generate: tokenizer {} has {} tokens but the model's vocabulary is {}", tok_dir,
-                 tok.vocab_size(), l.config.model.vocab_size);
+  // A model vocabulary padded past the tokenizer's (50,257 → 50,304, as nanoGPT and llm.c do) is
+  // fine: the padding ids are never sampled. A tokenizer with more tokens than the model is not.
+  SCALELAB_CHECK(tok.vocab_size() <= static_cast<size_t>(l.config.model.vocab_size),
+                 "generate: tokenizer {} has {} tokens, more than the model's vocabulary of {}",
+                 tok_dir, tok.vocab_size(), l.config.model.vocab_size);
+  s.vocab_limit = static_cast<int64_t>(tok.vocab_size());
   std::vector<int32_t> p32 = tok.encode(q.prompt);
   std::vector<int64_t> prompt(p32.begin(), p32.end());
   for (const auto& [text, id] : tok.model().specials)

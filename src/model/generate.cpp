@@ -14,6 +14,7 @@ void SampleOptions::validate() const {
   SCALELAB_CHECK(temperature >= 0 && std::isfinite(temperature),
                  "temperature: must be >= 0 (got {})", temperature);
   SCALELAB_CHECK(top_p > 0 && top_p <= 1, "top-p: must be in (0, 1] (got {})", top_p);
+  SCALELAB_CHECK(vocab_limit >= 0, "vocab_limit: must be >= 0 (got {})", vocab_limit);
 }
 
 int64_t sample_top_p(const std::vector<double>& probs, double top_p, double u) {
@@ -50,6 +51,13 @@ std::vector<int64_t> generate(TransformerLM& model, const std::vector<int64_t>& 
   model->eval();
   const auto device = model->parameters().front().device();
   const int64_t ctx = model->shape().context_length;
+  const int64_t V = model->shape().vocab_size;
+  SCALELAB_CHECK(o.vocab_limit <= V, "generate: vocab_limit {} exceeds the model's vocabulary {}",
+                 o.vocab_limit, V);
+  const int64_t limit = o.vocab_limit > 0 ? o.vocab_limit : V;
+  for (const int64_t id : prompt)
+    SCALELAB_CHECK(id >= 0 && id < limit, "generate: prompt token {} is outside the vocabulary {}",
+                   id, limit);
   std::mt19937_64 rng(o.seed);
   std::uniform_real_distribution<double> uni(0.0, 1.0);
   std::vector<int64_t> seq = prompt, out;
@@ -59,6 +67,7 @@ std::vector<int64_t> generate(TransformerLM& model, const std::vector<int64_t>& 
     std::vector<int64_t> window(seq.begin() + static_cast<std::ptrdiff_t>(start), seq.end());
     auto ids = torch::tensor(window, torch::kLong).unsqueeze(0).to(device);  // (1, T)
     auto logits = model(ids).index({0, -1}).to(torch::kFloat64).cpu();       // (V)
+    if (limit < V) logits = logits.slice(0, 0, limit);                       // (limit)
     int64_t next;
     if (o.temperature == 0) {
       next = logits.argmax().item<int64_t>();

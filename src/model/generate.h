@@ -15,6 +15,9 @@ struct SampleOptions {
   double top_p = 0.9;        // keep the smallest set of tokens whose probability reaches top_p
   uint64_t seed = 0;
   int64_t stop_token = -1;  // e.g. <|endoftext|>; -1 = none
+  // Sample only ids below this (the tokenizer's vocabulary when the model's is padded past it, as
+  // 50,257 → 50,304): the padding rows' logits are never drawn. 0 = the model's whole vocabulary.
+  int64_t vocab_limit = 0;
   void validate() const;
 };
 

@@ -23,6 +23,8 @@ void ArchitectureRule::validate(std::string_view ctx) const {
   SCALELAB_CHECK(std::isfinite(aspect_ratio) && aspect_ratio > 0,
                  "{}.aspect_ratio: must be positive (got {})", ctx, aspect_ratio);
   SCALELAB_CHECK(min_layers >= 1, "{}.min_layers: must be >= 1 (got {})", ctx, min_layers);
+  SCALELAB_CHECK(vocab_multiple >= 1 && vocab_multiple <= 4096,
+                 "{}.vocab_multiple: must be in [1, 4096] (got {})", ctx, vocab_multiple);
   SCALELAB_CHECK(max_layers >= min_layers, "{}.max_layers: must be >= min_layers {} (got {})", ctx,
                  min_layers, max_layers);
   SCALELAB_CHECK(max_d_model >= multiple, "{}.max_d_model: must be >= multiple {} (got {})", ctx,
@@ -44,7 +46,11 @@ const fields::Table<ArchitectureRule>& architecture_rule_fields() {
                "ones (docs/sweep.md)")
           .add("max_layers", &R::max_layers, "Search bound on n_layers")
           .add("max_d_model", &R::max_d_model, "Search bound on d_model")
-          .add("tied_embeddings", &R::tied_embeddings, "LM head shares the embedding matrix");
+          .add("tied_embeddings", &R::tied_embeddings, "LM head shares the embedding matrix")
+          .add("vocab_multiple", &R::vocab_multiple,
+               "The models' vocabulary is the tokenizer's rounded up to a multiple of this "
+               "(padding ids are never sampled; 1 = exact)",
+               fields::Range::in(1, 4096));
   return t;  // vocab_size is not a field: it comes from the tokenizer
 }
 

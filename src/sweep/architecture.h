@@ -38,6 +38,13 @@ struct ArchitectureRule {
   int64_t max_layers = 48;       // search bound
   int64_t max_d_model = 8192;    // search bound
   bool tied_embeddings = false;  // LM head shares the embedding matrix
+  // The models' vocabulary: the tokenizer's rounded up to a multiple of this (as nanoGPT pads
+  // GPT-2's 50,257 to 50,304: whole tiles for the embedding and LM-head matmuls; the padding ids
+  // are never targets and never sampled). 1 = the tokenizer's exactly.
+  int64_t vocab_multiple = 64;
+  int64_t padded_vocabulary(int64_t tokenizer_vocab) const {
+    return (tokenizer_vocab + vocab_multiple - 1) / vocab_multiple * vocab_multiple;
+  }
   void validate(std::string_view context = "architecture") const;
 };
 const fields::Table<ArchitectureRule>& architecture_rule_fields();

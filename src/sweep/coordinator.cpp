@@ -94,7 +94,7 @@ void verify_recommendation(const SweepConfig& c, const DataInfo& data, const Swe
   SCALELAB_CHECK(a.fit.has_value(), "verify: no parametric fit to verify");
   const double C = c.resolved_verify_budget();
   ArchitectureRule rule = c.architecture;
-  rule.vocab_size = data.vocab_size;
+  rule.vocab_size = rule.padded_vocabulary(data.vocab_size);
   const std::vector<ShapeChoice> family = model_family(rule);
   const scaling::SizeConvention conv = c.size_convention;
   // The family member the law predicts best at exactly C, as the recommendation builds it; and
@@ -305,7 +305,7 @@ void run_sweep(SweepConfig c, const SweepRunOptions& o, const TrainingEngine& en
   ao.convention = c.size_convention;
   ao.inference_tokens = c.inference_tokens;
   ArchitectureRule rule = c.architecture;
-  rule.vocab_size = data.vocab_size;
+  rule.vocab_size = rule.padded_vocabulary(data.vocab_size);
   ao.architecture = rule;
   const SweepAnalysis a = analyze_runs(db, ao);
   for (const auto& w : a.warnings) SCALELAB_LOG_WARN("{}", w);

@@ -336,7 +336,7 @@ Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_seco
                  "context_length + 1 = {}; raise val_fraction or use more text",
                  data.val_tokens, c.architecture.context_length + 1);
   ArchitectureRule rule = c.architecture;
-  rule.vocab_size = data.vocab_size;
+  rule.vocab_size = rule.padded_vocabulary(data.vocab_size);
   const std::vector<ShapeChoice> family = model_family(rule);
   const scaling::SizeConvention conv = c.size_convention;
   const std::string_view conv_name = fields::enum_name(conv);

@@ -151,7 +151,7 @@ const fields::Table<SweepConfig>& sweep_config_fields() {
           .nest("architecture", &S::architecture, architecture_rule_fields(),
                 "The architecture rule (sweep/architecture.h)",
                 {"context_length", "head_dim", "multiple", "aspect_ratio", "min_layers",
-                 "tied_embeddings"})
+                 "tied_embeddings", "vocab_multiple"})
           // training
           .add("batch_rule", &S::batch_rule,
                "Tokens per step: constant (batch_tokens), or DeepSeek's 0.2920 · C_M^0.3271 "

@@ -94,6 +94,10 @@ const fields::Table<TrainConfig>& train_config_fields() {
           .add("train_data", &T::train_data, "Token file (.bin with .bin.json)")
           .add("val_data", &T::val_data, "Validation token file")
           .add("tokenizer", &T::tokenizer, "Tokenizer directory (recorded for generate)")
+          .add("vocab_multiple", &T::vocab_multiple,
+               "Round a vocabulary taken from the training data up to a multiple of this (GPT-2's "
+               "50,257 becomes 50,304; padding ids are never sampled; 1 = exact)",
+               Range::in(1, 4096))
           .add("out_dir", &T::out_dir, "Output directory", Opt::named("--out"))
           .add("batch_size", &T::batch_size, "Sequences per micro-batch", Range::positive())
           .add("grad_accum", &T::grad_accum, "Micro-batches per optimizer step", Range::positive())

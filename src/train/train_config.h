@@ -25,6 +25,11 @@ struct TrainConfig {
   std::string train_data;  // token file (.bin + .bin.json)
   std::string val_data;    // optional; evaluation uses it
   std::string tokenizer;   // optional tokenizer directory, recorded for `generate`
+  // When the model's vocabulary comes from the training data (`scalelab train` without a
+  // vocabulary of its own), round it up to a multiple of this: nanoGPT's and llm.c's padding of
+  // GPT-2's 50,257 to 50,304, which keeps the embedding and LM-head matmuls on whole tiles. The
+  // padding rows are never sampled (generate) and never targets. 1 = the data's vocabulary exactly.
+  int64_t vocab_multiple = 64;
   std::string out_dir = "run";
   int64_t batch_size = 16;  // sequences per micro-batch
   int64_t grad_accum = 1;   // micro-batches per optimizer step

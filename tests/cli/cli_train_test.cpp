@@ -82,7 +82,7 @@ TEST(CliTrain, TrainGenerateEval) {
 }
 
 // Without --vocab-size the model takes the data's vocabulary (300 here) instead of the default
-// shape's 50257; a larger one asked for is kept.
+// shape's 50257, padded to a multiple of 64 (320) unless --vocab-multiple 1; one asked for is kept.
 TEST(CliTrain, VocabularyComesFromTheTrainingData) {
   Fixture f;
   const std::string base = "train --quiet true --train-data " + f.d + "/small.bin --tokenizer " +
@@ -90,10 +90,25 @@ TEST(CliTrain, VocabularyComesFromTheTrainingData) {
                            "--batch-size 4 --max-steps 2";
   CommandResult t = run_scalelab(base + " --out " + f.d + "/v1");
   ASSERT_EQ(t.exit_code, 0) << t.err;
-  EXPECT_EQ(json::read_file(f.d + "/v1/config.json")["model"]["vocab_size"], 300);
+  EXPECT_EQ(json::read_file(f.d + "/v1/config.json")["model"]["vocab_size"], 320);
+  EXPECT_NE(t.err.find("vocabulary 320 from"), std::string::npos) << t.err;
+  CommandResult x = run_scalelab(base + " --vocab-multiple 1 --out " + f.d + "/v0");
+  ASSERT_EQ(x.exit_code, 0) << x.err;
+  EXPECT_EQ(json::read_file(f.d + "/v0/config.json")["model"]["vocab_size"], 300);
   CommandResult u = run_scalelab(base + " --vocab-size 320 --out " + f.d + "/v2");
   ASSERT_EQ(u.exit_code, 0) << u.err;
   EXPECT_EQ(json::read_file(f.d + "/v2/config.json")["model"]["vocab_size"], 320);
+  // A model vocabulary padded past the tokenizer's 300 samples and evaluates: ids 300…319 are
+  // never drawn (at temperature 1, top-p 1 a nearly untrained model would draw them ~6% of the
+  // time, and decoding one fails).
+  CommandResult g = run_scalelab("generate --checkpoint " + f.d +
+                                 "/v2 --prompt 'To be' --max-new-tokens 60 --temperature 1 "
+                                 "--top-p 1 --seed 1");
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  EXPECT_EQ(g.out.rfind("To be", 0), 0u);
+  CommandResult e =
+      run_scalelab("eval --json --checkpoint " + f.d + "/v2 --data " + f.d + "/small.bin");
+  ASSERT_EQ(e.exit_code, 0) << e.err;
 }
 
 TEST(CliTrain, BadInputIsOneLineErrorWithoutPartialFiles) {

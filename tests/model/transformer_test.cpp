@@ -4,6 +4,7 @@
 
 #include "accounting/params.h"
 #include "common/error.h"
+#include "model/generate.h"
 
 namespace scalelab::model {
 namespace {
@@ -112,6 +113,30 @@ TEST(Transformer, FusedAttentionMatchesPlainWhenAvailable) {
   }
   auto ids = torch::randint(0, 50, {2, 16}, torch::kLong);
   EXPECT_TRUE(torch::allclose(a(ids), b(ids), 1e-4, 1e-5));
+}
+
+// A vocabulary padded past the tokenizer's (50 rows, 40 real tokens): sampling never draws a
+// padding id, even at temperature 1 and top-p 1 on an untrained model (near-uniform over all 50, so
+// 200 unrestricted draws would hit the padding ~40 times).
+TEST(Generate, PaddedVocabularyIdsAreNeverSampled) {
+  torch::manual_seed(0);
+  TransformerLM m(tiny());
+  SampleOptions o;
+  o.max_new_tokens = 200;
+  o.temperature = 1;
+  o.top_p = 1;
+  o.vocab_limit = 40;
+  const std::vector<int64_t> out = generate(m, {1, 2, 3}, o);
+  ASSERT_EQ(out.size(), 200u);
+  for (const int64_t id : out) EXPECT_LT(id, 40);
+  o.vocab_limit = 0;  // the whole vocabulary: the padding rows are drawn
+  int64_t above = 0;
+  for (const int64_t id : generate(m, {1, 2, 3}, o)) above += id >= 40;
+  EXPECT_GT(above, 0);
+  o.vocab_limit = 60;
+  EXPECT_THROW(generate(m, {1}, o), Error);
+  o.vocab_limit = 40;
+  EXPECT_THROW(generate(m, {45}, o), Error);  // a prompt id the tokenizer does not have
 }
 
 }  // namespace

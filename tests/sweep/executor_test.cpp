@@ -182,10 +182,15 @@ TEST(Executor, PlanIsInsertedOnceAndADifferentPlanIsRefused) {
   // Every planned run carries a complete TrainConfig.
   for (const auto& r : db.list()) {
     const train::TrainConfig t = train::train_config_from_json(r.config, "run");
-    EXPECT_EQ(t.model.vocab_size, 300);
+    EXPECT_EQ(t.model.vocab_size, 320);  // the tokenizer's 300, padded to a multiple of 64
     EXPECT_EQ(t.tokens_per_step(), 256);
     EXPECT_NE(t.out_dir.find("runs"), std::string::npos);
   }
+  // architecture.vocab_multiple 1: the tokenizer's vocabulary exactly.
+  SweepConfig exact = f.config;
+  exact.architecture.vocab_multiple = 1;
+  for (const PlannedRun& r : make_plan(exact, f.data, 1e10).runs)
+    EXPECT_EQ(r.choice.shape.vocab_size, 300);
 }
 
 TEST(Executor, WorkerRunsEverythingRecordsResultsAndCurves) {

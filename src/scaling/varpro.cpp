@@ -344,8 +344,7 @@ InnerResult inner_newton(const Runs& R, const Loss& loss, const Basis& b, Theta 
 }
 
 // The inner optimum at (α, β) from a warm start given as unscaled (E, A, B).
-InnerResult solve_inner(const Runs& R, const Loss& loss, const Basis& b, const Theta* warm,
-                        int* newton_iterations) {
+InnerResult solve_inner(const Runs& R, const Loss& loss, const Basis& b, const Theta* warm) {
   Theta t;
   if (warm != nullptr)
     t = {(*warm)[0], (*warm)[1] * b.su, (*warm)[2] * b.sv};
@@ -357,9 +356,7 @@ InnerResult solve_inner(const Runs& R, const Loss& loss, const Basis& b, const T
     r.f = evaluate(R, loss, b, t, nullptr, nullptr);
     return r;
   }
-  InnerResult r = inner_newton(R, loss, b, t);
-  if (newton_iterations != nullptr) *newton_iterations += r.iterations;
-  return r;
+  return inner_newton(R, loss, b, t);
 }
 
 Theta unscale(const Theta& t, const Basis& b) { return {t[0], t[1] / b.su, t[2] / b.sv}; }
@@ -421,10 +418,10 @@ struct Candidate {
 InnerResult inner_at(const Runs& R, const Loss& loss, const Basis& b, const Theta& warm,
                      uint64_t* solves) {
   ++*solves;
-  InnerResult in = solve_inner(R, loss, b, &warm, nullptr);
+  InnerResult in = solve_inner(R, loss, b, &warm);
   if (std::isfinite(in.f) && in.t[0] > 0 && in.t[1] > 0 && in.t[2] > 0) return in;
   ++*solves;
-  const InnerResult ls = solve_inner(R, loss, b, nullptr, nullptr);
+  const InnerResult ls = solve_inner(R, loss, b, nullptr);
   return ls.f < in.f ? ls : in;
 }
 
@@ -683,7 +680,7 @@ struct LpState {
 // vertex, else from t0 by adding tight constraints one at a time (each move is a line minimum, so f
 // never rises) until there are three.
 InnerResult lp_inner(const Runs& R, const Loss& loss, const Basis& b, const Theta& t0,
-                     std::array<int, 3>& act, int* pivots) {
+                     std::array<int, 3>& act) {
   LpState st{R, loss, b, {}, t0, act};
   bool vertex = vertex_of(R, b, act, st.t);
   if (vertex)
@@ -807,7 +804,6 @@ InnerResult lp_inner(const Runs& R, const Loss& loss, const Basis& b, const Thet
       st.residuals();
     }
   }
-  if (pivots != nullptr) *pivots += it;
   act = st.act;
   InnerResult out;
   out.t = st.t;
@@ -829,7 +825,7 @@ LpPoint lp_at(const Runs& R, const Loss& loss, double alpha, double beta, const 
   LpPoint p;
   p.act = warm.act;
   const Theta t0{warm.t[0], warm.t[1] * b.su, warm.t[2] * b.sv};
-  const InnerResult in = lp_inner(R, loss, b, t0, p.act, nullptr);
+  const InnerResult in = lp_inner(R, loss, b, t0, p.act);
   p.f = in.f;
   p.t = unscale(in.t, b);
   return p;

@@ -118,6 +118,7 @@ Design design_next_runs(const FitData& data, const ScalingLaw& law, const Design
   // Information of the runs so far, and the noise.
   double wsum = 0;
   for (size_t i = 0; i < n; ++i) wsum += data.weight.empty() ? 1.0 : data.weight[i];
+  SCALELAB_CHECK(wsum > 0, "design: every run has weight 0");
   Mat5 M = Mat5::Zero();
   double ss = 0;
   for (size_t i = 0; i < n; ++i) {

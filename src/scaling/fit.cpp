@@ -187,6 +187,10 @@ void FitOptions::validate() const {
   grid.validate();
 }
 
+double FitOptions::huber_delta() const {
+  return loss == LossFunction::kLogHuber || loss == LossFunction::kHuber ? resolved_delta() : 0.0;
+}
+
 double FitOptions::resolved_delta() const {
   if (delta > 0) return delta;
   return loss == LossFunction::kLogHuber ? 1e-3 : 1.0;
@@ -583,9 +587,7 @@ FitResult fit_impl(const FitData& data, const FitOptions& opt, ProgressBar* prog
 
   FitResult r;
   r.loss = opt.loss;
-  r.delta = opt.loss == LossFunction::kLogHuber || opt.loss == LossFunction::kHuber
-                ? opt.resolved_delta()
-                : 0.0;
+  r.delta = opt.huber_delta();
   r.n_runs = data.size();
   r.starts = starts.size();
   const StartOutcome* best = nullptr;

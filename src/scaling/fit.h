@@ -94,6 +94,7 @@ struct FitOptions {
   double near_best_rtol = 1e-6;  // "landed within" tolerance (relative objective)
   void validate() const;         // the table's ranges, the search box, then the grid
   double resolved_delta() const;
+  double huber_delta() const;  // resolved_delta() for the Huber losses (what a fit reports), else 0
 };
 const fields::Table<FitOptions>& fit_options_fields();
 

@@ -979,9 +979,7 @@ FitResult fit_varpro(const FitData& data, const FitOptions& opt, const ScalingLa
   FitResult r;
   r.method = FitMethod::kVarPro;
   r.loss = opt.loss;
-  r.delta = opt.loss == LossFunction::kLogHuber || opt.loss == LossFunction::kHuber
-                ? opt.resolved_delta()
-                : 0.0;
+  r.delta = opt.huber_delta();
   r.n_runs = data.size();
   r.starts = starts.size();
   r.grid_cells = cells;

@@ -120,6 +120,8 @@ TEST(Design, BadInputIsAOneLineError) {
             "standard deviation of a run's log loss) or add runs");
   o.noise = 0.01;
   EXPECT_NO_THROW(design_next_runs(few, kTruth, o));
+  few.weight.assign(few.size(), 0.0);
+  EXPECT_EQ(error_of([&] { design_next_runs(few, kTruth, o); }), "design: every run has weight 0");
   o.target = -1;
   EXPECT_EQ(error_of([&] { design_next_runs(d, kTruth, o); }), "target: must be >= 0 (got -1)");
   o.target = kTarget;

@@ -5,8 +5,10 @@
 //                    [--precision bf16-mixed|fp32] [--attention auto|plain] [--device cuda]
 //                    [--breakdown true]   (also time forward, forward+loss, forward+backward,
 //                    optimizer)
-//                    [--kernels ours|aten|no-norm]  (scalelab's CUDA kernels, LibTorch's ops
-//                    only, or scalelab's without the fused residual add + RMSNorm)
+//                    [--kernels ours|aten|no-norm|no-head]  (scalelab's CUDA kernels,
+//                    LibTorch's ops only, or scalelab's without the fused residual add + RMSNorm
+//                    or without the fused LM head + loss)
+//                    [--fp8-head true]  (the LM head's matmuls in FP8, model/fused.h)
 //                    [--profile true]  (LibTorch 2.x + CUDA: the GPU kernels' time per step,
 //                    grouped by kernel name, from the Kineto profiler over 3 steps)
 //                    [--vocab V]  (the shape's vocabulary replaced: padded vs unpadded)
@@ -48,7 +50,7 @@ int main(int argc, char** argv) try {
   std::string shape_name = "tinystories", precision = "bf16-mixed", attention = "auto",
               device = "cuda", kernels = "ours";
   int64_t batch = 64, steps = 30, warmup = 5, vocab = 0;
-  bool breakdown = false, profile = false, graphs = false;
+  bool breakdown = false, profile = false, graphs = false, fp8_head = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--shape")
@@ -75,6 +77,8 @@ int main(int argc, char** argv) try {
       vocab = std::stoll(v);
     else if (k == "--cuda-graphs")
       graphs = v == "1" || v == "true";
+    else if (k == "--fp8-head")
+      fp8_head = v == "1" || v == "true";
     else
       SCALELAB_FAIL("unknown option {}", k);
   }
@@ -92,10 +96,12 @@ int main(int argc, char** argv) try {
     SCALELAB_FAIL("unknown shape {}", shape_name);
   }
   if (vocab > 0) s.vocab_size = vocab;  // e.g. GPT-2's 50257 against its padded 50304
-  SCALELAB_CHECK(kernels == "ours" || kernels == "aten" || kernels == "no-norm",
-                 "--kernels: expected ours, aten or no-norm");
+  SCALELAB_CHECK(
+      kernels == "ours" || kernels == "aten" || kernels == "no-norm" || kernels == "no-head",
+      "--kernels: expected ours, aten, no-norm or no-head");
   model::set_custom_kernels(kernels != "aten");
   model::set_fused_norm(kernels != "no-norm");
+  model::set_fused_head(kernels != "no-head");
   torch::Device dev(device);
   SCALELAB_CHECK(!dev.is_cuda() || torch::cuda::is_available(), "no CUDA device");
   const bool bf16 = precision == "bf16-mixed";
@@ -112,7 +118,7 @@ int main(int argc, char** argv) try {
     torch::Tensor loss;
     {
       train::AutocastGuard autocast(bf16);
-      loss = train::cross_entropy(m(x), y);
+      loss = train::lm_loss(m, x, y, fp8_head);
     }
     loss.backward();
     train::clip_grad_norm(m->parameters(), 1.0);
@@ -147,7 +153,7 @@ int main(int argc, char** argv) try {
       if (++graph_warmups < 3) return loss;  // three eager steps before the capture, as the trainer
       graph->capture([&](const torch::Tensor& xs, const torch::Tensor& ys) {
         train::AutocastGuard autocast(bf16);
-        return train::cross_entropy(m(xs), ys);
+        return train::lm_loss(m, xs, ys, fp8_head);
       });
       return loss;
     }
@@ -187,6 +193,8 @@ int main(int argc, char** argv) try {
   mo.precision = bf16 ? accounting::Precision::kBf16Mixed : accounting::Precision::kFp32;
   mo.flash_attention = attention == "auto" && model::fused_attention_available();
   mo.fused_kernels = dev.is_cuda() && model::custom_kernels_enabled();
+  mo.fused_head = mo.fused_kernels && kernels != "no-head";
+  mo.fp8_head = fp8_head;
   const accounting::MemoryBreakdown mb = accounting::estimate_memory(s, mo);
   const double G = 1024.0 * 1024 * 1024;
   const double pred_gib = mb.total() / G;
@@ -206,9 +214,10 @@ int main(int argc, char** argv) try {
                            pred_gib, peak_gib > 0 ? 100 * (pred_gib / peak_gib - 1) : 0.0);
   fmt::print(
       "shape {} params {} batch {}x{} {} attention {} | {:.0f} tok/s | {:.1f} ms/step | MFU "
-      "{:.1f}% | {} | loss {:.3f} | fused_adamw {} | kernels {} | cuda_graphs {}\n",
+      "{:.1f}% | {} | loss {:.3f} | fused_adamw {} | kernels {} | cuda_graphs {} | fp8_head {}\n",
       shape_name, accounting::count_params(s).total, batch, T, precision, attention, tps,
-      1e3 * secs / steps, 100 * mfu, memory, last.item<double>(), opt.fused(), kernels, graphs);
+      1e3 * secs / steps, 100 * mfu, memory, last.item<double>(), opt.fused(), kernels, graphs,
+      fp8_head);
   {
     // What one forward keeps for backward (activations, the saved logits, autocast's bf16 weight
     // copies that the matmuls saved), next to the model's terms for them.
@@ -217,13 +226,18 @@ int main(int argc, char** argv) try {
     torch::Tensor loss;
     {
       train::AutocastGuard autocast(bf16);
-      loss = train::cross_entropy(m(x), y);
+      loss = train::lm_loss(m, x, y, fp8_head);
     }
     if (dev.is_cuda()) torch::cuda::synchronize();
     const double kept = allocated(false) - before;
     loss.backward();
     opt.zero_grad();
-    const double saved_logits = static_cast<double>(batch * T * s.vocab_size) * (bf16 ? 2 : 4) / G;
+    // The saved logits (or, with the fused head, the gradient written over them; E5M2 with FP8).
+    const double saved_logits = static_cast<double>(batch * T * s.vocab_size) *
+                                (fp8_head ? 1
+                                 : bf16   ? 2
+                                          : 4) /
+                                G;
     fmt::print(
         "  forward keeps {:.2f} GiB | predicted {:.2f} ({:+.1f}%): activations {:.2f} + saved "
         "logits {:.2f} + bf16 weight copies {:.2f}\n",

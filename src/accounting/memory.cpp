@@ -19,7 +19,8 @@
 // and the LM head input e·d per token; the logits cost e·V saved + 4·V for the fp32 gradient + e·V
 // for its cast back (8·V per token in bf16-mixed, 8·V in fp32), or with the fused cross-entropy
 // kernel e·V saved + e·V for the gradient written directly in the logits' dtype (4·V in
-// bf16-mixed).
+// bf16-mixed), or with the fused LM head (untied) e·V: the gradient overwrites the logits
+// (3·V with its FP8 matmuls: bf16 logits and the E5M2 gradient at the end of the forward).
 #include "accounting/memory.h"
 
 #include <cmath>
@@ -107,8 +108,12 @@ MemoryBreakdown estimate_memory(const ModelShape& in, const MemoryOptions& opt) 
     m.activations = B * (L * m.activations_per_layer_per_seq + head_inputs);
   }
   // Saved logits (e·V) + fp32 gradient (4·V) + the gradient in the logits' dtype (e·V, shared when
-  // e = 4); the fused kernel writes the gradient in the logits' dtype directly.
-  const double logit_bytes = opt.fused_kernels ? 2 * e : e + 4 + (e == 4 ? 0 : e);
+  // e = 4); the fused kernel writes the gradient in the logits' dtype directly; the fused head
+  // writes it over the logits (e·V in all); the FP8 head holds the bf16 logits and the E5M2
+  // gradient together at the end of the forward (3·V), then the gradient and its transpose (2·V).
+  double logit_bytes = opt.fused_kernels ? 2 * e : e + 4 + (e == 4 ? 0 : e);
+  if (opt.fused_kernels && opt.fused_head && !s.tied_embeddings && s.vocab_size % 8 == 0)
+    logit_bytes = opt.fp8_head ? 3 : e;
   m.logits = B * T * logit_bytes * V;
   return m;
 }

@@ -36,6 +36,11 @@ struct MemoryOptions {
   // cross-entropy gradient is written in the logits' dtype with no fp32 (N, V) buffer, SwiGLU saves
   // [W1 x | W3 x] and the product only, RMSNorm its input and rstd only.
   bool fused_kernels = false;
+  // With fused_kernels and an untied head: the LM head and the loss as one node whose kernel
+  // writes the logits' gradient over them (no gradient buffer); fp8_head: that node's matmuls in
+  // FP8, saving a one-byte E5M2 gradient (its bf16 logits live only until the loss is computed).
+  bool fused_head = true;
+  bool fp8_head = false;
 };
 
 struct MemoryBreakdown {

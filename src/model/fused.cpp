@@ -10,6 +10,7 @@
 #if SCALELAB_WITH_CUDA
 #include <ATen/autocast_mode.h>
 #include <c10/cuda/CUDAStream.h>
+#include <torch/version.h>
 
 #include "model/cuda/kernels.h"
 #endif
@@ -19,12 +20,14 @@ namespace scalelab::model {
 namespace {
 std::atomic<bool> g_custom_kernels{true};
 std::atomic<bool> g_fused_norm{true};
+std::atomic<bool> g_fused_head{true};
 }  // namespace
 
 bool custom_kernels_built() { return SCALELAB_WITH_CUDA != 0; }
 void set_custom_kernels(bool on) { g_custom_kernels = on; }
 bool custom_kernels_enabled() { return custom_kernels_built() && g_custom_kernels; }
 void set_fused_norm(bool on) { g_fused_norm = on; }
+void set_fused_head(bool on) { g_fused_head = on; }
 
 #if SCALELAB_WITH_CUDA
 namespace {
@@ -93,6 +96,113 @@ class CrossEntropyKernelFn : public torch::autograd::Function<CrossEntropyKernel
                                      1.0f / static_cast<float>(N), grad.data_ptr(), stream_of(l)),
         "cross_entropy_backward");
     return {grad.view(ctx->saved_data["sizes"].toIntVector()), torch::Tensor()};
+  }
+};
+
+// The LM head and the loss as one node: logits = x·Wᵀ are made, reduced to the loss and
+// overwritten by their own gradient in one kernel, so neither a second read of the logits nor a
+// gradient buffer is needed; backward is the two matmuls of that gradient, scaled by the upstream
+// gradient on their small outputs.
+//
+// FP8 (fp8 = true; the recipe of modded-nanogpt's FP8 head, with per-tensor scales from the amax
+// of each step): x and W in E4M3 scaled to its 448, the logits in bf16 from cuBLASLt's FP8 GEMM,
+// the gradient written by the loss kernel in E5M2 at a fixed scale of 2¹⁵ (|softmax − onehot| ≤ 1,
+// so no amax pass: E5M2's 57,344 is never reached and probabilities down to 2⁻³¹ survive), then
+// dx = G·W and dW = Gᵀ·x as FP8 GEMMs (cuBLASLt takes both operands K-major, hence the byte
+// transposes of W, G and x). Forward accumulates with fast accumulation (K = d_model), backward
+// without (K = V or N).
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+#define SCALELAB_HAS_FP8 1
+#else
+#define SCALELAB_HAS_FP8 0
+#endif
+constexpr float kFp8GradScale = 32768.0f;  // 2¹⁵
+constexpr double kE4m3Max = 448.0;
+
+#if SCALELAB_HAS_FP8
+// src (rows, cols) of 1-byte elements → its transpose, contiguous.
+torch::Tensor transpose8(const torch::Tensor& src) {
+  auto dst = torch::empty({src.size(1), src.size(0)}, src.options());
+  check_launch(cuda::transpose_bytes(src.data_ptr(), src.size(0), src.size(1), dst.data_ptr(),
+                                     stream_of(src)),
+               "transpose_bytes");
+  return dst;
+}
+// {E4M3 copy of t scaled into ±448, the fp32 scale that undoes it}.
+std::pair<torch::Tensor, torch::Tensor> to_e4m3(const torch::Tensor& t) {
+  auto scale = t.abs().amax().to(torch::kFloat32).clamp_min(1e-30) / kE4m3Max;
+  auto q =
+      (t.to(torch::kFloat32) / scale).clamp(-kE4m3Max, kE4m3Max).to(c10::ScalarType::Float8_e4m3fn);
+  return {q, scale};
+}
+#endif
+
+class LinearCrossEntropyFn : public torch::autograd::Function<LinearCrossEntropyFn> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& w,
+                               const torch::Tensor& targets, bool fp8) {
+    const int64_t d = x.size(-1), V = w.size(0);
+    auto x2 = x.reshape({-1, d}).contiguous();  // (N, d)
+    auto t = targets.reshape({-1}).to(torch::kLong).contiguous();
+    const int64_t N = x2.size(0);
+    auto loss = torch::empty({N}, x2.options().dtype(torch::kFloat32));
+    ctx->saved_data["x_sizes"] = x.sizes().vec();
+    ctx->saved_data["w_type"] = static_cast<int64_t>(w.scalar_type());
+    ctx->saved_data["fp8"] = fp8;
+    if (!fp8) {
+      auto wc = w.to(x2.scalar_type());     // (V, d): bf16 under autocast, as autocast casts it
+      auto logits = torch::mm(x2, wc.t());  // (N, V)
+      check_launch(cuda::cross_entropy_forward_grad(dtype_of(logits), logits.data_ptr(), N, V,
+                                                    t.data_ptr<int64_t>(), loss.data_ptr<float>(),
+                                                    1.0f / static_cast<float>(N), dtype_of(logits),
+                                                    logits.data_ptr(), stream_of(logits)),
+                   "cross_entropy_forward_grad");
+      ctx->save_for_backward({x2, wc, logits});  // the logits now hold their gradient
+      return loss.mean();
+    }
+#if SCALELAB_HAS_FP8
+    auto [x8, sx] = to_e4m3(x2);  // (N, d)
+    auto [w8, sw] = to_e4m3(w);   // (V, d)
+    auto logits = at::_scaled_mm(x8, w8.t(), sx, sw, std::nullopt, std::nullopt, torch::kBFloat16,
+                                 /*use_fast_accum=*/true);  // (N, V)
+    auto g8 = torch::empty({N, V}, logits.options().dtype(c10::ScalarType::Float8_e5m2));
+    check_launch(cuda::cross_entropy_forward_grad(Dtype::kBf16, logits.data_ptr(), N, V,
+                                                  t.data_ptr<int64_t>(), loss.data_ptr<float>(),
+                                                  kFp8GradScale, Dtype::kFp8, g8.data_ptr(),
+                                                  stream_of(logits)),
+                 "cross_entropy_forward_grad");
+    ctx->save_for_backward({x8, sx, w8, sw, g8});
+    ctx->saved_data["x_type"] = static_cast<int64_t>(x2.scalar_type());
+    return loss.mean();
+#else
+    SCALELAB_FAIL("fp8_head: this build has no FP8 (LibTorch {} < 2.1)", TORCH_VERSION);
+#endif
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grad_out) {
+    auto saved = ctx->get_saved_variables();
+    const auto x_sizes = ctx->saved_data["x_sizes"].toIntVector();
+    const auto w_type = static_cast<torch::ScalarType>(ctx->saved_data["w_type"].toInt());
+    auto g = grad_out[0].to(torch::kFloat32);  // a scalar on the device: no sync
+    torch::Tensor dx, dw;
+    if (!ctx->saved_data["fp8"].toBool()) {
+      const auto &x2 = saved[0], &wc = saved[1], &grad = saved[2];
+      dx = torch::mm(grad, wc).mul_(g);                 // (N, d)
+      dw = torch::mm(grad.t(), x2).to(w_type).mul_(g);  // (V, d)
+    } else {
+#if SCALELAB_HAS_FP8
+      const auto &x8 = saved[0], &sx = saved[1], &w8 = saved[2], &sw = saved[3], &g8 = saved[4];
+      const int64_t N = g8.size(0);
+      // The gradient's scale with the upstream gradient folded in: G8 · 2⁻¹⁵ / N · g.
+      auto sg = g * (1.0 / (static_cast<double>(kFp8GradScale) * static_cast<double>(N)));
+      const auto x_type = static_cast<torch::ScalarType>(ctx->saved_data["x_type"].toInt());
+      dx = at::_scaled_mm(g8, transpose8(w8).t(), sg, sw, std::nullopt, std::nullopt, x_type,
+                          false);  // (N, V)·(V, d)
+      dw = at::_scaled_mm(transpose8(g8), transpose8(x8).t(), sg, sx, std::nullopt, std::nullopt,
+                          torch::kFloat32, false)
+               .to(w_type);  // (V, N)·(N, d)
+#endif
+    }
+    return {dx.view(x_sizes), dw, torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -275,6 +385,29 @@ torch::Tensor fused_cross_entropy(const torch::Tensor& logits, const torch::Tens
   return CrossEntropyKernelFn::apply(logits, targets);
 }
 
+bool fp8_head_built() { return SCALELAB_HAS_FP8 != 0; }
+
+torch::Tensor fused_linear_cross_entropy(const torch::Tensor& x, const torch::Tensor& weight,
+                                         const torch::Tensor& targets, bool fp8) {
+  if (!torch::GradMode::is_enabled() || !takes(x) || x.dim() < 2 || x.numel() == 0 ||
+      !weight.is_cuda() || weight.dim() != 2 || weight.size(1) != x.size(-1) ||
+      !targets.is_cuda() || targets.numel() * x.size(-1) != x.numel() ||
+      (weight.scalar_type() != torch::kFloat32 && weight.scalar_type() != x.scalar_type()))
+    return {};
+  const int64_t d = x.size(-1), V = weight.size(0), n = targets.numel();
+  if (fp8) {
+    SCALELAB_CHECK(fp8_head_built(), "fp8_head: this build has no FP8 (LibTorch {} < 2.1)",
+                   TORCH_VERSION);
+    SCALELAB_CHECK(d % 16 == 0 && V % 16 == 0 && n % 16 == 0,
+                   "fp8_head: FP8 matmuls need d_model ({}), the vocabulary ({}) and the tokens "
+                   "per micro-batch ({}) to be multiples of 16",
+                   d, V, n);
+  } else if (V % 8 != 0 || !g_fused_head) {
+    return {};
+  }
+  return LinearCrossEntropyFn::apply(x, weight, targets, fp8);
+}
+
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> fused_rope_split(
     const torch::Tensor& qkv, int64_t n_heads, int64_t n_kv_heads, const torch::Tensor& cos,
     const torch::Tensor& sin, const torch::Tensor& positions) {
@@ -324,6 +457,13 @@ std::pair<torch::Tensor, torch::Tensor> fused_add_rms_norm(const torch::Tensor& 
 #else  // no CUDA kernels in this build: every caller takes its reference path
 
 torch::Tensor fused_cross_entropy(const torch::Tensor&, const torch::Tensor&) { return {}; }
+bool fp8_head_built() { return false; }
+torch::Tensor fused_linear_cross_entropy(const torch::Tensor&, const torch::Tensor&,
+                                         const torch::Tensor&, bool fp8) {
+  SCALELAB_CHECK(!fp8,
+                 "fp8_head: needs a build with CUDA (SCALELAB_WITH_CUDA) and LibTorch >= 2.1");
+  return {};
+}
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> fused_rope_split(const torch::Tensor&,
                                                                          int64_t, int64_t,
                                                                          const torch::Tensor&,

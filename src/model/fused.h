@@ -22,12 +22,26 @@ bool custom_kernels_enabled();
 // The fused residual add + RMSNorm alone (on by default; under set_custom_kernels): off measures
 // its gain against the other kernels (train_bench --kernels no-norm).
 void set_fused_norm(bool on);
+// The fused LM head + loss alone (on by default; under set_custom_kernels), the same way.
+void set_fused_head(bool on);
 
 // Mean cross-entropy of logits (..., V) against integer targets (...): the fused kernel keeps the
 // logits in their own dtype (bf16 under autocast), saves only a per-row fp32 log-sum-exp, and
 // writes the gradient directly in the logits' dtype. Undefined tensor when the kernel does not
 // apply (the caller then takes its reference path).
 torch::Tensor fused_cross_entropy(const torch::Tensor& logits, const torch::Tensor& targets);
+
+// The LM head and the mean cross-entropy in one autograd node: logits = x·Wᵀ for x (..., d) and W
+// (V, d), reduced to the loss by a kernel that overwrites them with their own gradient, so the
+// logits are never read twice and no gradient buffer is allocated (the memory of the saved logits
+// only). With fp8, the three matmuls run in FP8 on the tensor cores (E4M3 x and W, E5M2 gradient,
+// per-tensor scales; needs d, V and the token count multiples of 16, else it throws). Undefined
+// (the caller then runs lm_head and cross_entropy) when the kernel does not apply: off CUDA, with
+// gradients off (evaluation), V not a multiple of 8.
+torch::Tensor fused_linear_cross_entropy(const torch::Tensor& x, const torch::Tensor& weight,
+                                         const torch::Tensor& targets, bool fp8);
+// Whether this build can run the FP8 head (the CUDA kernels and LibTorch >= 2.1).
+bool fp8_head_built();
 
 // q, k, v from the fused QKV projection's output qkv (B, T, (H + 2·Hkv)·hd), q and k rotated by
 // RoPE with the tables cos/sin (max_pos, hd/2) at `positions` (T). Returns them as (B, T, heads,

@@ -117,7 +117,7 @@ TransformerLMImpl::TransformerLMImpl(const accounting::ModelShape& in, const Mod
     lm_head = register_module("lm_head", Linear(shape_.d_model, shape_.vocab_size));
 }
 
-torch::Tensor TransformerLMImpl::forward(const torch::Tensor& ids) {
+torch::Tensor TransformerLMImpl::hidden(const torch::Tensor& ids) {
   const int64_t T = ids.size(1);
   SCALELAB_CHECK(T <= shape_.context_length, "sequence length {} exceeds the context length {}", T,
                  shape_.context_length);
@@ -127,7 +127,10 @@ torch::Tensor TransformerLMImpl::forward(const torch::Tensor& ids) {
   torch::Tensor pending;    // the last block's FFN output, added by the next norm
   for (const auto& layer : *layers)
     std::tie(x, pending) = layer->as<Block>()->forward_residual(x, pending, positions);
-  x = ln_final->forward_add(x, pending).second;
+  return ln_final->forward_add(x, pending).second;  // (B, T, d)
+}
+
+torch::Tensor TransformerLMImpl::head(const torch::Tensor& x) {
   if (lm_head) return lm_head(x);  // (B, T, V)
   // Tied head: the embedding rows are initialised with σ = 1, so x·Eᵀ would have logits of
   // standard deviation ≈ √d_model at the start (losses of 50+ for d = 64). Rescaling by
@@ -136,6 +139,8 @@ torch::Tensor TransformerLMImpl::forward(const torch::Tensor& ids) {
   return torch::matmul(x * (1.0 / std::sqrt(static_cast<double>(shape_.d_model))),
                        embedding->weight.t());  // (B, T, V)
 }
+
+torch::Tensor TransformerLMImpl::forward(const torch::Tensor& ids) { return head(hidden(ids)); }
 
 int64_t TransformerLMImpl::num_parameters() const {
   int64_t n = 0;

@@ -66,6 +66,9 @@ class TransformerLMImpl : public torch::nn::Module {
   TransformerLMImpl(const accounting::ModelShape& shape, const ModelOptions& options = {});
   // ids: (B, T) int64, T <= context_length → logits (B, T, vocab_size).
   torch::Tensor forward(const torch::Tensor& ids);
+  // The two halves of forward: the final norm's output (B, T, d), and the head on it.
+  torch::Tensor hidden(const torch::Tensor& ids);
+  torch::Tensor head(const torch::Tensor& x);
   int64_t num_parameters() const;
   const accounting::ModelShape& shape() const { return shape_; }
   const ModelOptions& options() const { return options_; }

@@ -56,6 +56,21 @@ torch::Tensor cross_entropy(const torch::Tensor& logits, const torch::Tensor& ta
   return CrossEntropyFn::apply(logits, targets);
 }
 
+torch::Tensor lm_loss(model::TransformerLM& m, const torch::Tensor& x, const torch::Tensor& y,
+                      bool fp8_head) {
+  if (m->lm_head && x.is_cuda()) {
+    auto h = m->hidden(x);  // (B, T, d)
+    auto loss = model::fused_linear_cross_entropy(h, m->lm_head->weight, y, fp8_head);
+    if (loss.defined()) return loss;
+    SCALELAB_CHECK(!fp8_head,
+                   "fp8_head: the fused LM head does not apply here (scalelab's CUDA "
+                   "kernels off, or gradients off)");
+    return cross_entropy(m->head(h), y);
+  }
+  SCALELAB_CHECK(!fp8_head, "fp8_head: needs an untied LM head on a CUDA device");
+  return cross_entropy(m->forward(x), y);
+}
+
 AdamW::AdamW(std::vector<torch::Tensor> params, AdamWOptions o)
     : params_(std::move(params)), options_(o) {
   SCALELAB_CHECK(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1,

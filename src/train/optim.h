@@ -9,12 +9,21 @@
 #include <cstdint>
 #include <vector>
 
+#include "model/transformer.h"
+
 namespace scalelab::train {
 
 // Mean cross-entropy with a stable log-sum-exp. logits: (..., V) any float dtype (reduced in fp32),
 // targets: (...) int64. One autograd node: saves the logits in their dtype, one fp32 gradient in
 // backward.
 torch::Tensor cross_entropy(const torch::Tensor& logits, const torch::Tensor& targets);
+
+// The training loss of a language model on ids x and targets y: on CUDA with an untied head and
+// gradients on, the head and the loss as one node (model::fused_linear_cross_entropy; its matmuls
+// in FP8 with fp8_head), else cross_entropy(m(x), y). fp8_head where the fused node cannot run
+// (CPU, a tied head, kernels off) throws rather than training in another precision.
+torch::Tensor lm_loss(model::TransformerLM& m, const torch::Tensor& x, const torch::Tensor& y,
+                      bool fp8_head = false);
 
 struct AdamWOptions {
   double beta1 = 0.9, beta2 = 0.95;

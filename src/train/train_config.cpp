@@ -19,6 +19,10 @@ void TrainConfig::validate() const {
                  max_tokens);
   SCALELAB_CHECK(lr_min >= 0 && lr_min <= lr_max, "lr_min: must be in [0, lr_max] (got {})",
                  lr_min);
+  SCALELAB_CHECK(!fp8_head || precision == accounting::Precision::kBf16Mixed,
+                 "fp8_head: needs precision bf16-mixed (got {})", to_string(precision));
+  SCALELAB_CHECK(!fp8_head || !model.tied_embeddings,
+                 "fp8_head: needs an untied LM head (model.tied_embeddings is true)");
   SCALELAB_CHECK(precision != accounting::Precision::kBf16,
                  "precision: bf16 (pure) is an accounting policy; training takes fp32 or "
                  "bf16-mixed");
@@ -142,6 +146,10 @@ const fields::Table<TrainConfig>& train_config_fields() {
           .add("cuda_graphs", &T::cuda_graphs,
                "Capture the training step as CUDA graphs after 3 eager steps (CUDA with LibTorch "
                ">= 2 only; the step's arithmetic is unchanged, its launch overhead goes)")
+          .add("fp8_head", &T::fp8_head,
+               "The LM head's three matmuls in FP8 (E4M3 activations and weights, E5M2 gradient, "
+               "per-tensor scales): CUDA with LibTorch >= 2.1, bf16-mixed, an untied head, "
+               "d_model and vocabulary multiples of 16")
           .add("resume", &T::resume, "Continue from out_dir/checkpoint when it exists")
           .add("stop_at_step", &T::stop_at_step, "Stop with a checkpoint after this step (0 = end)",
                Range::at_least(0))

@@ -58,6 +58,7 @@ struct TrainConfig {
   accounting::Precision precision = accounting::Precision::kFp32;
   double peak_tflops = 0;    // for MFU; 0 = from the GPU table when the device is known
   bool cuda_graphs = true;   // capture the step as CUDA graphs (CUDA, LibTorch >= 2; else unused)
+  bool fp8_head = false;     // the LM head's matmuls in FP8 (model/fused.h; CUDA, bf16-mixed)
   bool resume = true;        // continue from out_dir/checkpoint when it exists
   int64_t stop_at_step = 0;  // stop (with a checkpoint) after this step, as if interrupted; 0 = end
   bool quiet = false;        // no progress bar; start-up and per-interval lines at debug level

@@ -106,6 +106,7 @@ void check_memory(const TrainConfig& cfg, const torch::Device& dev) {
   mo.flash_attention =
       dev.is_cuda() && model::fused_attention_available() && cfg.attention == Attention::kAuto;
   mo.fused_kernels = dev.is_cuda() && model::custom_kernels_enabled();
+  mo.fp8_head = cfg.fp8_head;
   const double need = accounting::estimate_memory(cfg.model, mo).total();
   SCALELAB_CHECK(need <= available,
                  "memory: this run needs about {} (accounting's model: weights, gradients, AdamW "
@@ -133,7 +134,24 @@ void cap_gpu_memory(const torch::Device& dev) {
 #endif
 }
 
+// What the config asked of the device, before anything is allocated (validate() checked the
+// rest: bf16-mixed, an untied head).
+void check_fp8_head(const TrainConfig& cfg, const torch::Device& dev) {
+  if (!cfg.fp8_head) return;
+  SCALELAB_CHECK(dev.is_cuda() && model::fp8_head_built() && model::custom_kernels_enabled(),
+                 "fp8_head: needs a CUDA device and a build with scalelab's CUDA kernels and "
+                 "LibTorch >= 2.1 (device {}{})",
+                 dev.str(), model::fp8_head_built() ? "" : "; this build has no FP8");
+  const int64_t d = cfg.model.d_model, V = cfg.model.vocab_size,
+                n = cfg.batch_size * cfg.model.context_length;
+  SCALELAB_CHECK(d % 16 == 0 && V % 16 == 0 && n % 16 == 0,
+                 "fp8_head: FP8 matmuls need model.d_model ({}), model.vocab_size ({}) and "
+                 "batch_size × context_length ({}) to be multiples of 16",
+                 d, V, n);
+}
+
 model::TransformerLM build_model(const TrainConfig& cfg, const torch::Device& dev) {
+  check_fp8_head(cfg, dev);
   check_memory(cfg, dev);
   cap_gpu_memory(dev);
   torch::manual_seed(cfg.seed);
@@ -394,7 +412,7 @@ void Trainer::save_to(const std::string& dir) {
 
 torch::Tensor Trainer::micro_loss(const torch::Tensor& x, const torch::Tensor& y) {
   AutocastGuard autocast(bf16_);
-  return cross_entropy(model_(x), y);
+  return lm_loss(model_, x, y, cfg_.fp8_head);
 }
 
 torch::Tensor Trainer::eager_step(double lr) {

@@ -91,18 +91,31 @@ TEST(Memory, FusedKernelsSaveLogitAndSwigluBytes) {
   MemoryBreakdown fused = estimate_memory(s, o);
   const double tokens = 4.0 * s.context_length;
   EXPECT_DOUBLE_EQ(plain.logits, tokens * 8 * s.vocab_size);
-  EXPECT_DOUBLE_EQ(fused.logits, tokens * 4 * s.vocab_size);
+  // The fused LM head + loss writes the gradient over the bf16 logits: 2·V bytes per token.
+  EXPECT_DOUBLE_EQ(fused.logits, tokens * 2 * s.vocab_size);
   // Per layer: SiLU(W1 x) (e·f), the two norms' normalised outputs (2·r·d) and the O-projection's
   // input copy (e·d); the final norm's normalised output (r·d). e = 2, r = 4.
   const double d = s.d_model, f = s.d_ff;
   EXPECT_DOUBLE_EQ(plain.activations - fused.activations,
                    tokens * (s.n_layers * (2 * f + 2 * 4 * d + 2 * d) + 4 * d));
   EXPECT_EQ(to_json(fused)["fused_kernels"], true);
+  o.fp8_head = true;  // bf16 logits and the E5M2 gradient at the end of the forward
+  EXPECT_DOUBLE_EQ(estimate_memory(s, o).logits, tokens * 3 * s.vocab_size);
+  o.fp8_head = false;
+  o.fused_head = false;  // the loss kernel alone: saved logits and their gradient
+  EXPECT_DOUBLE_EQ(estimate_memory(s, o).logits, tokens * 4 * s.vocab_size);
+  o.fused_head = true;
+  ModelShape tied = s;  // a tied head takes the loss kernel alone
+  tied.tied_embeddings = true;
+  EXPECT_DOUBLE_EQ(estimate_memory(tied, o).logits, tokens * 4 * s.vocab_size);
   o.precision = Precision::kFp32;
   o.fused_kernels = false;
   const double fp32_plain = estimate_memory(s, o).logits;
   o.fused_kernels = true;
+  o.fused_head = false;
   EXPECT_DOUBLE_EQ(estimate_memory(s, o).logits, fp32_plain);
+  o.fused_head = true;
+  EXPECT_DOUBLE_EQ(estimate_memory(s, o).logits, tokens * 4 * s.vocab_size);
 }
 
 TEST(Memory, KvCacheAndMaxBatch) {

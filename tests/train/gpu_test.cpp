@@ -7,13 +7,20 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "common/file_util.h"
 #include "common/json.h"
 #include "common/process.h"
 #include "model/fused.h"
+#if SCALELAB_WITH_CUDA
+#include <c10/cuda/CUDAStream.h>
+
+#include "model/cuda/kernels.h"
+#endif
 #include "model/layers.h"
 #include "model/transformer.h"
 #include "test_support.h"
@@ -96,6 +103,53 @@ TEST(Gpu, TrainerRunsBf16MixedOnCuda) {
   EXPECT_EQ(r.status, "done");
   EXPECT_LT(r.final_val_loss, 4.0);  // a periodic sequence: learnable well below ln(512) = 6.2
   EXPECT_GT(r.mfu, 0);
+}
+
+// The same run with the LM head's matmuls in FP8 learns as well (the bar above), and says so in
+// its config; with the fused bf16 head (the default) the run is the one above.
+TEST(Gpu, TrainerRunsTheFp8HeadOnCuda) {
+  REQUIRE_CUDA();
+  if (!model::fp8_head_built()) GTEST_SKIP() << "needs the CUDA kernels and LibTorch >= 2.1";
+  auto dir = testing::fresh_dir("gpu_trainer_fp8");
+  std::vector<uint16_t> ids(20000);
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<uint16_t>((i * 7919) % 500);
+  test_util::write_token_file(dir / "t.bin", ids);
+  TrainConfig c;
+  c.model.vocab_size = 512;
+  c.model.context_length = 128;
+  c.model.d_model = 128;
+  c.model.n_layers = 2;
+  c.model.n_heads = 4;
+  c.train_data = (dir / "t.bin").string();
+  c.val_data = c.train_data;
+  c.batch_size = 16;
+  c.max_steps = 60;
+  c.lr_max = 3e-3;
+  c.device = "cuda";
+  c.precision = accounting::Precision::kBf16Mixed;
+  c.quiet = true;
+  c.out_dir = (dir / "bf16").string();
+  const TrainResult bf16 = run_training(c);
+  c.fp8_head = true;
+  c.out_dir = (dir / "fp8").string();
+  const TrainResult fp8 = run_training(c);
+  EXPECT_EQ(fp8.status, "done");
+  EXPECT_LT(fp8.final_val_loss, 4.0);
+  EXPECT_NEAR(fp8.final_val_loss, bf16.final_val_loss, 0.05 * bf16.final_val_loss)
+      << "fp8 " << fp8.final_val_loss << " bf16 " << bf16.final_val_loss;
+  // Shapes FP8's matmuls cannot take fail before anything is allocated, naming the fields.
+  c.model.d_model = 120;
+  c.model.n_heads = 4;
+  c.out_dir = (dir / "odd").string();
+  try {
+    run_training(c);
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("fp8_head: FP8 matmuls need model.d_model (120)"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "odd" / "checkpoint"));
 }
 
 // One step of a model of this shape on CUDA, on 20,000 tokens written under `name` (the memory
@@ -301,6 +355,120 @@ TEST(Gpu, FusedCrossEntropyMatchesReference) {
   EXPECT_TRUE(std::isnan(model::fused_cross_entropy(x, bad).item<double>()));
 }
 
+// The fused LM head + loss equals lm_head then cross_entropy (LibTorch's path) in loss and in the
+// gradients of x and W, in fp32 and under bf16 autocast, with a non-unit upstream gradient; it
+// steps aside (undefined) with gradients off and with the head switched off.
+TEST(Gpu, FusedLinearCrossEntropyMatchesReference) {
+  REQUIRE_KERNELS();
+  torch::manual_seed(26);
+  const auto cuda = torch::TensorOptions().device(torch::kCUDA);
+  for (bool bf16 : {false, true}) {
+    for (int64_t V : {50304, 1000}) {
+      const int64_t d = 64;
+      auto x0 = torch::randn({3, 40, d}, cuda);
+      auto w0 = torch::randn({V, d}, cuda) * 0.3;
+      auto y = torch::randint(0, V, {3, 40}, cuda.dtype(torch::kLong));
+      auto run = [&](bool ours) {
+        KernelsSwitch k(ours);
+        auto x = x0.clone().requires_grad_(true);
+        auto w = w0.clone().requires_grad_(true);
+        torch::Tensor loss;
+        {
+          AutocastGuard ac(bf16);
+          auto xin = bf16 ? x.to(torch::kBFloat16) : x;  // the final norm's output dtype
+          loss = ours ? model::fused_linear_cross_entropy(xin, w, y, false)
+                      : cross_entropy(torch::matmul(xin, w.t()), y);
+        }
+        EXPECT_TRUE(loss.defined());
+        (loss * 1.7).backward();
+        return std::make_tuple(loss.detach(), x.grad(), w.grad());
+      };
+      auto [l_ours, gx_ours, gw_ours] = run(true);
+      auto [l_ref, gx_ref, gw_ref] = run(false);
+      EXPECT_LT(rel_err(l_ours, l_ref), bf16 ? 1e-4 : 1e-5) << "V " << V << " bf16 " << bf16;
+      EXPECT_EQ(gw_ours.scalar_type(), torch::kFloat32);
+      EXPECT_LT(rel_err(gx_ours, gx_ref), bf16 ? 2e-2 : 1e-5) << "V " << V << " bf16 " << bf16;
+      EXPECT_LT(rel_err(gw_ours, gw_ref), bf16 ? 2e-2 : 1e-5) << "V " << V << " bf16 " << bf16;
+    }
+  }
+  auto x = torch::randn({2, 8, 64}, cuda), w = torch::randn({512, 64}, cuda);
+  auto y = torch::randint(0, 512, {2, 8}, cuda.dtype(torch::kLong));
+  {
+    torch::NoGradGuard ng;
+    EXPECT_FALSE(model::fused_linear_cross_entropy(x, w, y, false).defined());
+  }
+  model::set_fused_head(false);
+  EXPECT_FALSE(model::fused_linear_cross_entropy(x, w, y, false).defined());
+  model::set_fused_head(true);
+  EXPECT_TRUE(model::fused_linear_cross_entropy(x, w, y, false).defined());
+}
+
+#if SCALELAB_WITH_CUDA
+// The byte transpose behind the FP8 head's operands, on sizes that leave partial 64 × 64 tiles.
+TEST(Gpu, TransposeBytesTransposes) {
+  REQUIRE_KERNELS();
+  const auto cuda = torch::TensorOptions().device(torch::kCUDA).dtype(torch::kUInt8);
+  const std::vector<std::pair<int64_t, int64_t>> sizes{{68, 132}, {256, 64}, {4, 4}};
+  for (const auto& [rows, cols] : sizes) {
+    auto src = torch::randint(0, 256, {rows, cols}, cuda);
+    auto dst = torch::empty({cols, rows}, cuda);
+    ASSERT_EQ(model::cuda::transpose_bytes(src.data_ptr(), rows, cols, dst.data_ptr(),
+                                           c10::cuda::getCurrentCUDAStream().stream()),
+              nullptr);
+    EXPECT_TRUE(torch::equal(dst, src.t())) << rows << " x " << cols;
+  }
+  auto src = torch::zeros({6, 8}, cuda), dst = torch::zeros({8, 6}, cuda);
+  EXPECT_NE(model::cuda::transpose_bytes(src.data_ptr(), 6, 8, dst.data_ptr(), nullptr), nullptr);
+}
+#endif
+
+// The FP8 head against the bf16 head on the same inputs: E4M3 carries 3 mantissa bits and E5M2 2,
+// so a logit is off by ~2% and a gradient element by up to 12.5%, but the loss (an average over
+// the rows) agrees to ~0.1% and the gradients point the same way (cosine > 0.98 measured as the
+// bar; relative error < 0.15).
+TEST(Gpu, Fp8HeadIsCloseToTheBf16Head) {
+  REQUIRE_KERNELS();
+  if (!model::fp8_head_built()) GTEST_SKIP() << "LibTorch < 2.1: no FP8";
+  torch::manual_seed(27);
+  const auto cuda = torch::TensorOptions().device(torch::kCUDA);
+  const int64_t d = 256, V = 8192;
+  auto x0 = torch::randn({4, 64, d}, cuda);
+  auto w0 = torch::randn({V, d}, cuda) * 0.06;
+  auto y = torch::randint(0, V, {4, 64}, cuda.dtype(torch::kLong));
+  auto run = [&](bool fp8) {
+    auto x = x0.clone().requires_grad_(true);
+    auto w = w0.clone().requires_grad_(true);
+    torch::Tensor loss;
+    {
+      AutocastGuard ac(true);
+      loss = model::fused_linear_cross_entropy(x.to(torch::kBFloat16), w, y, fp8);
+    }
+    (loss * 0.5).backward();
+    return std::make_tuple(loss.item<double>(), x.grad(), w.grad());
+  };
+  auto [l8, gx8, gw8] = run(true);
+  auto [l16, gx16, gw16] = run(false);
+  auto cosine = [](const torch::Tensor& a, const torch::Tensor& b) {
+    auto a64 = a.to(torch::kFloat64).flatten(), b64 = b.to(torch::kFloat64).flatten();
+    return (a64.dot(b64) / (a64.norm() * b64.norm())).item<double>();
+  };
+  EXPECT_NEAR(l8, l16, 2e-3 * l16) << "fp8 " << l8 << " bf16 " << l16;
+  EXPECT_EQ(gx8.scalar_type(), torch::kFloat32);
+  EXPECT_EQ(gw8.scalar_type(), torch::kFloat32);
+  EXPECT_GT(cosine(gx8, gx16), 0.98);
+  EXPECT_GT(cosine(gw8, gw16), 0.98);
+  EXPECT_LT(rel_err(gx8, gx16), 0.15);
+  EXPECT_LT(rel_err(gw8, gw16), 0.15);
+  std::cout << "fp8 head: loss " << l8 << " vs " << l16 << ", rel err dx " << rel_err(gx8, gx16)
+            << " dW " << rel_err(gw8, gw16) << "\n";
+  // Sizes FP8's matmuls do not take are an error, not a silent bf16 head.
+  auto odd = torch::randn({2, 8, 72}, cuda);
+  EXPECT_THROW(model::fused_linear_cross_entropy(
+                   odd, torch::randn({V, 72}, cuda),
+                   torch::randint(0, V, {2, 8}, cuda.dtype(torch::kLong)), true),
+               Error);
+}
+
 // RoPE + QKV split equals narrow/view + rope_reference, forward and backward, with grouped-query
 // heads, shifted positions, a strided (transposed) upstream gradient and an unused output.
 TEST(Gpu, FusedRopeSplitMatchesReference) {
@@ -453,7 +621,7 @@ TEST(Gpu, ModelWithCustomKernelsMatchesLibTorchPath) {
       torch::Tensor loss;
       {
         AutocastGuard ac(bf16);
-        loss = cross_entropy(m(ids), y);
+        loss = lm_loss(m, ids, y);  // ours: the fused head + loss; else lm_head and cross_entropy
       }
       loss.backward();
       std::vector<torch::Tensor> grads;

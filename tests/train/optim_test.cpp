@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "common/error.h"
+
 namespace scalelab::train {
 namespace {
 
@@ -45,6 +47,27 @@ TEST(Optim, ClippingScalesToTheGlobalNorm) {
   auto m = clip_grad_norm({a, b}, 10.0);  // below the threshold: unchanged
   EXPECT_NEAR(m.item<double>(), 1.0, 1e-5);
   EXPECT_NEAR(b.grad()[0].item<double>(), 4.0 / (5.0 + 1e-6), 1e-7);
+}
+
+// Off CUDA the language-model loss is lm_head then cross_entropy (the fused head is CUDA only),
+// for an untied and a tied head; the FP8 head is refused rather than run in another precision.
+TEST(Optim, LmLossIsTheHeadThenCrossEntropyOnCpu) {
+  accounting::ModelShape s;
+  s.vocab_size = 64;
+  s.context_length = 16;
+  s.d_model = 32;
+  s.n_layers = 1;
+  s.n_heads = 2;
+  for (bool tied : {false, true}) {
+    s.tied_embeddings = tied;
+    torch::manual_seed(3);
+    model::TransformerLM m(s);
+    auto x = torch::randint(0, 64, {2, 16}, torch::kLong),
+         y = torch::randint(0, 64, {2, 16}, torch::kLong);
+    EXPECT_TRUE(torch::allclose(lm_loss(m, x, y), cross_entropy(m(x), y))) << "tied " << tied;
+    EXPECT_TRUE(torch::allclose(m(x), m->head(m->hidden(x))));
+    EXPECT_THROW(lm_loss(m, x, y, /*fp8_head=*/true), Error);
+  }
 }
 
 TEST(Optim, CrossEntropyIsStableAndMatchesTorch) {

@@ -148,6 +148,14 @@ TEST(Schedule, BadWsdConfigsNameTheField) {
   TrainConfig cosine_steps = wsd_config();
   cosine_steps.cosine_steps = 50;
   expect_error(cosine_steps, "cosine_steps: is for lr_schedule cosine");
+  TrainConfig fp8 = wsd_config();
+  fp8.fp8_head = true;
+  expect_error(fp8, "fp8_head: needs precision bf16-mixed (got fp32)");
+  fp8.precision = accounting::Precision::kBf16Mixed;
+  fp8.model.tied_embeddings = true;
+  expect_error(fp8, "fp8_head: needs an untied LM head");
+  fp8.model.tied_embeddings = false;
+  EXPECT_NO_THROW(fp8.validate());
   EXPECT_THROW(train_config_from_json(
                    json::Json{{"train_data", "t.bin"}, {"max_steps", 10}, {"lr_schedule", "step"}},
                    "c.json"),

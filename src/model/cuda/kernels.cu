@@ -1,6 +1,7 @@
 // scalelab's CUDA kernels (see kernels.h for what each computes). All are memory-bound: the floor
 // is the bytes each must move, and the notes by each kernel say how many that is.
 #include <cuda_bf16.h>
+#include <cuda_fp8.h>
 #include <cuda_runtime.h>
 
 #include <cmath>
@@ -41,6 +42,19 @@ __device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
 __device__ __forceinline__ void store8(bf16* p, const float v[8]) {
   *reinterpret_cast<uint4*>(p) = make_uint4(pack_bf16x2(v[0], v[1]), pack_bf16x2(v[2], v[3]),
                                             pack_bf16x2(v[4], v[5]), pack_bf16x2(v[6], v[7]));
+}
+// FP8 E5M2 (the gradient of the FP8 LM head): round to nearest, saturating at ±57344.
+using e5m2 = __nv_fp8_e5m2;
+__device__ __forceinline__ uint32_t pack_e5m2x2(float lo, float hi) {
+  return __nv_cvt_float2_to_fp8x2(make_float2(lo, hi), __NV_SATFINITE, __NV_E5M2);
+}
+__device__ __forceinline__ void store8(e5m2* p, const float v[8]) {
+  *reinterpret_cast<uint2*>(p) =
+      make_uint2(pack_e5m2x2(v[0], v[1]) | pack_e5m2x2(v[2], v[3]) << 16,
+                 pack_e5m2x2(v[4], v[5]) | pack_e5m2x2(v[6], v[7]) << 16);
+}
+__device__ __forceinline__ void store1(e5m2* p, float v) {
+  *reinterpret_cast<__nv_fp8_storage_t*>(p) = __nv_cvt_float_to_fp8(v, __NV_SATFINITE, __NV_E5M2);
 }
 __device__ __forceinline__ float load1(const float* p) { return *p; }
 __device__ __forceinline__ float load1(const bf16* p) { return __bfloat162float(*p); }
@@ -173,6 +187,128 @@ const char* ce_backward(const void* logits, int64_t rows, int64_t vocab, const i
     ce_backward_kernel<T, false>
         <<<rows, kCeThreads, 0, st>>>(x, vocab, targets, lse, grad_loss, scale, g);
   return launch_status();
+}
+
+// Loss and gradient in one kernel (the fused LM head, fused.h): the row is read once from memory
+// for its (max, Σ exp) and once more, from L2 (a block's row is at most a few hundred KB and was
+// just read), for the gradient, which is written in G (in place over the logits when G is their
+// dtype, or E5M2 at one byte per element). 2 + 2 bytes per element from memory in bf16 (the
+// separate forward and backward kernels: 2 + 2 + 2), 2 + 1 with an E5M2 gradient.
+template <typename T, typename G, bool kVec>
+__global__ void __launch_bounds__(kCeThreads)
+    ce_forward_grad_kernel(const T* logits, int64_t vocab, const int64_t* __restrict__ targets,
+                           float* __restrict__ loss, float grad_scale, G* grad) {
+  const int64_t row = blockIdx.x;
+  const T* x = logits + row * vocab;  // may alias g: each element is read before it is written
+  G* g = grad + row * vocab;
+  float m = -INFINITY, s = 0.f;
+  if constexpr (kVec) {
+    for (int64_t i = threadIdx.x; i < vocab / 8; i += kCeThreads) {
+      float v[8];
+      load8(x + 8 * i, v);
+      float vm = v[0];
+#pragma unroll
+      for (int k = 1; k < 8; ++k) vm = fmaxf(vm, v[k]);
+      const float nm = fmaxf(m, vm);
+      float acc = 0.f;
+#pragma unroll
+      for (int k = 0; k < 8; ++k) acc += __expf(v[k] - nm);
+      s = (m == -INFINITY ? 0.f : s * __expf(m - nm)) + acc;
+      m = nm;
+    }
+  } else {
+    for (int64_t j = threadIdx.x; j < vocab; j += kCeThreads) {
+      const float v = load1(x + j);
+      const float nm = fmaxf(m, v);
+      s = (m == -INFINITY ? 0.f : s * __expf(m - nm)) + __expf(v - nm);
+      m = nm;
+    }
+  }
+#pragma unroll
+  for (int off = 16; off > 0; off >>= 1)
+    merge(m, s, __shfl_xor_sync(0xffffffffu, m, off), __shfl_xor_sync(0xffffffffu, s, off));
+  __shared__ float warp_m[kCeThreads / 32], warp_s[kCeThreads / 32], row_lse;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  if (lane == 0) warp_m[warp] = m, warp_s[warp] = s;
+  __syncthreads();
+  const int64_t t = targets[row];
+  if (warp == 0) {
+    m = lane < kCeThreads / 32 ? warp_m[lane] : -INFINITY;
+    s = lane < kCeThreads / 32 ? warp_s[lane] : 0.f;
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1)
+      merge(m, s, __shfl_xor_sync(0xffffffffu, m, off), __shfl_xor_sync(0xffffffffu, s, off));
+    if (lane == 0) {
+      const float l = m + logf(s);
+      row_lse = l;
+      loss[row] = (t >= 0 && t < vocab) ? l - load1(x + t) : NAN;  // before x[t] is overwritten
+    }
+  }
+  __syncthreads();
+  const float l = row_lse;
+  if constexpr (kVec) {
+    for (int64_t i = threadIdx.x; i < vocab / 8; i += kCeThreads) {
+      float v[8];
+      load8(x + 8 * i, v);
+#pragma unroll
+      for (int k = 0; k < 8; ++k)
+        v[k] = (__expf(v[k] - l) - (8 * i + k == t ? 1.f : 0.f)) * grad_scale;
+      store8(g + 8 * i, v);
+    }
+  } else {
+    for (int64_t j = threadIdx.x; j < vocab; j += kCeThreads)
+      store1(g + j, (__expf(load1(x + j) - l) - (j == t ? 1.f : 0.f)) * grad_scale);
+  }
+}
+
+template <typename T, typename G>
+const char* ce_forward_grad(const void* logits, int64_t rows, int64_t vocab, const int64_t* targets,
+                            float* loss, float grad_scale, void* grad, cudaStream_t st) {
+  const T* x = static_cast<const T*>(logits);
+  G* g = static_cast<G*>(grad);
+  if (vocab % 8 == 0 && aligned16(logits) && aligned16(grad))
+    ce_forward_grad_kernel<T, G, true>
+        <<<rows, kCeThreads, 0, st>>>(x, vocab, targets, loss, grad_scale, g);
+  else
+    ce_forward_grad_kernel<T, G, false>
+        <<<rows, kCeThreads, 0, st>>>(x, vocab, targets, loss, grad_scale, g);
+  return launch_status();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transpose of a (rows, cols) matrix of bytes (the FP8 LM head's operands: cuBLASLt's FP8 GEMMs
+// take both operands K-major, so the weight gradient needs Gᵀ and xᵀ). 64 × 64 tiles through
+// shared memory; each thread moves 4 bytes in and 4 out (one 32-bit load and store), so a warp
+// touches two full 64-byte rows each way. rows % 4 == 0 and cols % 4 == 0, 4-byte aligned.
+constexpr int kTile = 64;
+__global__ void __launch_bounds__(256)
+    transpose_bytes_kernel(const uint8_t* __restrict__ src, int64_t rows, int64_t cols,
+                           uint8_t* __restrict__ dst) {
+  __shared__ __align__(4) uint8_t tile[kTile][kTile + 4];
+  const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;  // 16 × 16 threads
+  const int64_t r0 = static_cast<int64_t>(blockIdx.y) * kTile,
+                c0 = static_cast<int64_t>(blockIdx.x) * kTile;
+#pragma unroll
+  for (int k = 0; k < kTile; k += 16) {
+    const int64_t r = r0 + ty + k, c = c0 + 4 * tx;
+    if (r < rows && c < cols) {
+      const uint32_t w = *reinterpret_cast<const uint32_t*>(src + r * cols + c);
+      *reinterpret_cast<uint32_t*>(&tile[ty + k][4 * tx]) = w;
+    }
+  }
+  __syncthreads();
+  // dst (cols, rows): dst row c0 + j holds src column c0 + j; a thread writes 4 consecutive bytes,
+  // the column's entries in src rows r0 + 4·tx … + 3.
+#pragma unroll
+  for (int k = 0; k < kTile; k += 16) {
+    const int j = ty + k;
+    const int64_t c = c0 + j, r = r0 + 4 * tx;
+    if (c < cols && r < rows) {
+      const uint32_t w = tile[4 * tx][j] | tile[4 * tx + 1][j] << 8 | tile[4 * tx + 2][j] << 16 |
+                         static_cast<uint32_t>(tile[4 * tx + 3][j]) << 24;
+      *reinterpret_cast<uint32_t*>(dst + c * rows + r) = w;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -524,6 +660,37 @@ const char* cross_entropy_backward(Dtype dtype, const void* logits, int64_t rows
                                                    scale, grad_logits, st)
                                : ce_backward<float>(logits, rows, vocab, targets, lse, grad_loss,
                                                     scale, grad_logits, st);
+}
+
+const char* cross_entropy_forward_grad(Dtype dtype, const void* logits, int64_t rows, int64_t vocab,
+                                       const int64_t* targets, float* loss, float grad_scale,
+                                       Dtype grad_dtype, void* grad, void* stream) {
+  if (!supported(dtype)) return kUnsupported;
+  if (grad_dtype != dtype && grad_dtype != Dtype::kFp8)
+    return "cross_entropy_forward_grad: the gradient is the logits' dtype or fp8 (E5M2)";
+  if (rows == 0) return nullptr;
+  auto st = static_cast<cudaStream_t>(stream);
+  if (grad_dtype == Dtype::kFp8)
+    return dtype == Dtype::kBf16 ? ce_forward_grad<bf16, e5m2>(logits, rows, vocab, targets, loss,
+                                                               grad_scale, grad, st)
+                                 : ce_forward_grad<float, e5m2>(logits, rows, vocab, targets, loss,
+                                                                grad_scale, grad, st);
+  return dtype == Dtype::kBf16
+             ? ce_forward_grad<bf16, bf16>(logits, rows, vocab, targets, loss, grad_scale, grad, st)
+             : ce_forward_grad<float, float>(logits, rows, vocab, targets, loss, grad_scale, grad,
+                                             st);
+}
+
+const char* transpose_bytes(const void* src, int64_t rows, int64_t cols, void* dst, void* stream) {
+  if (rows % 4 != 0 || cols % 4 != 0 || reinterpret_cast<uintptr_t>(src) % 4 != 0 ||
+      reinterpret_cast<uintptr_t>(dst) % 4 != 0)
+    return "transpose_bytes: rows and cols must be multiples of 4, the buffers 4-byte aligned";
+  if (rows == 0 || cols == 0) return nullptr;
+  const dim3 grid(static_cast<unsigned>((cols + kTile - 1) / kTile),
+                  static_cast<unsigned>((rows + kTile - 1) / kTile));
+  transpose_bytes_kernel<<<grid, 256, 0, static_cast<cudaStream_t>(stream)>>>(
+      static_cast<const uint8_t*>(src), rows, cols, static_cast<uint8_t*>(dst));
+  return launch_status();
 }
 
 const char* rope_split_forward(Dtype dtype, const void* qkv, QkvShape sh, const float* cos,

@@ -28,6 +28,17 @@ const char* cross_entropy_backward(Dtype dtype, const void* logits, int64_t rows
                                    const int64_t* targets, const float* lse, const float* grad_loss,
                                    float scale, void* grad_logits, void* stream);
 
+// Both in one kernel, for the training step's fused LM head: loss[r] as cross_entropy_forward
+// and grad[r, j] = (exp(x_rj − lse_r) − [j = t(r)]) · grad_scale, written in grad_dtype: the
+// logits' dtype (grad may then be the logits themselves: each element is read before it is
+// overwritten) or Dtype::kFp8, which here means FP8 E5M2 (round to nearest, saturating).
+const char* cross_entropy_forward_grad(Dtype dtype, const void* logits, int64_t rows, int64_t vocab,
+                                       const int64_t* targets, float* loss, float grad_scale,
+                                       Dtype grad_dtype, void* grad, void* stream);
+// dst (cols, rows) = srcᵀ for a (rows, cols) row-major matrix of 1-byte elements (FP8 operands);
+// rows and cols multiples of 4, both buffers 4-byte aligned.
+const char* transpose_bytes(const void* src, int64_t rows, int64_t cols, void* dst, void* stream);
+
 // The fused QKV projection's output (batch, seq, (n_heads + 2·n_kv_heads)·head_dim), contiguous.
 struct QkvShape {
   int64_t batch = 0, seq = 0, n_heads = 0, n_kv_heads = 0, head_dim = 0;

@@ -12,7 +12,7 @@
 source "$(dirname "$0")/gpu_setup.sh"
 t0=$(date +%s)
 cuda_configure ON ON
-cuda_build scalelab gpu_test train_bench
+cuda_build scalelab gpu_test train_bench hf_logits
 echo "build $(( $(date +%s) - t0 )) s"
 bin=$root/build-cuda/bin
 grep -E "ptxas" "$out/build.log" > "$out/ptxas.log"

@@ -1,6 +1,7 @@
-// `scalelab train`, `scalelab generate`, `scalelab eval`: the training engine from the CLI. Options
-// are parsed here (no LibTorch); the work runs in the engine module (engine/engine.h). TrainConfig
-// is the single source of defaults: --config train.json fills it, flags override fields.
+// `scalelab train`, `generate`, `eval`, `export`, `import-hf`: the training engine from the CLI.
+// Options are parsed here (no LibTorch); the work runs in the engine module (engine/engine.h).
+// TrainConfig is the single source of defaults: --config train.json fills it, flags override
+// fields.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -127,6 +128,25 @@ void run_eval(const EvalOptions& o) {
                            std::exp(r.loss), format_int(r.tokens), o.request.data);
 }
 
+void run_export(const engine::ExportRequest& o) {
+  const engine::ExportResult r = engine::export_hf(o);
+  std::cout << fmt::format(
+      "exported {} tensors ({} parameters, {}) to {}: model.safetensors, config.json "
+      "(LlamaForCausalLM), generation_config.json{}\n",
+      r.tensors, format_int(r.parameters), o.dtype, o.out,
+      r.tokenizer ? ", tokenizer.json, tokenizer_config.json"
+                  : " (no tokenizer: the run recorded none; pass --tokenizer DIR)");
+}
+
+void run_import(const engine::ImportRequest& o) {
+  const engine::ImportResult r = engine::import_hf(o);
+  std::cout << fmt::format(
+      "imported {} ({} parameters; {} layers × d_model {}, vocabulary {}) as a scalelab checkpoint "
+      "in {}\n",
+      o.dir, format_int(r.parameters), r.shape.n_layers, r.shape.d_model, r.shape.vocab_size,
+      o.out);
+}
+
 }  // namespace
 
 Command setup_train(CLI::App& app) {
@@ -160,6 +180,29 @@ Command setup_generate(CLI::App& app) {
   sub->add_option("--device", o->device, "auto | cpu | cuda (auto: the GPU when there is one)")
       ->capture_default_str();
   return {sub, [o] { run_generate(*o); }};
+}
+
+Command setup_export(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "export", "Write a checkpoint as a Hugging Face LlamaForCausalLM directory (safetensors)");
+  auto o = std::make_shared<engine::ExportRequest>();
+  sub->add_option("--checkpoint", o->checkpoint, "Run directory or its checkpoint/")->required();
+  sub->add_option("--out", o->out, "Output directory")->required();
+  sub->add_option("--dtype", o->dtype, "Weights' dtype in model.safetensors")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->capture_default_str();
+  sub->add_option("--tokenizer", o->tokenizer,
+                  "Tokenizer directory (default: the one the run recorded)");
+  return {sub, [o] { run_export(*o); }};
+}
+
+Command setup_import_hf(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "import-hf", "Read a Hugging Face LlamaForCausalLM directory into a scalelab checkpoint");
+  auto o = std::make_shared<engine::ImportRequest>();
+  sub->add_option("dir", o->dir, "Model directory (config.json, model.safetensors)")->required();
+  sub->add_option("--out", o->out, "Run directory to write (OUT/checkpoint)")->required();
+  return {sub, [o] { run_import(*o); }};
 }
 
 Command setup_eval(CLI::App& app) {

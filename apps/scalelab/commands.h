@@ -32,5 +32,7 @@ Command setup_demo(CLI::App& app);
 Command setup_train(CLI::App& app);
 Command setup_generate(CLI::App& app);
 Command setup_eval(CLI::App& app);
+Command setup_export(CLI::App& app);
+Command setup_import_hf(CLI::App& app);
 
 }  // namespace scalelab::app

@@ -48,6 +48,8 @@ int main(int argc, char** argv) {
   commands.push_back(app::setup_train(app));
   commands.push_back(app::setup_generate(app));
   commands.push_back(app::setup_eval(app));
+  commands.push_back(app::setup_export(app));
+  commands.push_back(app::setup_import_hf(app));
 
   try {
     log::init_from_env();

@@ -95,6 +95,25 @@ const fields::Table<GenerateRequest>& generate_request_fields() {
   return t;
 }
 
+const fields::Table<ExportRequest>& export_request_fields() {
+  using R = ExportRequest;
+  static const auto t =
+      fields::Table<R>()
+          .add("checkpoint", &R::checkpoint, "Run directory or its checkpoint/")
+          .add("out", &R::out, "Output directory")
+          .add("dtype", &R::dtype, "fp32 | bf16")
+          .add("tokenizer", &R::tokenizer, "Tokenizer directory (default: the run's)");
+  return t;
+}
+
+const fields::Table<ImportRequest>& import_request_fields() {
+  using R = ImportRequest;
+  static const auto t = fields::Table<R>()
+                            .add("dir", &R::dir, "Hugging Face model directory")
+                            .add("out", &R::out, "Run directory to write");
+  return t;
+}
+
 bool available() { return module().call != nullptr; }
 std::string unavailable_reason() { return module().error; }
 
@@ -130,6 +149,20 @@ std::string generate(const GenerateRequest& request) {
   return call({{"op", "generate"}, {"request", generate_request_fields().to_json(request)}})
       .at("text")
       .get<std::string>();
+}
+
+ExportResult export_hf(const ExportRequest& request) {
+  const json::Json r =
+      call({{"op", "export"}, {"request", export_request_fields().to_json(request)}});
+  return {r.at("tensors").get<int64_t>(), r.at("parameters").get<int64_t>(),
+          r.at("tokenizer").get<bool>()};
+}
+
+ImportResult import_hf(const ImportRequest& request) {
+  const json::Json r =
+      call({{"op", "import_hf"}, {"request", import_request_fields().to_json(request)}});
+  return {r.at("parameters").get<int64_t>(),
+          accounting::model_shape_from_json(r.at("model"), "training engine result.model")};
 }
 
 }  // namespace scalelab::engine

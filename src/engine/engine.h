@@ -52,9 +52,38 @@ struct GenerateRequest {
 // The generated continuation (without the prompt).
 std::string generate(const GenerateRequest& request);
 
+// A checkpoint as a Hugging Face LlamaForCausalLM directory (docs/interop.md): model.safetensors,
+// config.json, generation_config.json and, when the run recorded a tokenizer (or one is given),
+// tokenizer.json and tokenizer_config.json.
+struct ExportRequest {
+  std::string checkpoint;      // run directory or its checkpoint/
+  std::string out;             // the directory to write (created; existing files replaced)
+  std::string dtype = "fp32";  // fp32 | bf16
+  std::string tokenizer;       // empty = the one the run recorded (none: no tokenizer files)
+};
+struct ExportResult {
+  int64_t tensors = 0, parameters = 0;
+  bool tokenizer = false;
+};
+ExportResult export_hf(const ExportRequest& request);
+
+// A LlamaForCausalLM directory (model.safetensors, or its shards by model.safetensors.index.json,
+// and config.json) as a scalelab checkpoint in `out` (a run directory: out/checkpoint), for
+// `generate` and `eval`.
+struct ImportRequest {
+  std::string dir, out;
+};
+struct ImportResult {
+  int64_t parameters = 0;
+  accounting::ModelShape shape;
+};
+ImportResult import_hf(const ImportRequest& request);
+
 // The requests' field tables: both sides of the module boundary read and write them from here.
 const fields::Table<EvalRequest>& eval_request_fields();
 const fields::Table<GenerateRequest>& generate_request_fields();
+const fields::Table<ExportRequest>& export_request_fields();
+const fields::Table<ImportRequest>& import_request_fields();
 
 // The raw call: {"op": …, …} in, the op's answer out; an error answer becomes scalelab::Error.
 json::Json call(const json::Json& request);

@@ -1,5 +1,6 @@
 // libscalelab_engine.so: the LibTorch side of engine.h. One C entry point takes a JSON request
-// ({"op": "train" | "eval" | "generate" | "cuda_available", …}) and answers in JSON; every error
+// ({"op": "train" | "eval" | "generate" | "export" | "import_hf" | "cuda_available", …}) and
+// answers in JSON; every error
 // (scalelab's, LibTorch's c10::Error, any std::exception) becomes one line in the answer, so
 // nothing thrown crosses the module boundary and no C++ stack trace reaches the user.
 #include <torch/torch.h>
@@ -10,9 +11,13 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "common/log.h"
 #include "engine/engine.h"
+#include "interop/hf_llama.h"
+#include "interop/safetensors.h"
 #include "model/generate.h"
+#include "model/hf.h"
 #include "model/transformer.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/unicode.h"
@@ -94,6 +99,155 @@ json::Json run_generate(const json::Json& j) {
   return {{"text", tok.decode(std::vector<int32_t>(out.begin(), out.end()))}};
 }
 
+// scalelab's RMSNorm epsilon (model/layers.h), which config.json states and import-hf requires.
+constexpr double kRmsNormEps = 1e-5;
+
+interop::TensorDtype safetensors_dtype(torch::ScalarType t) {
+  switch (t) {
+    case torch::kFloat32:
+      return interop::TensorDtype::kF32;
+    case torch::kBFloat16:
+      return interop::TensorDtype::kBF16;
+    case torch::kFloat16:
+      return interop::TensorDtype::kF16;
+    default:
+      SCALELAB_FAIL("safetensors: no dtype for {}", c10::toString(t));
+  }
+}
+
+json::Json run_export(const json::Json& j) {
+  const ExportRequest q = export_request_fields().from_json(j, "export");
+  SCALELAB_CHECK(q.dtype == "fp32" || q.dtype == "bf16", "--dtype: expected fp32 or bf16 (got {})",
+                 q.dtype);
+  SCALELAB_CHECK(!q.out.empty(), "--out: required");
+  Loaded l = load_model(q.checkpoint, "cpu");
+  const auto dtype = q.dtype == "bf16" ? torch::kBFloat16 : torch::kFloat32;
+  // The tokenizer first: a mismatch fails before anything is written.
+  std::optional<int64_t> eos;
+  std::optional<tokenizer::BpeModel> tok;
+  const std::string tok_dir = q.tokenizer.empty() ? l.config.tokenizer : q.tokenizer;
+  if (!tok_dir.empty()) {
+    tok = tokenizer::load_tokenizer_dir(tok_dir);
+    const tokenizer::Tokenizer t(*tok);
+    SCALELAB_CHECK(t.vocab_size() <= static_cast<size_t>(l.config.model.vocab_size),
+                   "export: tokenizer {} has {} tokens, more than the model's vocabulary of {}",
+                   tok_dir, t.vocab_size(), l.config.model.vocab_size);
+    for (const auto& [text, id] : tok->specials)
+      if (text == "<|endoftext|>") eos = id;
+  }
+  const interop::LlamaModel lm{
+      .shape = l.config.model, .rope_theta = l.config.rope_theta, .rms_norm_eps = kRmsNormEps};
+  const json::Json config =
+      interop::llama_config(lm, q.dtype == "bf16" ? "bfloat16" : "float32", eos);
+  const auto tensors = model::to_hf_tensors(l.model, dtype);
+  std::vector<interop::TensorToWrite> w;
+  int64_t params = 0;
+  for (const auto& [name, t] : tensors) {
+    w.push_back({.name = name,
+                 .dtype = safetensors_dtype(t.scalar_type()),
+                 .shape = t.sizes().vec(),
+                 .data = t.data_ptr(),
+                 .bytes = static_cast<size_t>(t.numel()) * t.element_size()});
+    params += t.numel();
+  }
+  const fs::path out(q.out);
+  fs::create_directories(out);
+  interop::write_safetensors((out / "model.safetensors").string(), w, {{"format", "pt"}});
+  json::write_file(out / "config.json", config);
+  json::write_file(out / "generation_config.json", interop::llama_generation_config(eos));
+  if (tok) {
+    write_text_file_atomic(out / "tokenizer.json",
+                           tokenizer::to_hf_tokenizer_json(*tok).dump() + "\n");
+    json::Json tc = {{"tokenizer_class", "PreTrainedTokenizerFast"},
+                     {"model_max_length", l.config.model.context_length},
+                     {"clean_up_tokenization_spaces", false}};
+    if (eos) {
+      for (const auto& [text, id] : tok->specials)
+        if (id == *eos) tc["eos_token"] = tc["bos_token"] = text;
+    }
+    json::write_file(out / "tokenizer_config.json", tc);
+  }
+  return {{"tensors", static_cast<int64_t>(tensors.size())},
+          {"parameters", params},
+          {"tokenizer", tok.has_value()}};
+}
+
+torch::ScalarType torch_dtype(interop::TensorDtype d, const std::string& name) {
+  switch (d) {
+    case interop::TensorDtype::kF32:
+      return torch::kFloat32;
+    case interop::TensorDtype::kBF16:
+      return torch::kBFloat16;
+    case interop::TensorDtype::kF16:
+      return torch::kFloat16;
+    default:
+      SCALELAB_FAIL("import-hf: tensor {} is {}, not a float dtype", name, interop::to_string(d));
+  }
+}
+
+json::Json run_import(const json::Json& j) {
+  const ImportRequest q = import_request_fields().from_json(j, "import_hf");
+  SCALELAB_CHECK(!q.out.empty(), "--out: required");
+  const fs::path dir(q.dir);
+  SCALELAB_CHECK(fs::is_directory(dir), "import-hf: {} is not a directory", q.dir);
+  const fs::path config_path = dir / "config.json";
+  SCALELAB_CHECK(fs::exists(config_path), "import-hf: {} has no config.json", q.dir);
+  const interop::LlamaModel lm =
+      interop::llama_from_config(json::read_file(config_path), config_path.string());
+  SCALELAB_CHECK(std::abs(lm.rms_norm_eps - kRmsNormEps) <= 1e-12 * kRmsNormEps,
+                 "{}: rms_norm_eps {} differs from scalelab's RMSNorm epsilon {}",
+                 config_path.string(), lm.rms_norm_eps, kRmsNormEps);
+  // Weights: one model.safetensors, or shards named by model.safetensors.index.json.
+  std::map<std::string, std::string> file_of;  // tensor name → file
+  std::map<std::string, interop::SafetensorsFile> files;
+  const fs::path index = dir / "model.safetensors.index.json";
+  if (fs::exists(dir / "model.safetensors")) {
+    files.emplace("model.safetensors",
+                  interop::SafetensorsFile::read((dir / "model.safetensors").string()));
+    for (const auto& e : files.at("model.safetensors").tensors())
+      file_of[e.name] = "model.safetensors";
+  } else {
+    SCALELAB_CHECK(fs::exists(index), "import-hf: {} has neither model.safetensors nor {}", q.dir,
+                   index.filename().string());
+    const json::Json idx = json::read_file(index);
+    SCALELAB_CHECK(idx.contains("weight_map") && idx.at("weight_map").is_object(),
+                   "{}: no weight_map object", index.string());
+    for (const auto& [name, file] : idx.at("weight_map").items()) {
+      SCALELAB_CHECK(file.is_string(), "{}: weight_map.{} is not a file name", index.string(),
+                     name);
+      const std::string f = file.get<std::string>();
+      SCALELAB_CHECK(f.find('/') == std::string::npos && f != ".." && !f.empty(),
+                     "{}: weight_map.{} names {} outside the directory", index.string(), name, f);
+      file_of[name] = f;
+      if (!files.count(f)) files.emplace(f, interop::SafetensorsFile::read((dir / f).string()));
+    }
+  }
+  auto get = [&](const std::string& name) -> torch::Tensor {
+    auto it = file_of.find(name);
+    SCALELAB_CHECK(it != file_of.end(), "import-hf: {} has no tensor {}", q.dir, name);
+    const auto& f = files.at(it->second);
+    const auto& e = f.at(name);
+    const auto type = torch_dtype(e.dtype, name);
+    return torch::from_blob(const_cast<char*>(f.data(e)), e.shape,
+                            torch::TensorOptions().dtype(type))
+        .clone();
+  };
+  accounting::ModelShape shape = lm.shape;
+  const bool hf_tied = shape.tied_embeddings;
+  shape.tied_embeddings = false;  // a Llama head is unscaled: ours, untied, holds it exactly
+  model::TransformerLM m(shape, model::ModelOptions{lm.rope_theta});
+  model::load_hf_tensors(m, hf_tied && !file_of.count("lm_head.weight"), get);
+  train::TrainConfig c;
+  c.model = shape;
+  c.rope_theta = lm.rope_theta;
+  c.out_dir = q.out;
+  train::CheckpointState st;
+  st.config = train::to_json(c);
+  train::save_checkpoint(fs::path(q.out) / "checkpoint", m, nullptr, st);
+  json::write_file(fs::path(q.out) / "config.json", st.config);
+  return {{"parameters", m->num_parameters()}, {"model", accounting::to_json(shape)}};
+}
+
 json::Json dispatch(const json::Json& req) {
   SCALELAB_CHECK(req.is_object() && req.contains("op") && req["op"].is_string(),
                  "training engine: a request needs an op");
@@ -107,6 +261,8 @@ json::Json dispatch(const json::Json& req) {
   }
   if (op == "eval") return run_eval(req.at("request"));
   if (op == "generate") return run_generate(req.at("request"));
+  if (op == "export") return run_export(req.at("request"));
+  if (op == "import_hf") return run_import(req.at("request"));
   SCALELAB_FAIL("training engine: unknown op '{}'", op);
 }
 

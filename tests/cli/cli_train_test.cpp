@@ -1,4 +1,4 @@
-// `scalelab train|generate|eval` through the real binary (LibTorch builds only).
+// `scalelab train|generate|eval|export|import-hf` through the real binary (LibTorch builds only).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -142,6 +142,79 @@ TEST(CliTrain, BadInputIsOneLineErrorWithoutPartialFiles) {
   std::ofstream(f.d + "/bad.json") << R"({"batch_size": 4, "learning_rate": 1})";
   expect_one_line_error(run_scalelab("train --config " + f.d + "/bad.json"),
                         "bad.json.learning_rate: unknown field");
+}
+
+// export writes a LlamaForCausalLM directory with the tokenizer; import-hf reads it back to a run
+// that evaluates and generates exactly as the original (fp32: the weights are the same bits).
+// What Llama cannot express and broken directories are one-line errors.
+TEST(CliTrain, ExportAndImportHf) {
+  Fixture f;
+  ASSERT_EQ(run_scalelab(f.train("--max-steps 4 --n-kv-heads 1 --out " + f.d + "/run")).exit_code,
+            0);
+  CommandResult x = run_scalelab("export --checkpoint " + f.d + "/run --out " + f.d + "/hf");
+  ASSERT_EQ(x.exit_code, 0) << x.err;
+  EXPECT_NE(x.out.find("exported 12 tensors"), std::string::npos) << x.out;
+  EXPECT_NE(x.out.find("tokenizer.json, tokenizer_config.json"), std::string::npos) << x.out;
+  for (const char* file : {"model.safetensors", "config.json", "generation_config.json",
+                           "tokenizer.json", "tokenizer_config.json"})
+    EXPECT_TRUE(std::filesystem::exists(f.d + "/hf/" + file)) << file;
+  const json::Json config = json::read_file(f.d + "/hf/config.json");
+  EXPECT_EQ(config["num_key_value_heads"], 1);
+  EXPECT_EQ(config["vocab_size"], 300);
+  CommandResult i = run_scalelab("import-hf " + f.d + "/hf --out " + f.d + "/back");
+  ASSERT_EQ(i.exit_code, 0) << i.err;
+  EXPECT_NE(i.out.find("1 layers × d_model 32, vocabulary 300"), std::string::npos) << i.out;
+  auto eval = [&](const std::string& run) {
+    CommandResult e = run_scalelab("eval --json --checkpoint " + f.d + "/" + run + " --data " +
+                                   f.d + "/small.bin");
+    EXPECT_EQ(e.exit_code, 0) << e.err;
+    return json::parse(e.out, "stdout")["loss"].get<double>();
+  };
+  EXPECT_EQ(eval("back"), eval("run"));
+  auto greedy = [&](const std::string& run) {
+    CommandResult g =
+        run_scalelab("generate --checkpoint " + f.d + "/" + run + " --tokenizer " + f.d +
+                     "/tok --prompt 'To be' --max-new-tokens 8 --temperature 0");
+    EXPECT_EQ(g.exit_code, 0) << g.err;
+    return g.out;
+  };
+  EXPECT_EQ(greedy("back"), greedy("run"));
+  CommandResult b =
+      run_scalelab("export --checkpoint " + f.d + "/run --dtype bf16 --out " + f.d + "/hf16");
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_EQ(json::read_file(f.d + "/hf16/config.json")["torch_dtype"], "bfloat16");
+  EXPECT_LT(std::filesystem::file_size(f.d + "/hf16/model.safetensors"),
+            std::filesystem::file_size(f.d + "/hf/model.safetensors"));
+
+  ASSERT_EQ(run_scalelab(f.train("--max-steps 2 --ffn gelu_mlp --out " + f.d + "/gelu")).exit_code,
+            0);
+  expect_one_line_error(run_scalelab("export --checkpoint " + f.d + "/gelu --out " + f.d + "/g"),
+                        "export: model.ffn is gelu_mlp; LlamaForCausalLM has a SwiGLU MLP only");
+  EXPECT_FALSE(std::filesystem::exists(f.d + "/g/model.safetensors"));
+  expect_one_line_error(run_scalelab("export --checkpoint " + f.d + "/run --dtype fp16 --out x"),
+                        "--dtype");
+  expect_one_line_error(run_scalelab("import-hf " + f.d + "/nope --out " + f.d + "/n"),
+                        "import-hf: " + f.d + "/nope is not a directory");
+  std::filesystem::create_directories(f.d + "/broken");
+  std::filesystem::copy_file(f.d + "/hf/config.json", f.d + "/broken/config.json");
+  expect_one_line_error(run_scalelab("import-hf " + f.d + "/broken --out " + f.d + "/n"),
+                        "has neither model.safetensors nor model.safetensors.index.json");
+  std::ofstream(f.d + "/broken/model.safetensors") << "not a safetensors file";
+  expect_one_line_error(run_scalelab("import-hf " + f.d + "/broken --out " + f.d + "/n"),
+                        "model.safetensors");
+  json::Json wrong = config;
+  wrong["hidden_act"] = "gelu";
+  json::write_file(f.d + "/hf/config.json", wrong);
+  expect_one_line_error(run_scalelab("import-hf " + f.d + "/hf --out " + f.d + "/n"),
+                        "config.json: hidden_act gelu is not supported");
+  wrong = config;
+  wrong["hidden_size"] = 64;
+  wrong.erase("head_dim");
+  json::write_file(f.d + "/hf/config.json", wrong);
+  expect_one_line_error(run_scalelab("import-hf " + f.d + "/hf --out " + f.d + "/n"),
+                        "import-hf: tensor model.embed_tokens.weight has shape 300×32 but the "
+                        "config needs 300×64");
+  EXPECT_FALSE(std::filesystem::exists(f.d + "/n/checkpoint"));
 }
 
 // Cooldown branches from the command line: a parent keeps branch-STEP checkpoints, a branch trains

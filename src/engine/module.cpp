@@ -115,6 +115,10 @@ interop::TensorDtype safetensors_dtype(torch::ScalarType t) {
   }
 }
 
+void write_export(const fs::path& out, const std::vector<interop::TensorToWrite>& w,
+                  const json::Json& config, std::optional<int64_t> eos,
+                  const std::optional<tokenizer::BpeModel>& tok, int64_t context_length);
+
 json::Json run_export(const json::Json& j) {
   const ExportRequest q = export_request_fields().from_json(j, "export");
   SCALELAB_CHECK(q.dtype == "fp32" || q.dtype == "bf16", "--dtype: expected fp32 or bf16 (got {})",
@@ -150,8 +154,28 @@ json::Json run_export(const json::Json& j) {
                  .bytes = static_cast<size_t>(t.numel()) * t.element_size()});
     params += t.numel();
   }
-  const fs::path out(q.out);
+  // A new directory is written as OUT.partial and renamed into place, so a failure leaves no
+  // half-written export; into an existing one, each file is replaced atomically.
+  const fs::path target(q.out);
+  const bool fresh = !fs::exists(target);
+  const fs::path out = fresh ? fs::path(target.string() + ".partial") : target;
+  if (fresh) remove_tree(out);
   fs::create_directories(out);
+  try {
+    write_export(out, w, config, eos, tok, l.config.model.context_length);
+  } catch (...) {
+    if (fresh) remove_tree(out);
+    throw;
+  }
+  if (fresh) fs::rename(out, target);
+  return {{"tensors", static_cast<int64_t>(tensors.size())},
+          {"parameters", params},
+          {"tokenizer", tok.has_value()}};
+}
+
+void write_export(const fs::path& out, const std::vector<interop::TensorToWrite>& w,
+                  const json::Json& config, std::optional<int64_t> eos,
+                  const std::optional<tokenizer::BpeModel>& tok, int64_t context_length) {
   interop::write_safetensors((out / "model.safetensors").string(), w, {{"format", "pt"}});
   json::write_file(out / "config.json", config);
   json::write_file(out / "generation_config.json", interop::llama_generation_config(eos));
@@ -159,7 +183,7 @@ json::Json run_export(const json::Json& j) {
     write_text_file_atomic(out / "tokenizer.json",
                            tokenizer::to_hf_tokenizer_json(*tok).dump() + "\n");
     json::Json tc = {{"tokenizer_class", "PreTrainedTokenizerFast"},
-                     {"model_max_length", l.config.model.context_length},
+                     {"model_max_length", context_length},
                      {"clean_up_tokenization_spaces", false}};
     if (eos) {
       for (const auto& [text, id] : tok->specials)
@@ -167,9 +191,6 @@ json::Json run_export(const json::Json& j) {
     }
     json::write_file(out / "tokenizer_config.json", tc);
   }
-  return {{"tensors", static_cast<int64_t>(tensors.size())},
-          {"parameters", params},
-          {"tokenizer", tok.has_value()}};
 }
 
 torch::ScalarType torch_dtype(interop::TensorDtype d, const std::string& name) {

@@ -190,7 +190,8 @@ TEST(CliTrain, ExportAndImportHf) {
             0);
   expect_one_line_error(run_scalelab("export --checkpoint " + f.d + "/gelu --out " + f.d + "/g"),
                         "export: model.ffn is gelu_mlp; LlamaForCausalLM has a SwiGLU MLP only");
-  EXPECT_FALSE(std::filesystem::exists(f.d + "/g/model.safetensors"));
+  EXPECT_FALSE(std::filesystem::exists(f.d + "/g"));
+  EXPECT_FALSE(std::filesystem::exists(f.d + "/g.partial"));
   expect_one_line_error(run_scalelab("export --checkpoint " + f.d + "/run --dtype fp16 --out x"),
                         "--dtype");
   expect_one_line_error(run_scalelab("import-hf " + f.d + "/nope --out " + f.d + "/n"),

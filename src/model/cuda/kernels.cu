@@ -83,14 +83,10 @@ __device__ __forceinline__ void merge(float& m, float& s, float om, float os) {
   m = nm;
 }
 
+// This thread's running (max, Σ exp(x − max)) over its share of one row.
 template <typename T, bool kVec>
-__global__ void __launch_bounds__(kCeThreads)
-    ce_forward_kernel(const T* __restrict__ logits, int64_t vocab,
-                      const int64_t* __restrict__ targets, float* __restrict__ loss,
-                      float* __restrict__ lse) {
-  const int64_t row = blockIdx.x;
-  const T* x = logits + row * vocab;
-  float m = -INFINITY, s = 0.f;  // this thread's running max and Σ exp(x − m)
+__device__ __forceinline__ void row_partial(const T* x, int64_t vocab, float& m, float& s) {
+  m = -INFINITY, s = 0.f;
   if constexpr (kVec) {
     const int64_t n = vocab / 8;
 #pragma unroll 2
@@ -115,7 +111,12 @@ __global__ void __launch_bounds__(kCeThreads)
       m = nm;
     }
   }
-  // Block reduction of the (max, sum) pairs: within each warp, then across the warps.
+}
+
+// Block reduction of the threads' (max, sum) pairs: within each warp, then across the warps. Every
+// thread calls it (it synchronises the block); true in the one thread (lane 0 of warp 0) that then
+// holds the row's pair.
+__device__ __forceinline__ bool block_merge(float& m, float& s) {
 #pragma unroll
   for (int off = 16; off > 0; off >>= 1)
     merge(m, s, __shfl_xor_sync(0xffffffffu, m, off), __shfl_xor_sync(0xffffffffu, s, off));
@@ -123,13 +124,25 @@ __global__ void __launch_bounds__(kCeThreads)
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   if (lane == 0) warp_m[warp] = m, warp_s[warp] = s;
   __syncthreads();
-  if (warp != 0) return;
+  if (warp != 0) return false;
   m = lane < kCeThreads / 32 ? warp_m[lane] : -INFINITY;
   s = lane < kCeThreads / 32 ? warp_s[lane] : 0.f;
 #pragma unroll
   for (int off = 16; off > 0; off >>= 1)
     merge(m, s, __shfl_xor_sync(0xffffffffu, m, off), __shfl_xor_sync(0xffffffffu, s, off));
-  if (lane == 0) {
+  return lane == 0;
+}
+
+template <typename T, bool kVec>
+__global__ void __launch_bounds__(kCeThreads)
+    ce_forward_kernel(const T* __restrict__ logits, int64_t vocab,
+                      const int64_t* __restrict__ targets, float* __restrict__ loss,
+                      float* __restrict__ lse) {
+  const int64_t row = blockIdx.x;
+  const T* x = logits + row * vocab;
+  float m, s;
+  row_partial<T, kVec>(x, vocab, m, s);
+  if (block_merge(m, s)) {
     const float l = m + logf(s);
     const int64_t t = targets[row];
     lse[row] = l;
@@ -201,48 +214,14 @@ __global__ void __launch_bounds__(kCeThreads)
   const int64_t row = blockIdx.x;
   const T* x = logits + row * vocab;  // may alias g: each element is read before it is written
   G* g = grad + row * vocab;
-  float m = -INFINITY, s = 0.f;
-  if constexpr (kVec) {
-    for (int64_t i = threadIdx.x; i < vocab / 8; i += kCeThreads) {
-      float v[8];
-      load8(x + 8 * i, v);
-      float vm = v[0];
-#pragma unroll
-      for (int k = 1; k < 8; ++k) vm = fmaxf(vm, v[k]);
-      const float nm = fmaxf(m, vm);
-      float acc = 0.f;
-#pragma unroll
-      for (int k = 0; k < 8; ++k) acc += __expf(v[k] - nm);
-      s = (m == -INFINITY ? 0.f : s * __expf(m - nm)) + acc;
-      m = nm;
-    }
-  } else {
-    for (int64_t j = threadIdx.x; j < vocab; j += kCeThreads) {
-      const float v = load1(x + j);
-      const float nm = fmaxf(m, v);
-      s = (m == -INFINITY ? 0.f : s * __expf(m - nm)) + __expf(v - nm);
-      m = nm;
-    }
-  }
-#pragma unroll
-  for (int off = 16; off > 0; off >>= 1)
-    merge(m, s, __shfl_xor_sync(0xffffffffu, m, off), __shfl_xor_sync(0xffffffffu, s, off));
-  __shared__ float warp_m[kCeThreads / 32], warp_s[kCeThreads / 32], row_lse;
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  if (lane == 0) warp_m[warp] = m, warp_s[warp] = s;
-  __syncthreads();
   const int64_t t = targets[row];
-  if (warp == 0) {
-    m = lane < kCeThreads / 32 ? warp_m[lane] : -INFINITY;
-    s = lane < kCeThreads / 32 ? warp_s[lane] : 0.f;
-#pragma unroll
-    for (int off = 16; off > 0; off >>= 1)
-      merge(m, s, __shfl_xor_sync(0xffffffffu, m, off), __shfl_xor_sync(0xffffffffu, s, off));
-    if (lane == 0) {
-      const float l = m + logf(s);
-      row_lse = l;
-      loss[row] = (t >= 0 && t < vocab) ? l - load1(x + t) : NAN;  // before x[t] is overwritten
-    }
+  float m, s;
+  row_partial<T, kVec>(x, vocab, m, s);
+  __shared__ float row_lse;
+  if (block_merge(m, s)) {
+    const float l = m + logf(s);
+    row_lse = l;
+    loss[row] = (t >= 0 && t < vocab) ? l - load1(x + t) : NAN;  // before x[t] is overwritten
   }
   __syncthreads();
   const float l = row_lse;

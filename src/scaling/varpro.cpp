@@ -404,12 +404,17 @@ struct Bounds {
   double alpha_lo, alpha_hi, beta_lo, beta_hi;
 };
 
+// A vertex's constraint slot that holds none (the linear program below numbers runs from 0 and
+// bounds from −1).
+constexpr int kNoConstraint = -9;
+
 struct Candidate {
   double f = kInf, alpha = 0, beta = 0;
   Theta theta{};  // unscaled (E, A, B)
   int iterations = 0;
-  bool converged = false;                 // stopped by a convergence test, not the iteration cap
-  std::array<int, 3> active{-9, -9, -9};  // mae losses: the optimal vertex's constraints
+  bool converged = false;  // stopped by a convergence test, not the iteration cap
+  // mae losses: the optimal vertex's constraints
+  std::array<int, 3> active{kNoConstraint, kNoConstraint, kNoConstraint};
 };
 
 // The inner optimum at (α, β) from a warm start. A warm start far from the optimum can end on a
@@ -543,8 +548,6 @@ Candidate refine(const Runs& R, const Loss& loss, const Bounds& bx, Candidate c,
 // bound); that constraint replaces the released one. No descending edge: the vertex is optimal.
 // Exact to rounding, and a warm start from the last vertex's constraints usually needs no pivot at
 // all. Constraint c ≥ 0 is run c; c < 0 is the bound on θ̃ at index −1 − c.
-
-constexpr int kNoConstraint = -9;
 
 // Solves the 3×3 system M x = r (Gaussian elimination with partial pivoting); false if singular.
 bool solve3(double M[3][3], double r[3], double x[3]) {

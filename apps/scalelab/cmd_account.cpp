@@ -167,8 +167,12 @@ Command setup_account(CLI::App& app) {
                   "Full activation recomputation (true/false)")
       ->capture_default_str();
   sub->add_option("--fused-kernels", o->account.memory.fused_kernels,
-                  "scalelab's CUDA kernels (fused cross-entropy and SwiGLU), as training on a "
-                  "GPU uses them (true/false)")
+                  "scalelab's CUDA kernels (the fused LM head + loss, SwiGLU, norms), as training "
+                  "on a GPU uses them (true/false)")
+      ->capture_default_str();
+  sub->add_option("--fp8-head", o->account.memory.fp8_head,
+                  "With --fused-kernels: the LM head's matmuls in FP8, as train's fp8_head "
+                  "(true/false)")
       ->capture_default_str();
   setup_attention(*sub, o->attention);
   sub->add_option("--gpu", o->account.gpu,

@@ -151,7 +151,7 @@ std::string to_text(const AccountSummary& s) {
   mt.add_row({"gradients", gib(mem.gradients), share(mem.gradients, mt_total)});
   mt.add_row({"AdamW moments (m, v)", gib(mem.optimizer), share(mem.optimizer, mt_total)});
   mt.add_row({"activations", gib(mem.activations), share(mem.activations, mt_total)});
-  mt.add_row({"logits + their fp32 gradient", gib(mem.logits), share(mem.logits, mt_total)});
+  mt.add_row({"logits and their gradient", gib(mem.logits), share(mem.logits, mt_total)});
   mt.add_separator();
   mt.add_row({"total training peak", gib(mt_total), "100.0%"});
   out += mt.str();

@@ -4,6 +4,7 @@
 #include "model/fused.h"
 
 #include <atomic>
+#include <optional>
 
 #include "common/error.h"
 

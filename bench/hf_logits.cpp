@@ -47,6 +47,7 @@ int main(int argc, char** argv) try {
   const train::TrainConfig c = train::train_config_from_json(st.config, dir + "/state.json");
   model::TransformerLM m(c.model, model::ModelOptions{c.rope_theta});
   train::load_checkpoint(dir, m, nullptr);
+  m->to(torch::kCPU);  // a run trained on a GPU saved CUDA tensors
   m->eval();
   torch::NoGradGuard ng;
   train::TokenDataset tokens(data, c.model.vocab_size, seq);

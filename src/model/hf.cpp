@@ -1,5 +1,8 @@
 #include "model/hf.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <cmath>
 
 #include "common/error.h"

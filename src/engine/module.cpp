@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "common/error.h"
@@ -70,6 +71,13 @@ json::Json run_eval(const json::Json& j) {
   return {{"loss", e.loss}, {"tokens", e.tokens}};
 }
 
+// The id of <|endoftext|> (generate's stop token, the export's bos/eos), if the tokenizer has it.
+std::optional<int64_t> end_of_text_id(const tokenizer::BpeModel& m) {
+  for (const auto& [text, id] : m.specials)
+    if (text == "<|endoftext|>") return id;
+  return std::nullopt;
+}
+
 json::Json run_generate(const json::Json& j) {
   const GenerateRequest q = generate_request_fields().from_json(j, "generate");
   model::SampleOptions s;
@@ -93,14 +101,10 @@ json::Json run_generate(const json::Json& j) {
   s.vocab_limit = static_cast<int64_t>(tok.vocab_size());
   std::vector<int32_t> p32 = tok.encode(q.prompt);
   std::vector<int64_t> prompt(p32.begin(), p32.end());
-  for (const auto& [text, id] : tok.model().specials)
-    if (text == "<|endoftext|>") s.stop_token = id;
+  s.stop_token = end_of_text_id(tok.model()).value_or(-1);
   std::vector<int64_t> out = model::generate(l.model, prompt, s);
   return {{"text", tok.decode(std::vector<int32_t>(out.begin(), out.end()))}};
 }
-
-// scalelab's RMSNorm epsilon (model/layers.h), which config.json states and import-hf requires.
-constexpr double kRmsNormEps = 1e-5;
 
 interop::TensorDtype safetensors_dtype(torch::ScalarType t) {
   switch (t) {
@@ -136,11 +140,11 @@ json::Json run_export(const json::Json& j) {
     SCALELAB_CHECK(t.vocab_size() <= static_cast<size_t>(l.config.model.vocab_size),
                    "export: tokenizer {} has {} tokens, more than the model's vocabulary of {}",
                    tok_dir, t.vocab_size(), l.config.model.vocab_size);
-    for (const auto& [text, id] : tok->specials)
-      if (text == "<|endoftext|>") eos = id;
+    eos = end_of_text_id(*tok);
   }
-  const interop::LlamaModel lm{
-      .shape = l.config.model, .rope_theta = l.config.rope_theta, .rms_norm_eps = kRmsNormEps};
+  const interop::LlamaModel lm{.shape = l.config.model,
+                               .rope_theta = l.config.rope_theta,
+                               .rms_norm_eps = model::kRmsNormEps};
   const json::Json config =
       interop::llama_config(lm, q.dtype == "bf16" ? "bfloat16" : "float32", eos);
   const auto tensors = model::to_hf_tensors(l.model, dtype);
@@ -185,10 +189,7 @@ void write_export(const fs::path& out, const std::vector<interop::TensorToWrite>
     json::Json tc = {{"tokenizer_class", "PreTrainedTokenizerFast"},
                      {"model_max_length", context_length},
                      {"clean_up_tokenization_spaces", false}};
-    if (eos) {
-      for (const auto& [text, id] : tok->specials)
-        if (id == *eos) tc["eos_token"] = tc["bos_token"] = text;
-    }
+    if (eos) tc["eos_token"] = tc["bos_token"] = "<|endoftext|>";
     json::write_file(out / "tokenizer_config.json", tc);
   }
 }
@@ -215,9 +216,9 @@ json::Json run_import(const json::Json& j) {
   SCALELAB_CHECK(fs::exists(config_path), "import-hf: {} has no config.json", q.dir);
   const interop::LlamaModel lm =
       interop::llama_from_config(json::read_file(config_path), config_path.string());
-  SCALELAB_CHECK(std::abs(lm.rms_norm_eps - kRmsNormEps) <= 1e-12 * kRmsNormEps,
+  SCALELAB_CHECK(std::abs(lm.rms_norm_eps - model::kRmsNormEps) <= 1e-12 * model::kRmsNormEps,
                  "{}: rms_norm_eps {} differs from scalelab's RMSNorm epsilon {}",
-                 config_path.string(), lm.rms_norm_eps, kRmsNormEps);
+                 config_path.string(), lm.rms_norm_eps, model::kRmsNormEps);
   // Weights: one model.safetensors, or shards named by model.safetensors.index.json.
   std::map<std::string, std::string> file_of;  // tensor name → file
   std::map<std::string, interop::SafetensorsFile> files;

@@ -34,11 +34,14 @@ class EmbeddingImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Embedding);
 
+// Every RMSNorm's epsilon (the export states it in config.json; import-hf requires it).
+constexpr double kRmsNormEps = 1e-5;
+
 // RMSNorm (Zhang & Sennrich 2019): x / sqrt(mean(x²) + eps) · g, computed in fp32 and cast back to
 // the input dtype. x: (..., d) → (..., d).
 class RMSNormImpl : public torch::nn::Module {
  public:
-  explicit RMSNormImpl(int64_t d, double eps = 1e-5);
+  explicit RMSNormImpl(int64_t d, double eps = kRmsNormEps);
   torch::Tensor forward(const torch::Tensor& x);
   // The residual add and this norm: {h, forward(h)} with h = x + a (a undefined: h = x). On CUDA
   // one kernel does both (fused.h), and under bf16 autocast writes the normalised output in bf16.

@@ -6,6 +6,8 @@
 #   3. GPT-2 encoding of the docs corpus (specials removed): scalelab 1 and 2 threads vs npm tiktoken
 #      (WebAssembly, 1 thread), ids compared
 #   4. HF tokenizers loads scalelab's tokenizer.json and encodes identically (bench/hf_compat.js)
+#   5. cl100k_base and o200k_base encoding (tests/data/tokenizers' rank files) of the same text: scalelab
+#      1 thread vs npm tiktoken (1 thread), ids compared
 # Needs: node/npm, and `npm install tokenizers@0.23.2 tiktoken` in /tmp/hf-tok (the script does it).
 # Usage: bench/tokenizer_bench.sh [BUILD_DIR]
 set -euo pipefail
@@ -66,3 +68,11 @@ echo "== 4. HF tokenizers loads scalelab's tokenizer.json"
 head -c 3000000 "$work/docs20.txt" > "$work/docs3m.txt"
 "$S" tokenizer encode --quiet --tokenizer "$work/tok10k" --input "$work/docs3m.txt" --out "$work/docs3m.bin" > /dev/null
 node "$root/bench/hf_compat.js" "$work/tok10k/tokenizer.json" "$work/docs3m.txt" "$work/docs3m.bin"
+echo "== 5. cl100k_base and o200k_base encoding, 1 thread"
+for enc in cl100k_base o200k_base; do
+  for i in 1 2 3; do
+    "$S" tokenizer encode --quiet --threads 1 --ordinary --tokenizer "$root/tests/data/tokenizers/$enc.tiktoken" \
+      --input "$work/docs20_plain.txt" --out "$work/$enc.bin" | sed "s/^/scalelab $enc: /"
+  done
+  node "$root/bench/tiktoken_encode_bench.js" "$work/docs20_plain.txt" --encoding "$enc" --compare "$work/$enc.bin"
+done

@@ -1,4 +1,6 @@
-// `scalelab tokenizer train|encode|decode|stats|export-hf`: byte-level BPE on the GPT-2 pattern.
+// `scalelab tokenizer train|encode|decode|stats|export-hf`: byte-level BPE on one of the
+// pre-tokenizer patterns (gpt2, cl100k, o200k, llama3); reads native, GPT-2, tiktoken and
+// tokenizer.json files.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -190,7 +192,8 @@ Command setup_tokenizer(CLI::App& app) {
   auto* enc = sub->add_subcommand(
       "encode", "Encode a text file into token ids (uint16/uint32 + JSON sidecar)");
   enc->add_option("--tokenizer", o->dir,
-                  "Tokenizer directory (from `tokenizer train`, or GPT-2 vocab.json + merges.txt)")
+                  "Tokenizer: a directory (from `tokenizer train`, GPT-2's vocab.json + "
+                  "merges.txt, or a tokenizer.json), a tokenizer.json, or a .tiktoken file")
       ->required();
   enc->add_option("--input", o->input, "Text file")->required();
   enc->add_option("--out", o->out,
@@ -203,6 +206,9 @@ Command setup_tokenizer(CLI::App& app) {
   enc->add_option("--invalid-utf8", o->invalid_utf8, "error | replace")
       ->check(CLI::IsMember(fields::enum_choices<tokenizer::InvalidUtf8>()))
       ->capture_default_str();
+  add_bool_flag(*enc, "--ordinary", o->encode.ordinary,
+                "Special tokens' text is ordinary text (tiktoken's encode_ordinary); default: "
+                "recognised as the special tokens");
   add_bool_flag(*enc, "--quiet", o->quiet, "No progress bar");
 
   auto* dec = sub->add_subcommand("decode", "Decode token ids back to text");

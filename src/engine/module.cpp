@@ -99,6 +99,8 @@ json::Json run_generate(const json::Json& j) {
                  "generate: tokenizer {} has {} tokens, more than the model's vocabulary of {}",
                  tok_dir, tok.vocab_size(), l.config.model.vocab_size);
   s.vocab_limit = static_cast<int64_t>(tok.vocab_size());
+  for (size_t i = 0; i < tok.model().tokens.size(); ++i)
+    if (tok.model().tokens[i].empty()) s.excluded_ids.push_back(static_cast<int64_t>(i));
   std::vector<int32_t> p32 = tok.encode(q.prompt);
   std::vector<int64_t> prompt(p32.begin(), p32.end());
   s.stop_token = end_of_text_id(tok.model()).value_or(-1);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -68,6 +69,8 @@ std::vector<int64_t> generate(TransformerLM& model, const std::vector<int64_t>& 
     auto ids = torch::tensor(window, torch::kLong).unsqueeze(0).to(device);  // (1, T)
     auto logits = model(ids).index({0, -1}).to(torch::kFloat64).cpu();       // (V)
     if (limit < V) logits = logits.slice(0, 0, limit);                       // (limit)
+    for (const int64_t x : o.excluded_ids)
+      if (x >= 0 && x < limit) logits[x] = -std::numeric_limits<double>::infinity();
     int64_t next;
     if (o.temperature == 0) {
       next = logits.argmax().item<int64_t>();

@@ -18,6 +18,8 @@ struct SampleOptions {
   // Sample only ids below this (the tokenizer's vocabulary when the model's is padded past it, as
   // 50,257 → 50,304): the padding rows' logits are never drawn. 0 = the model's whole vocabulary.
   int64_t vocab_limit = 0;
+  // Ids never drawn either: those the tokenizer leaves unused (gaps such as cl100k's 100256).
+  std::vector<int64_t> excluded_ids;
   void validate() const;
 };
 

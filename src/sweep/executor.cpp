@@ -147,6 +147,7 @@ DataInfo prepare_data(const SweepConfig& c) {
                           (data / "train.txt").string());
         tokenizer::BpeTrainerOptions o;
         o.vocab_size = c.vocab_size;
+        o.pattern = c.tokenizer_pattern;
         o.invalid_utf8 = tokenizer::InvalidUtf8::kReplace;
         const tokenizer::BpeModel m = tokenizer::train_bpe({data / "train.txt"}, o);
         SCALELAB_CHECK(

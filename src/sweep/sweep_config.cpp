@@ -127,9 +127,13 @@ const fields::Table<SweepConfig>& sweep_config_fields() {
           .add("corpus", &S::corpus, "Text files (tokenizer trained, then encoded)")
           .add("train_tokens", &S::train_tokens, "Or: an encoded training token file")
           .add("val_tokens", &S::val_tokens, "Its validation token file")
-          .add("tokenizer", &S::tokenizer, "Reuse this tokenizer directory (empty = train one)")
+          .add("tokenizer", &S::tokenizer,
+               "Reuse this tokenizer: a directory, a tokenizer.json or a .tiktoken file (empty = "
+               "train one)")
           .add("vocab_size", &S::vocab_size, "Vocabulary when training a tokenizer",
                Range::in(257, 1 << 20))
+          .add("tokenizer_pattern", &S::tokenizer_pattern,
+               "Pre-tokenizer pattern when training a tokenizer: gpt2, cl100k, o200k or llama3")
           .add("val_fraction", &S::val_fraction, "Validation share of a text corpus",
                Range::in(0, 0.5, true, true))
           // budgets

@@ -15,6 +15,7 @@
 #include "scaling/fit.h"
 #include "scaling/observation.h"
 #include "sweep/architecture.h"
+#include "tokenizer/pretokenizer.h"
 #include "train/schedule.h"
 
 namespace scalelab::sweep {
@@ -33,9 +34,10 @@ struct SweepConfig {
   std::vector<std::string> corpus;  // text files, concatenated in order
   std::string train_tokens;         // instead of corpus: a token file (.bin + .bin.json) …
   std::string val_tokens;           // … and its validation file
-  std::string tokenizer;            // reuse this tokenizer directory; empty = train one
+  std::string tokenizer;            // reuse this tokenizer (any format); empty = train one
   int64_t vocab_size = 4096;        // when training a tokenizer
-  double val_fraction = 0.05;       // text corpus: the last fraction of bytes is validation
+  tokenizer::Pattern tokenizer_pattern = tokenizer::Pattern::kGpt2;  // … and its pattern
+  double val_fraction = 0.05;  // text corpus: the last fraction of bytes is validation
   // --- budgets (FLOPs): a list, or a log-spaced range
   std::vector<double> budgets;
   double budget_min = 0, budget_max = 0;

@@ -18,10 +18,15 @@ void BpeModel::validate() const {
     int32_t m = merge_result[r];
     SCALELAB_CHECK(a >= 0 && a < n && b >= 0 && b < n && m >= 0 && m < n,
                    "BPE model: merge {} refers to an id outside the vocabulary", r + 1);
-    SCALELAB_CHECK(tokens[static_cast<size_t>(m)] ==
-                       tokens[static_cast<size_t>(a)] + tokens[static_cast<size_t>(b)],
+    SCALELAB_CHECK(!tokens[static_cast<size_t>(a)].empty() &&
+                       !tokens[static_cast<size_t>(b)].empty() &&
+                       tokens[static_cast<size_t>(m)] ==
+                           tokens[static_cast<size_t>(a)] + tokens[static_cast<size_t>(b)],
                    "BPE model: merge {} does not produce the concatenation of its parts", r + 1);
   }
+  SCALELAB_CHECK(merge_priority.empty() || merge_priority.size() == merges.size(),
+                 "BPE model: {} merge priorities for {} merges", merge_priority.size(),
+                 merges.size());
   for (const auto& [text, id] : specials)
     SCALELAB_CHECK(id >= 0 && id < n && tokens[static_cast<size_t>(id)] == text,
                    "BPE model: special token '{}' has no matching vocabulary entry", text);
@@ -60,6 +65,14 @@ std::string BpeModel::hash() const {
     mix(t.data(), t.size());
     mix(&id, sizeof id);
   }
+  // What changes encoding beyond tokens and merges; absent at the defaults, so the hashes of
+  // GPT-2-pattern tokenizers (cited by token files' sidecars) are what they were.
+  if (pattern != Pattern::kGpt2) {
+    const auto p = static_cast<int32_t>(pattern);
+    mix(&p, sizeof p);
+  }
+  for (int32_t p : merge_priority) mix(&p, sizeof p);
+  if (!whole_token_lookup) mix("merges-only", 11);
   return fmt::format("{:016x}", h);
 }
 

@@ -45,6 +45,9 @@ const fields::Table<BpeTrainerOptions>& bpe_trainer_options_fields() {
                "Vocabulary size: at least 256 bytes + the special tokens; the rest are merges")
           .add("special_tokens", &O::special_tokens, "Special token(s), never merged across",
                Opt::named("--special-token"))
+          .add("pattern", &O::pattern,
+               "Pre-tokenizer pattern: gpt2, cl100k (GPT-4's), o200k (GPT-4o's) or llama3 (the "
+               "regex of cl100k); docs/tokenizer.md")
           .add("threads", &O::threads, "Threads (0 = all cores)", Range::at_least(0))
           .add("invalid_utf8", &O::invalid_utf8,
                "Invalid UTF-8 in the input: error, or replace (invalid sequences become U+FFFD)")
@@ -71,10 +74,10 @@ namespace {
 
 using CountMap = PretokenCounts;
 
-void count_text(std::string_view text, const SpecialSplitter& sp, CountMap& counts,
+void count_text(std::string_view text, const SpecialSplitter& sp, Pattern pattern, CountMap& counts,
                 uint64_t& pretokens) {
   auto count_segment = [&](std::string_view seg) {
-    for_each_pretoken(seg, [&](std::string_view p) {
+    for_each_pretoken(pattern, seg, [&](std::string_view p) {
       ++pretokens;
       counts.add(p);
     });
@@ -103,9 +106,9 @@ void count_parallel(std::string_view text, std::string_view source, const BpeTra
                   "{}: invalid UTF-8 at byte offset {} (use --invalid-utf8 replace to proceed)",
                   source, chunks[c].begin + bad);
               std::string fixed = replace_invalid_utf8(piece);
-              count_text(fixed, sp, maps[t], pretokens[t]);
+              count_text(fixed, sp, o.pattern, maps[t], pretokens[t]);
             } else {
-              count_text(piece, sp, maps[t], pretokens[t]);
+              count_text(piece, sp, o.pattern, maps[t], pretokens[t]);
             }
             if (mapping != nullptr) mapping->release(chunks[c].begin, piece.size());
             if (progress != nullptr) progress->update(static_cast<int64_t>(piece.size()));
@@ -282,6 +285,7 @@ BpeModel merge_phase(std::vector<CountMap>& maps, const BpeTrainerOptions& o,
     maps[t].clear();
   }
   BpeModel m;
+  m.pattern = o.pattern;
   for (const auto& s : o.special_tokens) {
     if (std::any_of(m.specials.begin(), m.specials.end(),
                     [&](const auto& p) { return p.first == s; }))

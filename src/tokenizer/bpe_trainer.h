@@ -20,6 +20,7 @@
 #include "common/fields.h"
 #include "common/progress.h"
 #include "tokenizer/bpe_model.h"
+#include "tokenizer/pretokenizer.h"
 
 namespace scalelab::tokenizer {
 
@@ -42,6 +43,7 @@ namespace scalelab::tokenizer {
 struct BpeTrainerOptions {
   int64_t vocab_size = 10000;
   std::vector<std::string> special_tokens{"<|endoftext|>"};
+  Pattern pattern = Pattern::kGpt2;
   size_t threads = 0;  // 0 = all cores
   InvalidUtf8 invalid_utf8 = InvalidUtf8::kError;
   size_t chunk_bytes = 4 << 20;  // target chunk size for the counting phase

@@ -74,8 +74,15 @@ EncodeFileResult encode_file(const Tokenizer& tok, const std::filesystem::path& 
   OutFile out(output);
   if (progress != nullptr) progress->set_total(static_cast<int64_t>(text.size()));
   std::vector<std::string> special_texts;
-  for (const auto& s : tok.model().specials) special_texts.push_back(s.first);
+  if (!o.ordinary)
+    for (const auto& s : tok.model().specials) special_texts.push_back(s.first);
   SpecialSplitter sp(special_texts);
+  const auto encode = [&](std::string_view t, std::vector<int32_t>& dst) {
+    if (o.ordinary)
+      tok.encode_ordinary(t, dst);
+    else
+      tok.encode(t, dst);
+  };
   const std::vector<Chunk> chunks = plan_chunks(text, o.chunk_bytes, sp);
   ThreadPool pool(o.threads);
   EncodeFileResult res;
@@ -98,9 +105,9 @@ EncodeFileResult encode_file(const Tokenizer& tok, const std::filesystem::path& 
               o.invalid_utf8 == InvalidUtf8::kReplace,
               "{}: invalid UTF-8 at byte offset {} (use --invalid-utf8 replace to proceed)",
               input.string(), c.begin + bad);
-          tok.encode(replace_invalid_utf8(piece), ids[k]);
+          encode(replace_invalid_utf8(piece), ids[k]);
         } else {
-          tok.encode(piece, ids[k]);
+          encode(piece, ids[k]);
         }
       }
     });

@@ -23,6 +23,9 @@ struct EncodeFileOptions {
   size_t window_chunks = 64;     // chunks in flight per window (bounds memory)
   InvalidUtf8 invalid_utf8 = InvalidUtf8::kError;
   std::string dtype = "auto";  // auto | uint16 | uint32
+  // Special tokens' text is ordinary text (tiktoken's encode_ordinary); false: recognised as the
+  // special tokens (tiktoken's encode with allowed_special="all").
+  bool ordinary = false;
 };
 
 struct EncodeFileResult {

@@ -27,12 +27,14 @@ Tokenizer::Tokenizer(BpeModel model) : model_(std::move(model)), specials_(speci
   std::vector<char> special(model_.tokens.size(), 0);
   for (const auto& s : model_.specials) special[static_cast<size_t>(s.second)] = 1;
   token_id_.reserve(model_.tokens.size());
-  for (size_t i = 0; i < model_.tokens.size(); ++i)
-    if (!special[i]) token_id_.emplace(model_.tokens[i], static_cast<int32_t>(i));
+  if (model_.whole_token_lookup)
+    for (size_t i = 0; i < model_.tokens.size(); ++i)
+      if (!special[i] && !model_.tokens[i].empty())
+        token_id_.emplace(model_.tokens[i], static_cast<int32_t>(i));
   merges_.reserve(model_.merges.size());
   for (size_t r = 0; r < model_.merges.size(); ++r)
     merges_.emplace(key(model_.merges[r].first, model_.merges[r].second),
-                    Merge{static_cast<int32_t>(r), model_.merge_result[r]});
+                    Merge{model_.priority(r), model_.merge_result[r]});
   std::vector<int32_t> b = model_.byte_ids();
   std::copy(b.begin(), b.end(), byte_id_.begin());
   for (const auto& text : specials_.specials()) {
@@ -106,6 +108,10 @@ void Tokenizer::encode_piece_heap(std::string_view piece, std::vector<int32_t>& 
 }
 
 void Tokenizer::encode_piece(std::string_view piece, std::vector<int32_t>& out) const {
+  if (piece.size() == 1) {
+    out.push_back(byte_id_[static_cast<unsigned char>(piece[0])]);
+    return;
+  }
   auto it = token_id_.find(piece);
   if (it != token_id_.end()) {
     out.push_back(it->second);
@@ -118,10 +124,12 @@ void Tokenizer::encode_piece(std::string_view piece, std::vector<int32_t>& out) 
 }
 
 void Tokenizer::encode(std::string_view text, std::vector<int32_t>& out) const {
-  auto ordinary = [&](std::string_view seg) {
-    for_each_pretoken(seg, [&](std::string_view p) { encode_piece(p, out); });
-  };
+  auto ordinary = [&](std::string_view seg) { encode_ordinary(seg, out); };
   specials_.split(text, ordinary, [&](size_t which) { out.push_back(special_ids_[which]); });
+}
+
+void Tokenizer::encode_ordinary(std::string_view text, std::vector<int32_t>& out) const {
+  for_each_pretoken(model_.pattern, text, [&](std::string_view p) { encode_piece(p, out); });
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text) const {
@@ -133,7 +141,8 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text) const {
 
 std::vector<int32_t> Tokenizer::encode_ordinary(std::string_view text) const {
   std::vector<int32_t> out;
-  for_each_pretoken(text, [&](std::string_view p) { encode_piece(p, out); });
+  out.reserve(text.size() / 3);
+  encode_ordinary(text, out);
   return out;
 }
 
@@ -143,7 +152,10 @@ std::string Tokenizer::decode_bytes(const std::vector<int32_t>& ids) const {
   for (size_t k = 0; k < ids.size(); ++k) {
     SCALELAB_CHECK(ids[k] >= 0 && ids[k] < n,
                    "token id {} at position {} is outside the vocabulary (size {})", ids[k], k, n);
-    out += model_.tokens[static_cast<size_t>(ids[k])];
+    const std::string& t = model_.tokens[static_cast<size_t>(ids[k])];
+    SCALELAB_CHECK(!t.empty(), "token id {} at position {} is unused in this vocabulary", ids[k],
+                   k);
+    out += t;
   }
   return out;
 }

@@ -1,8 +1,8 @@
-// Encoding and decoding with a BpeModel. encode(): split out special tokens, pre-tokenize (GPT-2
-// pattern), look each piece up whole in the vocabulary, else apply merges in rank order (a linear
-// scan for short pieces, a heap for long ones — both the lowest-rank adjacent pair first, leftmost
-// on ties). decode(): ids → bytes → UTF-8 with U+FFFD for invalid sequences; an unknown id is an
-// error.
+// Encoding and decoding with a BpeModel. encode(): split out special tokens, pre-tokenize (the
+// model's pattern), look each piece up whole in the vocabulary (unless the model says merges
+// only), else apply merges in priority order (a linear scan for short pieces, a heap for long ones
+// — both the lowest-priority adjacent pair first, leftmost on ties). decode(): ids → bytes → UTF-8
+// with U+FFFD for invalid sequences; an unknown or unused id is an error.
 #pragma once
 
 #include <array>
@@ -24,13 +24,15 @@ class Tokenizer {
   const BpeModel& model() const { return model_; }
   size_t vocab_size() const { return model_.tokens.size(); }
 
-  // Text must be valid UTF-8 (callers validate; see unicode.h). Appends to out.
+  // Text must be valid UTF-8 (callers validate; see unicode.h). Appends to out. Special tokens in
+  // the text are recognised (tiktoken's encode with allowed_special="all").
   void encode(std::string_view text, std::vector<int32_t>& out) const;
   std::vector<int32_t> encode(std::string_view text) const;
-  // Without special-token handling (tiktoken's encode_ordinary).
+  // Without special-token handling: their text is ordinary text (tiktoken's encode_ordinary).
+  void encode_ordinary(std::string_view text, std::vector<int32_t>& out) const;
   std::vector<int32_t> encode_ordinary(std::string_view text) const;
 
-  // Raw bytes of the ids; throws on an id outside the vocabulary.
+  // Raw bytes of the ids; throws on an id outside the vocabulary or unused.
   std::string decode_bytes(const std::vector<int32_t>& ids) const;
   // UTF-8 text; invalid byte sequences become U+FFFD.
   std::string decode(const std::vector<int32_t>& ids) const;

@@ -36,11 +36,20 @@ const Tables& tables() {
         } else {
           switch (u_charType(cp)) {
             case U_UPPERCASE_LETTER:
-            case U_LOWERCASE_LETTER:
             case U_TITLECASE_LETTER:
+              v = static_cast<uint8_t>(kLetter | kUpperish);
+              break;
+            case U_LOWERCASE_LETTER:
+              v = static_cast<uint8_t>(kLetter | kLowerish);
+              break;
             case U_MODIFIER_LETTER:
             case U_OTHER_LETTER:
-              v = kLetter;
+              v = static_cast<uint8_t>(kLetter | kUpperish | kLowerish);
+              break;
+            case U_NON_SPACING_MARK:
+            case U_ENCLOSING_MARK:
+            case U_COMBINING_SPACING_MARK:
+              v = static_cast<uint8_t>(kOther | kUpperish | kLowerish);
               break;
             case U_DECIMAL_DIGIT_NUMBER:
             case U_LETTER_NUMBER:
@@ -69,11 +78,10 @@ const Tables& tables() {
 }
 }  // namespace
 
-CharClass class_of_non_ascii(char32_t cp) {
+uint8_t flags_of_non_ascii(char32_t cp) {
   if (cp >= 0x110000) return kOther;
   const Tables& t = tables();
-  return static_cast<CharClass>(
-      t.stage2[(static_cast<size_t>(t.stage1[cp >> 8]) << 8) | (cp & 0xFF)]);
+  return t.stage2[(static_cast<size_t>(t.stage1[cp >> 8]) << 8) | (cp & 0xFF)];
 }
 
 }  // namespace detail

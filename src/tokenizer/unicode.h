@@ -1,9 +1,10 @@
-// UTF-8 decoding and the three Unicode classes the GPT-2 pattern needs: \p{L} (Lu Ll Lt Lm Lo),
-// \p{N} (Nd Nl No) and \s as the White_Space property (Python `regex` semantics; not PCRE2's \s,
-// which adds U+180E). A two-stage table is built once from ICU (Unicode 15 with Debian 12's ICU
-// 72); ASCII has its own flat table. Also: validation with the byte offset of the first invalid
-// sequence, and replacement of invalid sequences by U+FFFD (one per maximal subpart, the
-// Unicode-recommended practice).
+// UTF-8 decoding and the Unicode classes the pre-tokenizer patterns need: \p{L} (Lu Ll Lt Lm Lo),
+// \p{N} (Nd Nl No) and \s as the White_Space property (Python `regex` and Rust `regex` semantics;
+// not PCRE2's \s, which adds U+180E), plus o200k's two letter-case sets [\p{Lu}\p{Lt}\p{Lm}\p{Lo}
+// \p{M}] and [\p{Ll}\p{Lm}\p{Lo}\p{M}] (marks are in both but are not \p{L}). A two-stage table
+// is built once from ICU (Unicode 15 with Debian 12's ICU 72); ASCII has its own flat tables. Also:
+// validation with the byte offset of the first invalid sequence, and replacement of invalid
+// sequences by U+FFFD (one per maximal subpart, the Unicode-recommended practice).
 #pragma once
 
 #include <array>
@@ -15,6 +16,10 @@
 namespace scalelab::tokenizer {
 
 enum CharClass : uint8_t { kOther = 0, kLetter = 1, kNumber = 2, kSpace = 3 };
+// char_flags(): the class in the low two bits, and these.
+inline constexpr uint8_t kClassMask = 3;
+inline constexpr uint8_t kUpperish = 4;  // o200k's [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]
+inline constexpr uint8_t kLowerish = 8;  // o200k's [\p{Ll}\p{Lm}\p{Lo}\p{M}]
 
 namespace detail {
 // ASCII: letters, digits, and \t \n \v \f \r ' ' as White_Space (U+001C..U+001F are not
@@ -34,12 +39,25 @@ constexpr std::array<uint8_t, 128> make_ascii_classes() {
   return t;
 }
 inline constexpr std::array<uint8_t, 128> kAsciiClass = make_ascii_classes();
-CharClass class_of_non_ascii(char32_t cp);
+constexpr std::array<uint8_t, 128> make_ascii_flags() {
+  std::array<uint8_t, 128> t = make_ascii_classes();
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<size_t>(c)] |= kUpperish;
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<size_t>(c)] |= kLowerish;
+  return t;
+}
+inline constexpr std::array<uint8_t, 128> kAsciiFlags = make_ascii_flags();
+uint8_t flags_of_non_ascii(char32_t cp);
+inline CharClass class_of_non_ascii(char32_t cp) {
+  return static_cast<CharClass>(flags_of_non_ascii(cp) & kClassMask);
+}
 }  // namespace detail
 
 inline CharClass char_class(char32_t cp) {
   return cp < 128 ? static_cast<CharClass>(detail::kAsciiClass[cp])
                   : detail::class_of_non_ascii(cp);
+}
+inline uint8_t char_flags(char32_t cp) {
+  return cp < 128 ? detail::kAsciiFlags[cp] : detail::flags_of_non_ascii(cp);
 }
 
 // Decodes the code point at s[i]; sets len to its byte length. Any bytes decode, within s: a lead

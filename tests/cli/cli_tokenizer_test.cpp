@@ -2,6 +2,7 @@
 // and one-line errors with nothing half-written for every bad input the issue lists.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -94,6 +95,41 @@ TEST(CliTokenizer, BadInputIsOneLineErrorAndNothingHalfWritten) {
             0);
   expect_one_line_error(run_scalelab("tokenizer decode --tokenizer " + d + "/t6 --ids 1,2,999"),
                         "--ids: token id 999 is outside the vocabulary (size 270)");
+}
+
+TEST(CliTokenizer, PatternsTiktokenFilesAndOrdinaryEncoding) {
+  if (!std::filesystem::exists(kShared + "/cs336/corpus.en")) GTEST_SKIP() << "shared data missing";
+  const std::string d = temp_dir("cli_tokfmt");
+  const std::string fx = std::string(SCALELAB_SOURCE_DIR) + "/tests/data/tokenizers";
+  // Train with the o200k pattern: the pattern is recorded and used when the files are read back.
+  CommandResult t = run_scalelab("tokenizer train --quiet --pattern o200k --input " + kShared +
+                                 "/cs336/corpus.en --vocab-size 400 --out " + d + "/tok");
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_EQ(json::read_file(d + "/tok/tokenizer_config.json")["pretokenizer"], "o200k");
+  EXPECT_EQ(json::read_file(d + "/tok/train_config.json")["pattern"], "o200k");
+  // A tiktoken rank file as --tokenizer; --ordinary treats special-token text as text.
+  std::ofstream(d + "/s.txt") << "hi<|endoftext|>";
+  for (const auto& [flag, ids] : std::vector<std::pair<std::string, std::vector<uint32_t>>>{
+           {"", {6151, 100257}}, {" --ordinary", {6151, 27, 91, 8862, 728, 428, 91, 29}}}) {
+    CommandResult e =
+        run_scalelab("tokenizer encode --quiet" + flag + " --tokenizer " + fx +
+                     "/cl100k_base.tiktoken --input " + d + "/s.txt --out " + d + "/s.bin");
+    ASSERT_EQ(e.exit_code, 0) << e.err;
+    const std::string raw = read_text_file(d + "/s.bin");
+    std::vector<uint32_t> got(raw.size() / 4);
+    std::memcpy(got.data(), raw.data(), raw.size());
+    EXPECT_EQ(got, ids) << flag;
+  }
+  // A rank file with a line that is not base64; an unknown pattern.
+  std::ofstream(d + "/cl100k_base.tiktoken") << "YQ== 0\nnot-base64! 1\n";
+  expect_one_line_error(
+      run_scalelab("tokenizer encode --tokenizer " + d + "/cl100k_base.tiktoken --input " + d +
+                   "/s.txt --out " + d + "/x.bin"),
+      "cl100k_base.tiktoken:2: token 'not-base64!' is not base64");
+  EXPECT_FALSE(std::filesystem::exists(d + "/x.bin"));
+  expect_one_line_error(run_scalelab("tokenizer train --quiet --pattern gpt5 --input " + d +
+                                     "/s.txt --out " + d + "/t2"),
+                        "gpt5");
 }
 
 }  // namespace

@@ -137,6 +137,12 @@ TEST(Generate, PaddedVocabularyIdsAreNeverSampled) {
   EXPECT_THROW(generate(m, {1}, o), Error);
   o.vocab_limit = 40;
   EXPECT_THROW(generate(m, {45}, o), Error);  // a prompt id the tokenizer does not have
+  // Ids the tokenizer leaves unused inside its range (a tiktoken file's gaps) are not drawn either.
+  o.excluded_ids = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+  for (const int64_t id : generate(m, {1, 2, 3}, o)) {
+    EXPECT_GE(id, 10);
+    EXPECT_LT(id, 40);
+  }
 }
 
 }  // namespace

@@ -81,21 +81,101 @@ TEST(Pretokenizer, MatchesPcre2OnRandomizedUnicodeStressText) {
   }
 }
 
+// A random text from a palette that exercises every branch of the cl100k and o200k patterns:
+// upper, lower, title-case, modifier and other letters, marks, digits of several scripts,
+// White_Space of several kinds with \r and \n, apostrophes and contraction letters (with ſ, which
+// case-folds to s), '/', punctuation, emoji; plus random code points. Code points PCRE2 classifies
+// differently (Unicode 14 against ICU 72's 15) are left out.
+std::string stress_text(uint32_t seed, size_t n, const Pcre2Pretokenizer& ref) {
+  static const char32_t pool[] = {
+      'a',    'Z',    'e',    's',    'S',    't',     'T',    'r',    'R',    'v',    'l',
+      'L',    'd',    'm',    'M',    '9',    '0',     ' ',    ' ',    ' ',    '\n',   '\r',
+      '\t',   '\'',   '\'',   '/',    '!',    '.',     '-',    0x017F, 0x0085, 0x00A0, 0x2003,
+      0x3000, 0x180E, 0x200B, 0x0301, 0x0308, 0x0903,  0x20DD, 0x01C5, 0x02B0, 0x3005, 0x00C9,
+      0x00E9, 0x0391, 0x03B1, 0x0416, 0x0436, 0x05D0,  0x0627, 0x4E2D, 0x3042, 0xAC00, 0x0660,
+      0x0966, 0x2167, 0x00BD, 0xFF21, 0xFF41, 0x1F600, 0x2019};
+  std::mt19937 rng(seed);
+  std::string text;
+  size_t drawn = 0;
+  while (drawn < n) {
+    char32_t cp =
+        rng() % 4 != 0 ? pool[rng() % std::size(pool)] : static_cast<char32_t>(rng() % 0x30000);
+    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0) continue;
+    ++drawn;
+    if (ref.flags_of(cp) != static_cast<int>(char_flags(cp))) continue;
+    append_utf8(text, cp);
+  }
+  return text;
+}
+
+void expect_same_pieces(const std::vector<std::string_view>& a,
+                        const std::vector<std::string_view>& b, const std::string& what) {
+  const size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) {
+      std::string ctx;
+      for (size_t k = i >= 2 ? i - 2 : 0; k < std::min(n, i + 3); ++k)
+        ctx += "[" + std::string(a[k]) + "|" + std::string(b[k]) + "] ";
+      FAIL() << what << ": piece " << i << " differs (ours|PCRE2): " << ctx;
+    }
+  }
+  EXPECT_EQ(a.size(), b.size()) << what;
+}
+
+TEST(Pretokenizer, EveryPatternMatchesItsRegexOnPcre2) {
+  for (Pattern p : {Pattern::kGpt2, Pattern::kCl100k, Pattern::kO200k, Pattern::kLlama3}) {
+    const std::string name(fields::enum_name(p));
+    Pcre2Pretokenizer ref(p);
+    for (uint32_t seed = 1; seed <= 4; ++seed) {
+      const std::string text = stress_text(seed, 60000, ref);
+      expect_same_pieces(pretokenize(text, p), ref.pretokenize(text),
+                         name + " seed " + std::to_string(seed));
+    }
+    for (const char* f : {"cs336/corpus.en", "cs336/german.txt", "cs336/tinystories_sample.txt",
+                          "cs336/address.txt"}) {
+      const std::string path = testing::shared(f);
+      if (!std::filesystem::exists(path)) continue;
+      const std::string t = read_text_file(path);
+      expect_same_pieces(pretokenize(t, p), ref.pretokenize(t), name + " " + f);
+    }
+  }
+}
+
+TEST(Pretokenizer, Cl100kAndO200kCases) {
+  using V = std::vector<std::string>;
+  const auto cl = [](std::string_view t) { return strs(pretokenize(t, Pattern::kCl100k)); };
+  const auto o2 = [](std::string_view t) { return strs(pretokenize(t, Pattern::kO200k)); };
+  // Contractions are case-insensitive; numbers come in groups of up to three.
+  EXPECT_EQ(cl("I'M here 12345"), (V{"I", "'M", " here", " ", "123", "45"}));
+  // Any one non-letter (not \r or \n) leads a word; a newline run ends at its last newline.
+  EXPECT_EQ(cl("\tx.y\n\n  z"), (V{"\tx", ".y", "\n\n", " ", " z"}));
+  EXPECT_EQ(cl("a!!\n\nb"), (V{"a", "!!\n\n", "b"}));
+  // o200k: case changes split words, a contraction stays on its word, '/' joins punctuation.
+  EXPECT_EQ(o2("CamelCase don't HTTPServer"), (V{"Camel", "Case", " don't", " HTTPServer"}));
+  EXPECT_EQ(o2("x://\n/y"), (V{"x", "://\n/", "y"}));
+  EXPECT_EQ(o2("e\u0301t\u00E9"), (V{"e\u0301t\u00E9"}));  // marks are part of the word
+  EXPECT_EQ(pattern_of_regex(pattern_regex(Pattern::kLlama3)), Pattern::kCl100k);
+  EXPECT_EQ(pattern_of_regex(pattern_regex(Pattern::kO200k)), Pattern::kO200k);
+  EXPECT_FALSE(pattern_of_regex("\\w+").has_value());
+}
+
 TEST(Pretokenizer, SafeCutsDoNotChangePretokens) {
   std::mt19937 rng(3);
   std::string text;
-  for (int i = 0; i < 3000; ++i) text += std::string(1, "ab ,.\n'1"[rng() % 8]);
-  std::vector<std::string_view> whole = pretokenize(text);
-  size_t cuts = 0;
-  for (size_t p = 1; p < text.size(); ++p) {
-    if (!is_safe_cut(text, p)) continue;
-    ++cuts;
-    auto left = pretokenize(std::string_view(text).substr(0, p));
-    auto right = pretokenize(std::string_view(text).substr(p));
-    left.insert(left.end(), right.begin(), right.end());
-    ASSERT_EQ(strs(left), strs(whole)) << "cut at " << p;
+  for (int i = 0; i < 3000; ++i) text += std::string(1, "aB ,.\n'1/\r"[rng() % 10]);
+  for (Pattern pat : {Pattern::kGpt2, Pattern::kCl100k, Pattern::kO200k}) {
+    std::vector<std::string_view> whole = pretokenize(text, pat);
+    size_t cuts = 0;
+    for (size_t p = 1; p < text.size(); ++p) {
+      if (!is_safe_cut(text, p)) continue;
+      ++cuts;
+      auto left = pretokenize(std::string_view(text).substr(0, p), pat);
+      auto right = pretokenize(std::string_view(text).substr(p), pat);
+      left.insert(left.end(), right.begin(), right.end());
+      ASSERT_EQ(strs(left), strs(whole)) << fields::enum_name(pat) << " cut at " << p;
+    }
+    EXPECT_GT(cuts, 100u);
   }
-  EXPECT_GT(cuts, 100u);
 }
 
 TEST(Chunker, ChunksTileTheTextAndRespectSpecials) {

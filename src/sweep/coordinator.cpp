@@ -18,6 +18,7 @@
 #include "common/process.h"
 #include "runs/run_db.h"
 #include "scaling/data_constrained.h"
+#include "sweep/mps.h"
 #include "sweep/planner.h"
 
 namespace scalelab::sweep {
@@ -32,8 +33,8 @@ namespace {
 // ms/step over their FLOP time on 2 CPU cores); CUDA 20% of an H100's dense bf16 peak plus 1.5 ms
 // per step (measured 2026-12-02 with CUDA graphs: the 25 runs of examples/h200-sweep.json, one at a
 // time on an H200, fit wall = FLOPs / 1.89e14 + 1.54 ms × steps; 7 ms per step before the graphs).
-// Runs packed on one GPU (runs_per_gpu) share it: their total is about the same (214 s against 232
-// s there), so a packed run's measured rate counts divided by its share (gpu_share in trained_by).
+// A packed run's measured rate counts divided by its share (gpu_share in trained_by): the rate of
+// the run alone; the plan divides the one-at-a-time total by what packing gains (planner.h).
 struct Throughput {
   double flops_per_second = 0, step_seconds = 0;
 };
@@ -263,6 +264,16 @@ void run_sweep(SweepConfig c, const SweepRunOptions& o, const TrainingEngine& en
     const size_t n = static_cast<size_t>(per_gpu) *
                      (c.gpus.empty() ? static_cast<size_t>(c.workers) : c.gpus.size());
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    // Packed runs share each GPU through a private MPS daemon, stopped when the workers are done.
+    std::unique_ptr<MpsDaemon> mps;
+    if (per_gpu > 1 && c.mps) {
+      std::string why;
+      mps = MpsDaemon::start(why);
+      if (mps)
+        SCALELAB_LOG_INFO("MPS: the packed runs share each GPU at once (daemon in {})", mps->dir());
+      else
+        SCALELAB_LOG_INFO("MPS not used ({}): the packed runs take turns on the GPU", why);
+    }
     std::vector<int64_t> pids;
     for (size_t i = 0; i < n; ++i) {
       std::map<std::string, std::string> env;
@@ -272,6 +283,7 @@ void run_sweep(SweepConfig c, const SweepRunOptions& o, const TrainingEngine& en
       // Packed runs each get their share of the GPU's memory (the planner sized their
       // micro-batches for it): without a cap, the cache one run leaves would starve the next.
       if (per_gpu > 1) env[kGpuShareEnv] = fmt::format("{}", 1.0 / static_cast<double>(per_gpu));
+      if (mps) env.insert(mps->env().begin(), mps->env().end());
       env["OMP_NUM_THREADS"] = std::to_string(std::max<size_t>(1, cores / n));
       SCALELAB_CHECK(o.worker_command, "sweep: no worker command to start worker processes with");
       pids.push_back(spawn_process(o.worker_command(config_out.string()), env));

@@ -313,10 +313,14 @@ double measured_device_rate(const std::vector<runs::Run>& done) {
     // A branch's wall time covers only its cooldown: the compute it spent, not the point's.
     const double w = r.extra.value("wall_seconds", 0.0), spent = r.extra.value("flops_spent", 0.0),
                  f = spent > 0 ? spent : r.extra.value("flops_exact", 0.0);
-    double share = 1;
-    if (const auto it = r.extra.find("trained_by"); it != r.extra.end() && it->is_object())
+    // A packed run's rate is the rate of its share of the GPU, and its GPU trained the packed runs
+    // faster than one at a time by the packing gain: the run alone, as the plan counts it.
+    double share = 1, gain = 1;
+    if (const auto it = r.extra.find("trained_by"); it != r.extra.end() && it->is_object()) {
       share = it->value("gpu_share", 1.0);
-    if (w > 0 && f > 0 && share > 0) rates.push_back(f / w / share);
+      if (share < 1) gain = it->value("mps", false) ? kPackingGainMps : kPackingGain;
+    }
+    if (w > 0 && f > 0 && share > 0) rates.push_back(f / w / share / gain);
   }
   if (rates.empty()) return 0;
   std::sort(rates.begin(), rates.end());
@@ -366,7 +370,12 @@ WorkerStats run_worker(runs::RunDb& db, const TrainFn& train_fn, const std::stri
   if (const char* v = std::getenv("CUDA_VISIBLE_DEVICES"); v != nullptr && *v != '\0')
     owner["cuda_visible_devices"] = v;
   // Packed with others on its GPU: the share it had (the plan's time estimate scales its rate).
-  if (const double share = gpu_share_from_env(); share > 0) owner["gpu_share"] = share;
+  if (const double share = gpu_share_from_env(); share > 0) {
+    owner["gpu_share"] = share;
+    // … and whether its GPU ran them at once (an MPS daemon) or took turns.
+    if (const char* p = std::getenv("CUDA_MPS_PIPE_DIRECTORY"); p != nullptr && *p != '\0')
+      owner["mps"] = true;
+  }
   for (;;) {
     std::optional<runs::Run> claimed = db.claim_next(owner, order);
     if (!claimed) {

@@ -61,10 +61,10 @@ std::vector<runs::CurvePoint> read_loss_curve(const std::string& metrics_jsonl);
 // The sweep's run as the scaling engine records it once done.
 runs::Run finished_run(runs::Run run, const train::TrainResult& result);
 
-// The rate (FLOP/s) the device trained these finished runs at: the median over runs of exact FLOPs
-// / wall seconds, a packed run's divided by its share of the GPU (trained_by.gpu_share, recorded
-// by run_worker), since packed runs take turns and together run about as fast as one alone; 0
-// when no run records both.
+// The rate (FLOP/s) the device trains one run alone at, from these finished runs: the median over
+// runs of exact FLOPs / wall seconds, a packed run's divided by its share of the GPU
+// (trained_by.gpu_share, recorded by run_worker) and by the gain of packing (kPackingGain, or
+// kPackingGainMps with trained_by.mps), which the plan applies again; 0 when no run records both.
 double measured_device_rate(const std::vector<runs::Run>& done);
 
 }  // namespace scalelab::sweep

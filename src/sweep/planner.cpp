@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/format.h"
 #include "common/progress.h"
+#include "sweep/mps.h"
 #include "train/schedule.h"
 
 namespace scalelab::sweep {
@@ -352,6 +353,11 @@ Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_seco
   plan.family_aspect_ratio = rule.aspect_ratio;
   plan.device_flops_per_second = flops_per_second;
   plan.step_overhead_seconds = step_overhead;
+  if (c.device == Device::kCuda) {
+    plan.concurrency = static_cast<double>(std::max<size_t>(1, c.gpus.size()));
+    if (c.runs_per_gpu > 1)
+      plan.concurrency *= c.mps && MpsDaemon::available() ? kPackingGainMps : kPackingGain;
+  }
   const std::vector<double> budgets = c.resolved_budgets();
   for (size_t b = 0; b < budgets.size(); ++b) {
     const double C = budgets[b];
@@ -535,17 +541,20 @@ std::string format_plan(const Plan& plan) {
                    2));
   }
   out += fmt::format(
-      "{} runs{}, {} FLOPs in all (exact); estimated {} at {} FLOP/s{}; data: {} training "
+      "{} runs{}, {} FLOPs in all (exact); estimated {} at {} FLOP/s{}{}; data: {} training "
       "tokens, {} validation tokens, vocabulary {}\n",
       plan.runs.size(),
       plan.seeds > 1 ? fmt::format(" ({} models × {} seeds)",
                                    plan.runs.size() / static_cast<size_t>(plan.seeds), plan.seeds)
                      : "",
-      format_sci(plan.total_flops(), 3), format_duration_s(plan.total_seconds()),
+      format_sci(plan.total_flops(), 3), format_duration_s(plan.wall_seconds()),
       format_sci(plan.device_flops_per_second, 2),
       plan.step_overhead_seconds > 0
           ? fmt::format(" + {:.2g} ms per step", 1e3 * plan.step_overhead_seconds)
           : "",
+      plan.concurrency != 1 ? fmt::format(" ({} one at a time, ÷ {:.3g} run at once)",
+                                          format_duration_s(plan.total_seconds()), plan.concurrency)
+                            : "",
       format_int(plan.data.train_tokens), format_int(plan.data.val_tokens),
       format_int(plan.data.vocab_size));
   if (branches) {

@@ -67,11 +67,24 @@ struct Plan {
   DataInfo data;
   double device_flops_per_second = 0;
   double step_overhead_seconds = 0;
-  double total_flops() const;  // the points' exact FLOPs: what they cost as separate runs
-  double spent_flops() const;  // what training them costs (less with cooldown branches)
-  double total_seconds() const;
+  // Runs trained at once, as a speedup on the one-at-a-time time: the GPUs, times the measured gain
+  // of packing runs_per_gpu > 1 runs on each (kPackingGain, kPackingGainMps).
+  double concurrency = 1;
+  double total_flops() const;    // the points' exact FLOPs: what they cost as separate runs
+  double spent_flops() const;    // what training them costs (less with cooldown branches)
+  double total_seconds() const;  // the runs' estimated times, one after another
+  double wall_seconds() const { return total_seconds() / concurrency; }
   bool has_branches() const;
 };
+
+// What packing runs_per_gpu > 1 runs on a GPU gains over training them one at a time (wall time of
+// the one-at-a-time estimate ÷ that of the packed sweep), measured on examples/h200-sweep.json
+// packed 4 per GPU on an H200 (2026-12-03, docs/benchmarks.md): its plan estimated 216 s one at a
+// time; time-sliced (the processes take turns) it took 175–180 s, under a CUDA MPS daemon
+// (sweep/mps.h) 134–142 s. Sweeps of larger models gain less (the 1e15–3.2e16 one, time-sliced:
+// 25.1 min estimated, ~19 min trained, 1.3×).
+inline constexpr double kPackingGain = 1.2;
+inline constexpr double kPackingGainMps = 1.5;
 
 // The config given to the functions below has passed SweepConfig::validate() (once, where it was
 // read) and has its device and precision resolved (an unresolved device plans for the CPU).

@@ -226,6 +226,10 @@ const fields::Table<SweepConfig>& sweep_config_fields() {
                "Runs trained at once on each GPU (worker processes sharing it; micro-batches cut "
                "to fit each run's share of memory)",
                Range::in(1, 64))
+          .add("mps", &S::mps,
+               "Packed runs share each GPU through a private CUDA MPS daemon when "
+               "nvidia-cuda-mps-control is on PATH (kernels of several runs at once); false: the "
+               "GPU time-slices them")
           .add("workers", &S::workers,
                "Without gpus: worker processes sharing the CPU (threads split)", Range::at_least(1))
           .add("device_tflops", &S::device_tflops,

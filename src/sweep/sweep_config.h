@@ -101,6 +101,9 @@ struct SweepConfig {
   // Runs trained at once on each GPU (worker processes sharing it): small models leave a GPU
   // mostly idle. Each run's micro-batch is cut to fit its share of the GPU's memory.
   int64_t runs_per_gpu = 1;
+  // Packed runs share each GPU through a private CUDA MPS daemon when nvidia-cuda-mps-control is
+  // on PATH (sweep/mps.h); false: the GPU time-slices their processes.
+  bool mps = true;
   int64_t workers = 1;       // without gpus: worker processes (> 1: CPU threads split)
   double device_tflops = 0;  // achieved TFLOP/s for time estimates; 0 = by device
   double warn_epochs = 4;    // warn when a run repeats its training data more than this

@@ -217,21 +217,28 @@ TEST(Executor, WorkerRunsEverythingRecordsResultsAndCurves) {
   EXPECT_EQ(run_worker(db, fake_train).done, 0);
 }
 
-// A worker packed with others on its GPU records its share; the device's rate counts a packed run's
-// rate divided by it (four runs taking turns on one GPU each see a quarter of it).
+// A worker packed with others on its GPU records its share (and MPS); the device's rate counts a
+// packed run's rate divided by it and by the packing gain: the rate of the run alone.
 TEST(Executor, PackedRunsRecordTheirShareAndCountAsTheWholeGpu) {
   Fixture f = planned("share");
   runs::RunDb db(sweep_db_path(f.config));
   insert_plan(db, f.plan, f.runs);
   ::setenv(kGpuShareEnv, "0.25", 1);
+  ::setenv("CUDA_MPS_PIPE_DIRECTORY", "/tmp/mps-pipe", 1);
   run_worker(db, fake_train);
   ::unsetenv(kGpuShareEnv);
+  ::unsetenv("CUDA_MPS_PIPE_DIRECTORY");
   std::vector<runs::Run> done = db.list(runs::RunStatus::kDone);
   ASSERT_FALSE(done.empty());
-  for (const auto& r : done) EXPECT_EQ(r.extra["trained_by"]["gpu_share"].get<double>(), 0.25);
+  for (const auto& r : done) {
+    EXPECT_EQ(r.extra["trained_by"]["gpu_share"].get<double>(), 0.25);
+    EXPECT_EQ(r.extra["trained_by"]["mps"], true);
+  }
   const double f0 = done[0].extra["flops_exact"].get<double>();
   for (auto& r : done) r.extra["flops_spent"] = f0;  // one rate for all: f0 / 0.5 s
-  EXPECT_DOUBLE_EQ(measured_device_rate(done), f0 / 0.5 / 0.25);
+  EXPECT_DOUBLE_EQ(measured_device_rate(done), f0 / 0.5 / 0.25 / kPackingGainMps);
+  for (auto& r : done) r.extra["trained_by"].erase("mps");  // time-sliced
+  EXPECT_DOUBLE_EQ(measured_device_rate(done), f0 / 0.5 / 0.25 / kPackingGain);
   for (auto& r : done) r.extra["trained_by"].erase("gpu_share");  // alone on the GPU
   EXPECT_DOUBLE_EQ(measured_device_rate(done), f0 / 0.5);
   // A cooldown branch stands for more compute than it spent: its rate is that of what it trained.

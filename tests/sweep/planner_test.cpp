@@ -15,6 +15,7 @@
 #include "accounting/hardware.h"
 #include "accounting/memory.h"
 #include "common/error.h"
+#include "sweep/mps.h"
 #include "test_support.h"
 #include "train/schedule.h"
 
@@ -299,6 +300,29 @@ TEST(Planner, PackedRunsCutMicroBatchesToTheirShareOfGpuMemory) {
   c.budgets = {1e16};
   c.micro_batch_tokens = 1 << 18;
   EXPECT_NE(error_of(c, data()).find("micro_batch_tokens: run b1-m"), std::string::npos);
+}
+
+// The plan's wall-time estimate divides the one-at-a-time total by the runs trained at once: the
+// GPUs, times the measured gain of packing (with MPS when it would be used).
+TEST(Planner, WallTimeEstimateCountsGpusAndPacking) {
+  SweepConfig c = config();
+  c.device = Device::kCuda;
+  const Plan one = make_plan(c, data(), 1e12);
+  EXPECT_EQ(one.concurrency, 1);
+  EXPECT_EQ(one.wall_seconds(), one.total_seconds());
+  c.gpus = {0, 1};
+  EXPECT_EQ(make_plan(c, data(), 1e12).concurrency, 2);
+  c.gpus.clear();
+  c.runs_per_gpu = 4;
+  c.mps = false;
+  EXPECT_DOUBLE_EQ(make_plan(c, data(), 1e12).concurrency, kPackingGain);
+  c.mps = true;
+  EXPECT_DOUBLE_EQ(make_plan(c, data(), 1e12).concurrency,
+                   MpsDaemon::available() ? kPackingGainMps : kPackingGain);
+  c.device = Device::kCpu;  // CPU workers share the cores: no gain assumed
+  c.runs_per_gpu = 1;
+  c.workers = 2;
+  EXPECT_EQ(make_plan(c, data(), 1e12).concurrency, 1);
 }
 
 // seeds = 3: every model three times, same shape and data, seeds seed .. seed + 2, own keys and

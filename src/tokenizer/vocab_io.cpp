@@ -47,6 +47,39 @@ const std::unordered_map<char32_t, unsigned char>& cp_to_byte() {
   return table;
 }
 
+// Appends the merge of tokens a and b (bytes): both and their concatenation must be tokens.
+void add_merge(BpeModel& m, const std::unordered_map<std::string, int32_t>& id_of,
+               const std::string& a, const std::string& b, const std::string& where) {
+  const auto ia = id_of.find(a), ib = id_of.find(b), iab = id_of.find(a + b);
+  SCALELAB_CHECK(ia != id_of.end() && ib != id_of.end(),
+                 "{}: merge of tokens not in the vocabulary", where);
+  SCALELAB_CHECK(iab != id_of.end(), "{}: the merged token is not in the vocabulary", where);
+  m.merges.emplace_back(ia->second, ib->second);
+  m.merge_result.push_back(iab->second);
+}
+
+// The model, validated; an inconsistency is reported against the file it came from.
+BpeModel validated(BpeModel m, const std::string& file) {
+  try {
+    m.validate();
+  } catch (const Error& e) {
+    SCALELAB_FAIL("{}: {}", file, e.what());
+  }
+  return m;
+}
+
+// A JSON file as nlohmann::json (a std::map per object, not the ordered type: ordered objects
+// insert in linear time, quadratic for a 50k-entry vocabulary); syntax errors name the file.
+nlohmann::json read_json_unordered(const std::filesystem::path& path) {
+  try {
+    return nlohmann::json::parse(read_text_file(path));
+  } catch (const nlohmann::json::exception& e) {  // syntax, or a number out of range
+    std::string msg = e.what();
+    if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
+    SCALELAB_FAIL("{}: malformed JSON: {}", path.string(), msg);
+  }
+}
+
 }  // namespace
 
 std::string bytes_to_gpt2(std::string_view bytes) {
@@ -75,17 +108,8 @@ std::string gpt2_to_bytes(std::string_view text, std::string_view where) {
 
 BpeModel load_gpt2(const std::filesystem::path& vocab_json, const std::filesystem::path& merges_txt,
                    const std::vector<std::string>& specials) {
-  // nlohmann::json (a std::map per object), not the ordered type: ordered objects insert in linear
-  // time, quadratic for a 50k-entry vocabulary.
   const std::string vname = vocab_json.string();
-  nlohmann::json v;
-  try {
-    v = nlohmann::json::parse(read_text_file(vocab_json));
-  } catch (const nlohmann::json::exception& e) {  // syntax, or a number out of range
-    std::string msg = e.what();
-    if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
-    SCALELAB_FAIL("{}: malformed JSON: {}", vname, msg);
-  }
+  const nlohmann::json v = read_json_unordered(vocab_json);
   SCALELAB_CHECK(v.is_object() && !v.empty(), "{}: expected a JSON object mapping tokens to ids",
                  vname);
   BpeModel m;
@@ -133,22 +157,11 @@ BpeModel load_gpt2(const std::filesystem::path& vocab_json, const std::filesyste
     SCALELAB_CHECK(sp != std::string_view::npos && sp > 0 && sp + 1 < line.size() &&
                        line.find(' ', sp + 1) == std::string_view::npos,
                    "{}:{}: expected two tokens separated by one space", mname, line_no);
-    std::string where = fmt::format("{}:{}", mname, line_no);
-    std::string a = gpt2_to_bytes(line.substr(0, sp), where),
-                b = gpt2_to_bytes(line.substr(sp + 1), where);
-    auto ia = id_of.find(a), ib = id_of.find(b), iab = id_of.find(a + b);
-    SCALELAB_CHECK(ia != id_of.end() && ib != id_of.end(),
-                   "{}: merge of tokens not in the vocabulary", where);
-    SCALELAB_CHECK(iab != id_of.end(), "{}: the merged token is not in the vocabulary", where);
-    m.merges.emplace_back(ia->second, ib->second);
-    m.merge_result.push_back(iab->second);
+    const std::string where = fmt::format("{}:{}", mname, line_no);
+    add_merge(m, id_of, gpt2_to_bytes(line.substr(0, sp), where),
+              gpt2_to_bytes(line.substr(sp + 1), where), where);
   }
-  try {
-    m.validate();
-  } catch (const Error& e) {
-    SCALELAB_FAIL("{}: {}", vname, e.what());
-  }
-  return m;
+  return validated(std::move(m), vname);
 }
 
 void save_gpt2(const BpeModel& m, const std::filesystem::path& vocab_json,
@@ -337,12 +350,7 @@ BpeModel load_tiktoken(const std::filesystem::path& file, Pattern pattern,
       m.merge_priority.push_back(static_cast<int32_t>(r));
     }
   }
-  try {
-    m.validate();
-  } catch (const Error& e) {
-    SCALELAB_FAIL("{}: {}", name, e.what());
-  }
-  return m;
+  return validated(std::move(m), name);
 }
 
 BpeModel load_tokenizer_dir(const std::filesystem::path& path) {
@@ -529,14 +537,7 @@ Pattern hf_pattern(const nlohmann::json& pre, const std::string& where) {
 
 BpeModel load_hf_tokenizer_json(const std::filesystem::path& file) {
   const std::string name = file.string();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_text_file(file));
-  } catch (const nlohmann::json::exception& e) {
-    std::string msg = e.what();
-    if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
-    SCALELAB_FAIL("{}: malformed JSON: {}", name, msg);
-  }
+  const nlohmann::json j = read_json_unordered(file);
   SCALELAB_CHECK(j.is_object() && j.contains("model") && j["model"].is_object(),
                  "{}: model: missing (not a tokenizer.json)", name);
   const nlohmann::json& model = j["model"];
@@ -621,21 +622,9 @@ BpeModel load_hf_tokenizer_json(const std::filesystem::path& file) {
       b = x[1].get<std::string>();
     }
     const std::string where = fmt::format("{}: model.merges[{}]", name, r);
-    a = gpt2_to_bytes(a, where);
-    b = gpt2_to_bytes(b, where);
-    auto ia = id_of.find(a), ib = id_of.find(b), iab = id_of.find(a + b);
-    SCALELAB_CHECK(ia != id_of.end() && ib != id_of.end(),
-                   "{}: merge of tokens not in the vocabulary", where);
-    SCALELAB_CHECK(iab != id_of.end(), "{}: the merged token is not in the vocabulary", where);
-    m.merges.emplace_back(ia->second, ib->second);
-    m.merge_result.push_back(iab->second);
+    add_merge(m, id_of, gpt2_to_bytes(a, where), gpt2_to_bytes(b, where), where);
   }
-  try {
-    m.validate();
-  } catch (const Error& e) {
-    SCALELAB_FAIL("{}: {}", name, e.what());
-  }
-  return m;
+  return validated(std::move(m), name);
 }
 
 }  // namespace scalelab::tokenizer

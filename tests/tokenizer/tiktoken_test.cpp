@@ -81,6 +81,21 @@ TEST(Tiktoken, GapIdsAreUnusedAndSpecialsHaveTheirIds) {
             "token id 100256 at position 0 is unused in this vocabulary");
 }
 
+// Saved as a tokenizer directory (vocab.json with the gaps left out, merges.txt, merge_priority
+// "by_result") and read back, a tiktoken vocabulary encodes the same.
+TEST(Tiktoken, SavedAsATokenizerDirectoryEncodesTheSame) {
+  const BpeModel m = load_tokenizer_dir(fixtures() / "cl100k_base.tiktoken");
+  const fs::path dir = fs::path(::testing::TempDir()) / "cl100k_dir";
+  fs::remove_all(dir);
+  save_tokenizer_dir(m, dir);
+  const BpeModel back = load_tokenizer_dir(dir);
+  EXPECT_EQ(back.tokens, m.tokens);
+  EXPECT_EQ(back.pattern, Pattern::kCl100k);
+  EXPECT_EQ(back.specials.size(), m.specials.size());
+  const std::string text = read_text_file(fixtures() / "stress.txt");
+  EXPECT_EQ(Tokenizer(back).encode(text), Tokenizer(m).encode(text));
+}
+
 TEST(Tiktoken, RankFileErrorsNameFileAndLine) {
   const fs::path dir = fs::path(::testing::TempDir()) / "tiktoken_errors";
   fs::create_directories(dir);

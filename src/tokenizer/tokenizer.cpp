@@ -1,10 +1,9 @@
 // BPE encoding. Performance notes (docs/benchmarks.md, "GPT-2 encoding"):
 // - Most pre-tokens are whole vocabulary entries: one hash lookup, no merging (the fast path).
-// - Otherwise, like tiktoken's byte_pair_merge: for short pieces a vector of symbols and a linear
-// scan
-//   for the lowest-rank adjacent pair beats any heap (pieces are a few bytes); long pieces (runs of
-//   digits, whitespace, non-Latin text without spaces) switch to a heap over a linked list, O(n log
-//   n).
+// - Otherwise, like tiktoken's byte_pair_merge: for short pieces the symbols and each adjacent
+//   pair's merge on the stack, updated after a merge (two lookups, not n), and a linear scan for
+//   the lowest beat any heap (pieces are a few bytes); long pieces (runs of digits, whitespace,
+//   non-Latin text without spaces) switch to a heap over a linked list, O(n log n).
 #include "tokenizer/tokenizer.h"
 
 #include <queue>
@@ -44,25 +43,43 @@ Tokenizer::Tokenizer(BpeModel model) : model_(std::move(model)), specials_(speci
 }
 
 void Tokenizer::encode_piece_linear(std::string_view piece, std::vector<int32_t>& out) const {
-  std::vector<int32_t> s;
-  s.reserve(piece.size());
-  for (unsigned char c : piece) s.push_back(byte_id_[c]);
-  for (;;) {
-    int32_t best_rank = INT32_MAX, best_result = -1;
-    size_t best = 0;
-    for (size_t i = 0; i + 1 < s.size(); ++i) {
-      const Merge* m = find_merge(s[i], s[i + 1]);
-      if (m != nullptr && m->rank < best_rank) {
-        best_rank = m->rank;
-        best_result = m->result;
-        best = i;
-      }
-    }
-    if (best_result < 0) break;
-    s[best] = best_result;
-    s.erase(s.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+  // As tiktoken's byte_pair_merge: the symbols and the merge of each adjacent pair, kept up to date
+  // after a merge (the two pairs it touched are looked up again), the lowest found by a scan. Short
+  // pieces live on the stack.
+  const size_t n = piece.size();
+  if (n == 0) return;
+  std::array<int32_t, kHeapThreshold> s_buf;
+  std::array<Merge, kHeapThreshold> p_buf;
+  std::vector<int32_t> s_vec;
+  std::vector<Merge> p_vec;
+  int32_t* s = s_buf.data();
+  Merge* pair = p_buf.data();  // pair[i]: the merge of s[i], s[i + 1] (rank INT32_MAX: none)
+  if (n > kHeapThreshold) {
+    s_vec.resize(n);
+    p_vec.resize(n);
+    s = s_vec.data();
+    pair = p_vec.data();
   }
-  out.insert(out.end(), s.begin(), s.end());
+  const auto merge_at = [&](size_t i) {
+    const Merge* m = find_merge(s[i], s[i + 1]);
+    return m != nullptr ? *m : Merge{INT32_MAX, -1};
+  };
+  for (size_t i = 0; i < n; ++i) s[i] = byte_id_[static_cast<unsigned char>(piece[i])];
+  size_t m = n;  // symbols
+  for (size_t i = 0; i + 1 < m; ++i) pair[i] = merge_at(i);
+  while (m > 1) {
+    size_t best = 0;
+    for (size_t i = 1; i + 1 < m; ++i)
+      if (pair[i].rank < pair[best].rank) best = i;
+    if (pair[best].rank == INT32_MAX) break;
+    s[best] = pair[best].result;
+    std::copy(s + best + 2, s + m, s + best + 1);
+    std::copy(pair + best + 1, pair + m - 1, pair + best);
+    --m;
+    if (best + 1 < m) pair[best] = merge_at(best);
+    if (best > 0) pair[best - 1] = merge_at(best - 1);
+  }
+  out.insert(out.end(), s, s + m);
 }
 
 void Tokenizer::encode_piece_heap(std::string_view piece, std::vector<int32_t>& out) const {

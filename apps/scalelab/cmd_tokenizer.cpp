@@ -131,7 +131,10 @@ void run_stats(const TokenizerCliOptions& o) {
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return m.tokens[a].size() > m.tokens[b].size(); });
-  json::Json j{{"vocab_size", m.tokens.size()}, {"merges", m.merges.size()}, {"hash", m.hash()}};
+  json::Json j{{"vocab_size", m.tokens.size()},
+               {"merges", m.merges.size()},
+               {"pattern", fields::enum_name(m.pattern)},
+               {"hash", m.hash()}};
   json::Json sp = json::Json::array();
   for (const auto& s : m.specials) sp.push_back(s.first);
   j["special_tokens"] = sp;
@@ -158,8 +161,9 @@ void run_stats(const TokenizerCliOptions& o) {
     std::cout << j.dump(2) << "\n";
     return;
   }
-  std::cout << fmt::format("vocab size {} ({} merges), special tokens: {}, hash {}\n",
-                           m.tokens.size(), m.merges.size(), sp.dump(), m.hash());
+  std::cout << fmt::format("vocab size {} ({} merges), pattern {}, special tokens: {}, hash {}\n",
+                           m.tokens.size(), m.merges.size(), fields::enum_name(m.pattern),
+                           sp.dump(), m.hash());
   if (j.contains("file"))
     std::cout << fmt::format("{}: {} bytes → {} tokens, {:.3f} bytes/token\n", o.input,
                              format_int(j["file"]["bytes"].get<int64_t>()),

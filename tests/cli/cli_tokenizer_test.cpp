@@ -39,6 +39,7 @@ TEST(CliTokenizer, TrainEncodeDecodeRoundTrip) {
                                  kShared + "/cs336/corpus.en");
   ASSERT_EQ(s.exit_code, 0) << s.err;
   EXPECT_EQ(json::parse(s.out, "stdout")["vocab_size"], 500);
+  EXPECT_EQ(json::parse(s.out, "stdout")["pattern"], "gpt2");
 }
 
 TEST(CliTokenizer, Gpt2FilesEncodeLikeTiktoken) {

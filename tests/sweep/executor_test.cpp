@@ -103,6 +103,23 @@ TEST(Executor, PrepareDataSplitsTrainsTokenizerEncodesAndReuses) {
   }
 }
 
+// The tokenizer the sweep trains takes the config's pattern; a tokenizer given in another format
+// (a tiktoken rank file) encodes the data as it is.
+TEST(Executor, TokenizerPatternAndTiktokenFiles) {
+  const fs::path out = fresh_dir("pattern");
+  SweepConfig c = small_config(out);
+  c.tokenizer_pattern = tokenizer::Pattern::kO200k;
+  prepare_data(c);
+  EXPECT_EQ(json::read_file(out / "tokenizer/tokenizer_config.json")["pretokenizer"], "o200k");
+  const fs::path out2 = fresh_dir("tiktoken");
+  SweepConfig t = small_config(out2);
+  t.tokenizer =
+      (fs::path(SCALELAB_SOURCE_DIR) / "tests/data/tokenizers/cl100k_base.tiktoken").string();
+  const DataInfo d = prepare_data(t);
+  EXPECT_EQ(d.vocab_size, 100277);
+  EXPECT_EQ(read_token_meta(d.train_bin).dtype, "uint32");
+}
+
 TEST(Executor, EmptyCorpusAndMissingFileAreErrors) {
   const fs::path out = fresh_dir("empty");
   std::ofstream(out / "empty.txt").close();

@@ -47,6 +47,20 @@ const std::unordered_map<char32_t, unsigned char>& cp_to_byte() {
   return table;
 }
 
+// Calls f(line_no, line) for every line of text, numbered from 1, a trailing '\r' dropped.
+template <typename F>
+void for_each_line(std::string_view text, F&& f) {
+  size_t line_no = 0, pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view line(text.data() + pos, eol - pos);
+    pos = eol + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    f(++line_no, line);
+  }
+}
+
 // Appends the merge of tokens a and b (bytes): both and their concatenation must be tokens.
 void add_merge(BpeModel& m, const std::unordered_map<std::string, int32_t>& id_of,
                const std::string& a, const std::string& b, const std::string& where) {
@@ -144,15 +158,8 @@ BpeModel load_gpt2(const std::filesystem::path& vocab_json, const std::filesyste
                    "{}: special token '{}' is not in the vocabulary", vname, s);
   const std::string text = read_text_file(merges_txt);
   const std::string mname = merges_txt.string();
-  size_t line_no = 0, pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string::npos) eol = text.size();
-    std::string_view line(text.data() + pos, eol - pos);
-    pos = eol + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty() || (line_no == 1 && line.starts_with("#version"))) continue;
+  for_each_line(text, [&](size_t line_no, std::string_view line) {
+    if (line.empty() || (line_no == 1 && line.starts_with("#version"))) return;
     size_t sp = line.find(' ');
     SCALELAB_CHECK(sp != std::string_view::npos && sp > 0 && sp + 1 < line.size() &&
                        line.find(' ', sp + 1) == std::string_view::npos,
@@ -160,7 +167,7 @@ BpeModel load_gpt2(const std::filesystem::path& vocab_json, const std::filesyste
     const std::string where = fmt::format("{}:{}", mname, line_no);
     add_merge(m, id_of, gpt2_to_bytes(line.substr(0, sp), where),
               gpt2_to_bytes(line.substr(sp + 1), where), where);
-  }
+  });
   return validated(std::move(m), vname);
 }
 
@@ -294,16 +301,9 @@ BpeModel load_tiktoken(const std::filesystem::path& file, Pattern pattern,
   const std::string text = read_text_file(file);
   std::vector<std::string> by_rank;
   std::unordered_map<std::string, int32_t> rank_of;
-  size_t line_no = 0, pos = 0;
   std::string bytes;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string::npos) eol = text.size();
-    std::string_view line(text.data() + pos, eol - pos);
-    pos = eol + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) continue;
+  for_each_line(text, [&](size_t line_no, std::string_view line) {
+    if (line.empty()) return;
     const size_t sp = line.find(' ');
     SCALELAB_CHECK(
         sp != std::string_view::npos && sp > 0 && line.find(' ', sp + 1) == std::string_view::npos,
@@ -324,7 +324,7 @@ BpeModel load_tiktoken(const std::filesystem::path& file, Pattern pattern,
     SCALELAB_CHECK(by_rank[static_cast<size_t>(rank)].empty(), "{}:{}: rank {} appears twice", name,
                    line_no, rank);
     by_rank[static_cast<size_t>(rank)] = bytes;
-  }
+  });
   SCALELAB_CHECK(!by_rank.empty(), "{}: no tokens", name);
   BpeModel m;
   m.pattern = pattern;

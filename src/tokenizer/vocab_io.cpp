@@ -374,9 +374,9 @@ BpeModel load_tokenizer_dir(const std::filesystem::path& path) {
   SCALELAB_CHECK(fs::is_directory(dir), "{}: not a tokenizer directory", dir.string());
   const auto cfg_path = dir / "tokenizer_config.json";
   std::vector<std::string> specials;
-  const bool native = fs::exists(cfg_path) && json::read_file(cfg_path).contains("format");
-  if (native) {
-    json::Json cfg = json::read_file(cfg_path);
+  // scalelab's own config names its format; an HF tokenizer_config.json (an export) does not.
+  const json::Json cfg = fs::exists(cfg_path) ? json::read_file(cfg_path) : json::Json();
+  if (cfg.contains("format")) {
     json::ObjectReader r(cfg, cfg_path.string());
     std::string format = "scalelab-bpe", pre = "gpt2", hash, priority, tiktoken;
     int64_t version = 1, vocab_size = 0;

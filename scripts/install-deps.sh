@@ -9,6 +9,8 @@ packages=(
   clang libfuzzer-14-dev  # the fuzz preset: libFuzzer harnesses of the input readers (tests/fuzz)
   # libraries
   libtorch-dev          # LibTorch 1.13 (CPU) for src/model and src/train
+  libgloo-dev           # headers of c10d's Gloo backend, which Debian's LibTorch links: data-parallel
+                        # training on CPUs (train/distributed.h, docs/distributed.md)
   libopenblas0-openmp   # Debian's LibTorch links libblas.so.3; without OpenBLAS that is the reference
                         # BLAS, 14x slower per training step on 2 cores (measured, docs/benchmarks.md)
   libeigen3-dev         # linear algebra for the scaling fits

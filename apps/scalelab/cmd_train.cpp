@@ -18,7 +18,9 @@
 #include "config_flags.h"
 #include "engine/engine.h"
 #include "model_options.h"
+#include "train/launch.h"
 #include "train/train_config.h"
+#include "train/world.h"
 
 namespace scalelab::app {
 
@@ -60,6 +62,26 @@ void adopt_data_vocabulary(TrainConfig& c, bool vocab_given) {
                  c.model.vocab_size, c.train_data, data_vocab);
 }
 
+// --nproc-per-node N: the resolved config (vocabulary and absolute paths settled) goes to
+// out_dir/launch.json and N ranks of `scalelab train --config` it start with torchrun's
+// environment; rank 0 prints the result. Checked here first, so a config error is told once.
+void launch_ranks(const TrainConfig& c) {
+  const int64_t n = c.nproc_per_node;
+  SCALELAB_CHECK(c.batch_size % n == 0,
+                 "batch_size: {} sequences per micro-batch do not split over --nproc-per-node {} "
+                 "(each rank trains batch_size / world size of them; batch_size is the global "
+                 "micro-batch)",
+                 c.batch_size, n);
+  ensure_writable_directory(c.out_dir);
+  const fs::path launch = fs::path(c.out_dir) / "launch.json";
+  json::write_file(launch, train::to_json(c));
+  const std::string self = fs::read_symlink("/proc/self/exe").string();
+  SCALELAB_LOG_INFO("starting {} ranks on this machine (data parallel; {})", n, launch.string());
+  train::launch_local_ranks(
+      {self, "train", "--config", fs::absolute(launch).string()},
+      {.nproc = n, .env = {{"SCALELAB_LOG_LEVEL", std::string(log::level_name(log::level()))}}});
+}
+
 void run_train(TrainCliOptions& o) {
   TrainConfig c;
   if (!o.config.empty()) c = train::train_config_from_json(json::read_file(o.config), o.config);
@@ -87,7 +109,13 @@ void run_train(TrainCliOptions& o) {
   for (std::string* path : {&c.train_data, &c.val_data, &c.tokenizer, &c.branch_from})
     if (!path->empty()) *path = fs::absolute(*path).lexically_normal().string();
   c.validate();
+  const train::World world = train::world_from_env();
+  if (c.nproc_per_node > 1 && !world.distributed()) {
+    launch_ranks(c);
+    return;
+  }
   train::TrainResult r = engine::train(c);
+  if (!world.is_main()) return;  // rank 0 reports the run
   std::cout << fmt::format(
       "{}: {} steps, {} tokens, {} FLOPs (6ND {}); train loss {:.4f}{}; {:.1f} s, {} tok/s{}{}; "
       "wrote {}/result.json\n",

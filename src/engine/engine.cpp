@@ -38,6 +38,12 @@ const Module& module() {
           "training, `eval` and `generate` need it";
       return;
     }
+    // LibTorch's own log (glog in Debian's 1.13, c10's in the 2.x wheels) would print c10d's
+    // lines — a socket timeout, a closed peer — before scalelab's one-line error that says the
+    // same. Both read their level from the environment when loaded; a user's setting stands
+    // (GLOG_minloglevel=0 or TORCH_CPP_LOG_LEVEL=INFO shows it all; docs/distributed.md).
+    setenv("GLOG_minloglevel", "3", /*overwrite=*/0);
+    setenv("TORCH_CPP_LOG_LEVEL", "FATAL", 0);
     // RTLD_LOCAL: LibTorch's symbols stay out of the global scope (libtorch.so exports its own
     // copies of some libstdc++ functions, see DEVELOPERS.md).
     void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);

@@ -35,7 +35,8 @@ void save_checkpoint(const fs::path& dir, model::TransformerLM& model, AdamW* op
                  {"wall_seconds", st.wall_seconds},
                  {"rng", st.rng},
                  {"config", st.config},
-                 {"optimizer_steps", opt != nullptr ? opt->steps() : 0}};
+                 {"optimizer_steps", opt != nullptr ? opt->steps() : 0},
+                 {"world_size", st.world_size}};
     json::write_file(tmp / "state.json", j);
   } catch (...) {
     remove_tree(tmp);

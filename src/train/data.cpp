@@ -49,11 +49,20 @@ void TokenDataset::fill(int64_t row, int64_t start, int64_t* x, int64_t* y) cons
   }
 }
 
-std::pair<torch::Tensor, torch::Tensor> TokenDataset::random_batch(
-    int64_t B, std::mt19937_64& rng, const torch::Device& device) const {
-  auto x = torch::empty({B, context_}, torch::kLong), y = torch::empty({B, context_}, torch::kLong);
+std::pair<torch::Tensor, torch::Tensor> TokenDataset::random_batch(int64_t B, std::mt19937_64& rng,
+                                                                   const torch::Device& device,
+                                                                   int64_t shard,
+                                                                   int64_t shards) const {
+  SCALELAB_CHECK(shards > 0 && B % shards == 0 && shard >= 0 && shard < shards,
+                 "random_batch: batch {} cannot be split into {} shards", B, shards);
+  const int64_t rows = B / shards, lo = shard * rows;
+  auto x = torch::empty({rows, context_}, torch::kLong),
+       y = torch::empty({rows, context_}, torch::kLong);
   std::uniform_int_distribution<int64_t> start(0, count_ - context_ - 1);
-  for (int64_t b = 0; b < B; ++b) fill(b, start(rng), x.data_ptr<int64_t>(), y.data_ptr<int64_t>());
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t s = start(rng);
+    if (b >= lo && b < lo + rows) fill(b - lo, s, x.data_ptr<int64_t>(), y.data_ptr<int64_t>());
+  }
   return {x.to(device, /*non_blocking=*/true), y.to(device, true)};
 }
 

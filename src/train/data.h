@@ -25,9 +25,13 @@ class TokenDataset {
   int64_t context_length() const { return context_; }
   const std::filesystem::path& path() const { return file_.path(); }
 
-  // x, y: (B, T) int64 on `device`; starts uniform in [0, size − T − 1].
+  // x, y: (B, T) int64 on `device`; starts uniform in [0, size − T − 1]. With shards > 1, all B
+  // starts are drawn (so every rank's generator stays in step) and only rows [shard·B/shards,
+  // (shard+1)·B/shards) are returned: a data-parallel rank's part of the global batch. B must be a
+  // multiple of shards.
   std::pair<torch::Tensor, torch::Tensor> random_batch(int64_t batch_size, std::mt19937_64& rng,
-                                                       const torch::Device& device) const;
+                                                       const torch::Device& device,
+                                                       int64_t shard = 0, int64_t shards = 1) const;
   // The i-th of the non-overlapping windows (for evaluation): tokens [i·T, i·T + T] → x, y: (B, T).
   int64_t sequential_windows() const { return (count_ - 1) / context_; }
   std::pair<torch::Tensor, torch::Tensor> sequential_batch(int64_t first_window, int64_t batch_size,

@@ -150,6 +150,14 @@ const fields::Table<TrainConfig>& train_config_fields() {
                "The LM head's three matmuls in FP8 (E4M3 activations and weights, E5M2 gradient, "
                "per-tensor scales): CUDA with LibTorch >= 2.1, bf16-mixed, an untied head, "
                "d_model and vocabulary multiples of 16")
+          .add("nproc_per_node", &T::nproc_per_node,
+               "Data parallel: start this many ranks on this machine (one per GPU, or CPU "
+               "processes); torchrun's or srun's environment also makes ranks",
+               Range::in(1, 1024))
+          .add("dist_timeout", &T::dist_timeout,
+               "Data parallel: seconds the rendezvous or a collective may take before the run "
+               "fails",
+               Range::positive())
           .add("resume", &T::resume, "Continue from out_dir/checkpoint when it exists")
           .add("stop_at_step", &T::stop_at_step, "Stop with a checkpoint after this step (0 = end)",
                Range::at_least(0))
@@ -225,6 +233,9 @@ CheckpointState checkpoint_state_from_json(const json::Json& j, std::string_view
   r.get("wall_seconds", st.wall_seconds);  // absent in checkpoints written before it was kept
   r.get("rng", st.rng);
   r.get("optimizer_steps", st.optimizer_steps);
+  r.get("world_size", st.world_size);  // absent before data parallelism: 1
+  SCALELAB_CHECK(st.world_size >= 1, "{}: world_size: must be positive (got {})", context,
+                 st.world_size);
   if (r.has("config")) st.config = r.at("config");
   r.accept("config");
   r.finish();

@@ -56,10 +56,15 @@ struct TrainConfig {
   std::string device = "auto";  // auto (the GPU when there is one) | cpu | cuda | cuda:N
   // fp32 | bf16-mixed (autocast, fp32 master weights; CUDA). Pure bf16 is accounting-only.
   accounting::Precision precision = accounting::Precision::kFp32;
-  double peak_tflops = 0;    // for MFU; 0 = from the GPU table when the device is known
-  bool cuda_graphs = true;   // capture the step as CUDA graphs (CUDA, LibTorch >= 2; else unused)
-  bool fp8_head = false;     // the LM head's matmuls in FP8 (model/fused.h; CUDA, bf16-mixed)
-  bool resume = true;        // continue from out_dir/checkpoint when it exists
+  double peak_tflops = 0;   // for MFU; 0 = from the GPU table when the device is known
+  bool cuda_graphs = true;  // capture the step as CUDA graphs (CUDA, LibTorch >= 2; else unused)
+  bool fp8_head = false;    // the LM head's matmuls in FP8 (model/fused.h; CUDA, bf16-mixed)
+  // Data parallel (docs/distributed.md): ranks come from the launcher's environment (torchrun,
+  // srun; train/world.h); nproc_per_node > 1 makes `scalelab train` start that many ranks itself.
+  // batch_size stays the global micro-batch: each rank trains batch_size / world size of it.
+  int64_t nproc_per_node = 1;
+  double dist_timeout = 600;  // seconds a rendezvous or a collective may take before the run fails
+  bool resume = true;         // continue from out_dir/checkpoint when it exists
   int64_t stop_at_step = 0;  // stop (with a checkpoint) after this step, as if interrupted; 0 = end
   bool quiet = false;        // no progress bar; start-up and per-interval lines at debug level
 
@@ -114,6 +119,7 @@ struct CheckpointState {
   double tokens = 0;
   double wall_seconds = 0;  // training wall time up to this checkpoint, summed over resumes
   std::string rng;          // std::mt19937_64 state, as its stream text
+  int64_t world_size = 1;   // data-parallel ranks that trained up to here
   json::Json config = json::Json::object();
 };
 // Errors name `context` (the file) and the field.

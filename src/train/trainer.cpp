@@ -49,12 +49,24 @@ std::atomic<int> g_stop_signal{0};
 extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
 
 // The config as the trainer runs it, with every check that needs no data: resolved shape,
-// validate(), the device, the precision it can run, a writable out_dir.
-TrainConfig checked(const TrainConfig& in) {
+// validate(), the device, the precision it can run, a writable out_dir. A data-parallel rank's
+// CUDA device is its LOCAL_RANK's (modulo the GPUs it sees: srun --gpus-per-task shows each task
+// one), and the global batch must split evenly over the ranks.
+TrainConfig checked(const TrainConfig& in, const World& world) {
   TrainConfig cfg = in;
   cfg.model = cfg.model.resolved();
   cfg.validate();
   cfg.device = resolve_device(cfg.device);  // config.json records the device the run used
+  if (world.distributed()) {
+    SCALELAB_CHECK(cfg.batch_size % world.size == 0,
+                   "batch_size: {} sequences per micro-batch do not split over the world size {} "
+                   "(each rank trains batch_size / world size of them; batch_size is the global "
+                   "micro-batch)",
+                   cfg.batch_size, world.size);
+    if (cfg.device == "cuda" && torch::cuda::is_available())
+      cfg.device = fmt::format(
+          "cuda:{}", world.local_rank % static_cast<int64_t>(torch::cuda::device_count()));
+  }
   const torch::Device dev = checked_device(cfg.device);
   SCALELAB_CHECK(cfg.precision != accounting::Precision::kBf16Mixed ||
                      (dev.is_cuda() && TORCH_VERSION_MAJOR >= 2),
@@ -150,9 +162,13 @@ void check_fp8_head(const TrainConfig& cfg, const torch::Device& dev) {
                  d, V, n);
 }
 
-model::TransformerLM build_model(const TrainConfig& cfg, const torch::Device& dev) {
-  check_fp8_head(cfg, dev);
-  check_memory(cfg, dev);
+// rank_batch: the micro-batch this process trains (the global one ÷ the world size).
+model::TransformerLM build_model(const TrainConfig& cfg, const torch::Device& dev,
+                                 int64_t rank_batch) {
+  TrainConfig local = cfg;
+  local.batch_size = rank_batch;
+  check_fp8_head(local, dev);
+  check_memory(local, dev);
   cap_gpu_memory(dev);
   torch::manual_seed(cfg.seed);
   model::TransformerLM m(
@@ -165,7 +181,8 @@ model::TransformerLM build_model(const TrainConfig& cfg, const torch::Device& de
 }  // namespace
 
 EvalResult evaluate_loss(model::TransformerLM& m, const TokenDataset& data, int64_t batch,
-                         int64_t max_tokens, const torch::Device& dev, bool bf16) {
+                         int64_t max_tokens, const torch::Device& dev, bool bf16,
+                         DataParallel* dp) {
   SCALELAB_CHECK(batch > 0, "batch-size: must be positive (got {})", batch);
   torch::NoGradGuard ng;
   const bool was_training = m->is_training();
@@ -176,7 +193,8 @@ EvalResult evaluate_loss(model::TransformerLM& m, const TokenDataset& data, int6
   // Accumulated on the device: one host sync at the end.
   torch::Tensor sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(dev));
   int64_t n = 0;
-  for (int64_t w = 0; w < windows; w += batch) {
+  const int64_t rank = dp ? dp->rank() : 0, ranks = dp ? dp->size() : 1;
+  for (int64_t w = rank * batch; w < windows; w += batch * ranks) {
     auto [x, y] = data.sequential_batch(w, std::min(batch, windows - w), dev);
     torch::Tensor logits;
     {
@@ -187,6 +205,13 @@ EvalResult evaluate_loss(model::TransformerLM& m, const TokenDataset& data, int6
     n += x.size(0);
   }
   if (was_training) m->train();
+  if (dp) {
+    torch::Tensor both =
+        torch::stack({sum, torch::full({}, static_cast<double>(n), sum.options())});
+    dp->sum(both);
+    const double total = both[1].item<double>();
+    return {both[0].item<double>() / total, static_cast<int64_t>(total) * T};
+  }
   return {sum.item<double>() / static_cast<double>(n), n * T};
 }
 
@@ -206,15 +231,16 @@ struct Trainer::Signals {
 
 // Set up: data first, so that bad files fail before anything is written; then the model, the
 // optimizer and the schedule; then resume or start.
-Trainer::Trainer(const TrainConfig& config)
-    : cfg_(checked(config)),
+Trainer::Trainer(const TrainConfig& config, const World& world)
+    : world_(world),
+      cfg_(checked(config, world)),
       t_start_(std::chrono::steady_clock::now()),
       dev_(cfg_.device),
       bf16_(cfg_.precision == accounting::Precision::kBf16Mixed),
       out_(cfg_.out_dir),
       ckpt_((fs::path(cfg_.out_dir) / "checkpoint").string()),
       train_(cfg_.train_data, cfg_.model.vocab_size, cfg_.model.context_length),
-      model_(build_model(cfg_, dev_)),
+      model_(build_model(cfg_, dev_, cfg_.batch_size / world.size)),
       opt_(model_->parameters(), {cfg_.beta1, cfg_.beta2, cfg_.eps, cfg_.weight_decay}),
       steps_(cfg_.resolved_steps()),
       sched_(cfg_.schedule()),
@@ -232,14 +258,25 @@ Trainer::Trainer(const TrainConfig& config)
   if (peak_tflops_ <= 0 && dev_.is_cuda())
     peak_tflops_ =
         accounting::default_training_gpu().peak_tflops(accounting::compute_dtype(cfg_.precision));
+  // The world's peak: MFU is the whole run's FLOPs over all its devices.
+  peak_tflops_ *= static_cast<double>(world_.size);
+  if (world_.distributed()) {
+    // Before anything is read or written: a rank that cannot join fails here, in dist_timeout.
+    dp_ = std::make_unique<DataParallel>(
+        world_, dev_, std::chrono::milliseconds(static_cast<int64_t>(cfg_.dist_timeout * 1000.0)));
+  }
   resume_or_start();
+  if (dp_ && !finished_) {
+    dp_->broadcast(model_->parameters());
+    dp_->attach_gradients(model_->parameters());
+  }
   if (cfg_.cuda_graphs && !finished_ && GraphedStep::available(dev_) && opt_.fused()) {
     graph_ = std::make_unique<GraphedStep>(GraphedStep::Setup{.params = model_->parameters(),
                                                               .optimizer = &opt_,
                                                               .grad_clip = cfg_.grad_clip,
                                                               .grad_accum = cfg_.grad_accum,
                                                               .loss_sum = loss_sum_,
-                                                              .batch_size = cfg_.batch_size,
+                                                              .batch_size = rank_batch(),
                                                               .context = cfg_.model.context_length,
                                                               .device = dev_});
     graph_warmup_left_ = kGraphWarmupSteps;
@@ -268,8 +305,9 @@ torch::Device checked_device(const std::string& device) {
 Trainer::~Trainer() = default;
 
 log::Level Trainer::info_level() const {
-  // quiet (the sweep's runs): start-up and per-interval lines go to debug; warnings stay.
-  return cfg_.quiet ? log::Level::kDebug : log::Level::kInfo;
+  // quiet (the sweep's runs) and ranks but 0: start-up and per-interval lines go to debug;
+  // warnings stay.
+  return cfg_.quiet || !main_rank() ? log::Level::kDebug : log::Level::kInfo;
 }
 
 void Trainer::resume_or_start() {
@@ -292,13 +330,23 @@ void Trainer::resume_or_start() {
     }
     std::istringstream(st.rng) >> rng_;
     SCALELAB_LOG_AT(info_level(), "resumed from {} at step {}", ckpt_, step_);
+    // The batch is global and every rank draws all of it, so a different world size continues the
+    // same run; each rank's share of the batch (and its memory) is what changes.
+    if (st.world_size != world_.size && main_rank())
+      SCALELAB_LOG_WARN(
+          "{}: the checkpoint was written by {} rank{}, this run has {}: the global batch ({} "
+          "sequences) and the schedule are unchanged, each rank now trains {} of every batch",
+          ckpt_, st.world_size, st.world_size == 1 ? "" : "s", world_.size, cfg_.batch_size,
+          rank_batch());
   } else if (!cfg_.branch_from.empty()) {
     start_branch();
   }
-  json::write_file(fs::path(out_) / "config.json", cfg_json_);
-  metrics_.open(fs::path(out_) / "metrics.jsonl", step_ > 0 ? std::ios::app : std::ios::trunc);
-  SCALELAB_CHECK(metrics_.good(), "{}: cannot write metrics.jsonl", out_);
-  if (!cfg_.quiet && log::enabled(log::Level::kInfo)) {
+  if (main_rank()) {
+    json::write_file(fs::path(out_) / "config.json", cfg_json_);
+    metrics_.open(fs::path(out_) / "metrics.jsonl", step_ > 0 ? std::ios::app : std::ios::trunc);
+    SCALELAB_CHECK(metrics_.good(), "{}: cannot write metrics.jsonl", out_);
+  }
+  if (!cfg_.quiet && main_rank() && log::enabled(log::Level::kInfo)) {
     bar_ = std::make_unique<ProgressBar>("train", steps_, ProgressOptions{.unit = "steps"});
     bar_->set(step_);
   }
@@ -388,6 +436,12 @@ void Trainer::log_start() const {
                       : std::string("cosine"),
                   c.resolved_warmup(), c.weight_decay, c.grad_clip, c.device,
                   fields::enum_name(c.precision), fields::enum_name(c.attention), c.seed, out_);
+  if (dp_)
+    SCALELAB_LOG_AT(info_level(),
+                    "data parallel: {} ranks ({}, launched by {}; rendezvous {}:{}), {} sequences "
+                    "per rank of each micro-batch",
+                    world_.size, dp_->backend(), world_.launcher, world_.master_addr,
+                    world_.master_port, rank_batch());
 }
 
 double Trainer::mfu_at(double tokens_per_second) const {
@@ -399,6 +453,7 @@ double Trainer::seconds_since(std::chrono::steady_clock::time_point t) const {
 }
 
 void Trainer::save_to(const std::string& dir) {
+  if (!main_rank()) return;  // the ranks hold the same state: rank 0 writes it
   std::ostringstream rs;
   rs << rng_;
   save_checkpoint(dir, model_, &opt_,
@@ -407,6 +462,7 @@ void Trainer::save_to(const std::string& dir) {
                    .tokens = tokens_,
                    .wall_seconds = wall_seconds(),
                    .rng = rs.str(),
+                   .world_size = world_.size,
                    .config = cfg_json_});
 }
 
@@ -417,15 +473,20 @@ torch::Tensor Trainer::micro_loss(const torch::Tensor& x, const torch::Tensor& y
 
 torch::Tensor Trainer::eager_step(double lr) {
   for (int64_t micro = 0; micro < cfg_.grad_accum; ++micro) {
-    auto [x, y] = train_.random_batch(cfg_.batch_size, rng_, dev_);
+    auto [x, y] = train_.random_batch(cfg_.batch_size, rng_, dev_, world_.rank, world_.size);
     torch::Tensor loss = micro_loss(x, y);
     (loss / static_cast<double>(cfg_.grad_accum)).backward();
     loss_sum_ += loss.detach();
     ++loss_count_;
   }
+  // Each rank's gradient is of its shard's mean loss; their mean is the global batch's.
+  if (dp_) dp_->average_gradients();
   torch::Tensor gnorm = clip_grad_norm(model_->parameters(), cfg_.grad_clip);
   opt_.step(lr);
-  opt_.zero_grad();
+  if (dp_)
+    dp_->zero_gradients();  // in place: the gradients are views of the all-reduce buckets
+  else
+    opt_.zero_grad();
   return gnorm;
 }
 
@@ -440,10 +501,12 @@ bool Trainer::step() {
     // The same batches as the eager step (the same draws from rng_), copied into the graph's
     // static inputs.
     for (int64_t micro = 0; micro < cfg_.grad_accum; ++micro) {
-      auto [x, y] = train_.random_batch(cfg_.batch_size, rng_, dev_);
+      auto [x, y] = train_.random_batch(cfg_.batch_size, rng_, dev_, world_.rank, world_.size);
       graph_->micro(x, y);
       ++loss_count_;
     }
+    // Between the graphs, on the stream they replay on: the gradients they share are the buckets.
+    if (dp_) dp_->average_gradients();
     gnorm = graph_->update(lr);
   } else if (graph_) {
     graph_->warm_up([&] { gnorm = eager_step(lr); });
@@ -473,11 +536,27 @@ bool Trainer::interval_work(double lr, const torch::Tensor& gnorm) {
   const bool ckpt_now = cfg_.checkpoint_interval > 0 && s % cfg_.checkpoint_interval == 0 && !last;
   const bool branch_now =
       std::find(cfg_.branch_steps.begin(), cfg_.branch_steps.end(), s) != cfg_.branch_steps.end();
-  const bool stopping =
-      g_stop_signal.load() != 0 || (cfg_.stop_at_step > 0 && s == cfg_.stop_at_step && !last);
+  const bool signalled = g_stop_signal.load() != 0;
+  // Data parallel, a signal may reach one rank only (or the ranks at different steps): the ranks
+  // agree on it at the next sync below, so none is left waiting in a collective.
+  const bool stop_at = cfg_.stop_at_step > 0 && s == cfg_.stop_at_step && !last;
+  bool stopping = (signalled && !dp_) || stop_at;
   if (!(log_now || eval_now || ckpt_now || branch_now || stopping)) return true;
 
-  last_loss_ = (loss_sum_ / static_cast<double>(loss_count_)).item<double>();  // the host sync
+  if (dp_) {
+    // One collective for the loss over all ranks' shards and the stop request: [sum, count, stop].
+    auto opts = torch::TensorOptions().dtype(torch::kFloat64).device(dev_);
+    torch::Tensor v = torch::cat(
+        {loss_sum_.to(torch::kFloat64).reshape({1}),
+         torch::tensor({static_cast<double>(loss_count_), signalled ? 1.0 : 0.0}, opts)});
+    dp_->sum(v);
+    const auto h = v.cpu();
+    const double* p = h.data_ptr<double>();
+    last_loss_ = p[0] / p[1];  // the host sync
+    if (p[2] > 0) stopping = true;
+  } else {
+    last_loss_ = (loss_sum_ / static_cast<double>(loss_count_)).item<double>();  // the host sync
+  }
   SCALELAB_CHECK(std::isfinite(last_loss_),
                  "training diverged: loss is {} at step {} (lower lr_max or raise warmup); the "
                  "last good checkpoint in {} is kept",
@@ -491,7 +570,8 @@ bool Trainer::interval_work(double lr, const torch::Tensor& gnorm) {
   const auto t_work = std::chrono::steady_clock::now();
   double val_loss = NAN;
   if (eval_now)
-    val_loss = evaluate_loss(model_, *val_, cfg_.batch_size, cfg_.eval_tokens, dev_, bf16_).loss;
+    val_loss =
+        evaluate_loss(model_, *val_, rank_batch(), cfg_.eval_tokens, dev_, bf16_, dp_.get()).loss;
   if (log_now || eval_now) {
     const double secs = seconds_since(window_t0_);
     const double tps = secs > 0 ? window_tokens_ / secs : 0;
@@ -506,7 +586,7 @@ bool Trainer::interval_work(double lr, const torch::Tensor& gnorm) {
                    {"tokens_per_second", tps},
                    {"wall_seconds", wall_seconds()}};
     if (!std::isnan(val_loss)) rec["val_loss"] = val_loss;
-    metrics_ << rec.dump() << "\n" << std::flush;
+    if (main_rank()) metrics_ << rec.dump() << "\n" << std::flush;
     if (log_now) {
       const double eta = tps > 0 ? static_cast<double>(steps_ - s) * tokens_per_step_ / tps : NAN;
       SCALELAB_LOG_AT(
@@ -526,10 +606,12 @@ bool Trainer::interval_work(double lr, const torch::Tensor& gnorm) {
   if (!stopping) return true;
   save();
   if (bar_) bar_->close();
-  if (g_stop_signal.load() != 0)
-    SCALELAB_LOG_WARN(
-        "signal {} received: checkpoint saved at step {}; run the same command to resume",
-        g_stop_signal.load(), s);
+  if (!stop_at)
+    SCALELAB_LOG_AT(main_rank() ? log::Level::kWarn : log::Level::kDebug,
+                    "{}: checkpoint saved at step {}; run the same command to resume",
+                    signalled ? fmt::format("signal {} received", g_stop_signal.load())
+                              : std::string("another rank received a signal"),
+                    s);
   else
     SCALELAB_LOG_AT(info_level(),
                     "stopped at step {} (stop_at_step); checkpoint saved, run again to continue",
@@ -548,7 +630,7 @@ TrainResult Trainer::finish() {
     if (bar_) bar_->close();
     if (val_)
       res.final_val_loss =
-          evaluate_loss(model_, *val_, cfg_.batch_size, cfg_.eval_tokens, dev_, bf16_).loss;
+          evaluate_loss(model_, *val_, rank_batch(), cfg_.eval_tokens, dev_, bf16_, dp_.get()).loss;
     save();
   }
   res.status = status_;
@@ -574,6 +656,7 @@ TrainResult Trainer::finish() {
       res.steady_mfu = mfu_at(res.steady_tokens_per_second);
     }
   }
+  if (!main_rank()) return res;
   json::Json rj = to_json(res);
   rj["config"] = cfg_json_;
   json::write_file(fs::path(out_) / "result.json", rj);
@@ -587,7 +670,7 @@ TrainResult Trainer::run() {
 }
 
 TrainResult run_training(const TrainConfig& config) {
-  TrainResult r = Trainer(config).run();
+  TrainResult r = Trainer(config, world_from_env()).run();
 #if SCALELAB_WITH_CUDA
   // The run's tensors and CUDA graphs are gone with the Trainer: return the cached blocks to the
   // device, for the next run of this process and for the processes sharing the GPU.

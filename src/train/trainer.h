@@ -22,8 +22,10 @@
 #include "model/transformer.h"
 #include "train/cuda_graph.h"
 #include "train/data.h"
+#include "train/distributed.h"
 #include "train/optim.h"
 #include "train/train_config.h"
+#include "train/world.h"
 
 namespace scalelab::train {
 
@@ -32,9 +34,12 @@ struct EvalResult {
   int64_t tokens = 0;  // tokens evaluated
 };
 // Mean loss over up to max_tokens tokens (0 = all) of the dataset's non-overlapping windows, batch
-// windows at a time (bf16 autocast when bf16). Leaves the model in the mode it found it in.
+// windows at a time (bf16 autocast when bf16). Leaves the model in the mode it found it in. With
+// dp, the ranks share the batches (rank r the r-th of every world-size) and every rank gets the
+// mean over all of them.
 EvalResult evaluate_loss(model::TransformerLM& model, const TokenDataset& data, int64_t batch,
-                         int64_t max_tokens, const torch::Device& device, bool bf16);
+                         int64_t max_tokens, const torch::Device& device, bool bf16,
+                         DataParallel* dp = nullptr);
 
 // One training run, in the four phases of its life:
 //   Trainer t(config);      // set up or resume: validate, open the data, build the model and the
@@ -43,9 +48,13 @@ EvalResult evaluate_loss(model::TransformerLM& model, const TokenDataset& data, 
 //                           // and log, evaluation, checkpoint, stop request (signal, stop_at_step)
 //   TrainResult r = t.finish();  // final evaluation and checkpoint, result.json
 // Everything is written under config.out_dir. SIGINT/SIGTERM are caught while a Trainer lives.
+// Data parallel (the environment names a World, train/world.h): every rank constructs a Trainer
+// with the same config; each trains its shard of every batch, the gradients are averaged before
+// clipping, and only rank 0 writes (config.json, metrics, checkpoints, result.json) and logs. A
+// signal is acted on at the next step that syncs (log, evaluation or checkpoint), by all ranks.
 class Trainer {
  public:
-  explicit Trainer(const TrainConfig& config);
+  explicit Trainer(const TrainConfig& config, const World& world = World{});
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
   ~Trainer();
@@ -86,6 +95,11 @@ class Trainer {
   // it resumed from.
   double wall_seconds() const { return wall_offset_ + seconds_since(t_start_); }
 
+  // Rank 0, or not data parallel: the process that writes and logs.
+  bool main_rank() const { return world_.is_main(); }
+  int64_t rank_batch() const { return cfg_.batch_size / world_.size; }
+
+  World world_;
   TrainConfig cfg_;  // resolved and validated
   std::chrono::steady_clock::time_point t_start_;
   torch::Device dev_;
@@ -96,6 +110,7 @@ class Trainer {
   std::optional<TokenDataset> val_;
   model::TransformerLM model_;
   AdamW opt_;
+  std::unique_ptr<DataParallel> dp_;  // null unless world_.distributed()
   int64_t steps_ = 0;
   LrSchedule sched_;
   std::mt19937_64 rng_;
@@ -137,8 +152,8 @@ std::string resolve_device(const std::string& device);
 // CUDA that LibTorch cannot see.
 torch::Device checked_device(const std::string& device);
 
-// Trainer(config).run(): trains (or resumes) as configured; writes config.json, metrics.jsonl,
-// result.json and checkpoint/ under out_dir.
+// Trainer(config, world_from_env()).run(): trains (or resumes) as configured; writes config.json,
+// metrics.jsonl, result.json and checkpoint/ under out_dir (rank 0 of a data-parallel world).
 TrainResult run_training(const TrainConfig& config);
 
 }  // namespace scalelab::train

@@ -35,6 +35,29 @@ TEST(TokenDataset, RandomWindowsAreShiftedAndDeterministic) {
   EXPECT_EQ(sx[0][0].item<int64_t>(), 16);
 }
 
+// A data-parallel rank's shard: the rows of the global batch it owns, and the generator advanced by
+// the whole batch, so the next draw is the same on every rank.
+TEST(TokenDataset, ShardsOfABatchAreItsRowsAndKeepTheGeneratorInStep) {
+  std::vector<uint16_t> ids(500);
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<uint16_t>(i);
+  TokenDataset d(write_tokens("shard.bin", ids), 1000, 8);
+  std::mt19937_64 whole_rng(9);
+  auto [x, y] = d.random_batch(6, whole_rng, torch::kCPU);
+  std::vector<torch::Tensor> parts;
+  for (int64_t s = 0; s < 3; ++s) {
+    std::mt19937_64 rng(9);
+    auto [xs, ys] = d.random_batch(6, rng, torch::kCPU, s, 3);
+    EXPECT_EQ(xs.sizes(), (std::vector<int64_t>{2, 8}));
+    EXPECT_TRUE(torch::equal(ys, xs + 1));
+    parts.push_back(xs);
+    EXPECT_EQ(rng(), std::mt19937_64(whole_rng)());  // in step with the unsharded generator
+  }
+  EXPECT_TRUE(torch::equal(torch::cat(parts), x));
+  std::mt19937_64 rng(1);
+  EXPECT_EQ(error_of([&] { d.random_batch(5, rng, torch::kCPU, 0, 2); }),
+            "random_batch: batch 5 cannot be split into 2 shards");
+}
+
 TEST(TokenDataset, BadFilesAreErrors) {
   std::vector<uint16_t> ids{1, 2, 3, 4, 5, 6, 700};
   auto p = write_tokens("big.bin", ids);

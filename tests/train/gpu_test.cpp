@@ -27,6 +27,8 @@
 #include "token_file.h"
 #include "train/autocast.h"
 #include "train/cuda_graph.h"
+#include "train/distributed.h"
+#include "train/launch.h"
 #include "train/optim.h"
 #include "train/trainer.h"
 
@@ -763,6 +765,33 @@ TEST(Gpu, FusedAdamWResumesAtTheRestoredStep) {
   }
   EXPECT_TRUE(torch::allclose(p.detach(), q.detach().cpu(), 1e-5, 1e-6));
   EXPECT_EQ(gpu.steps(), 10);
+}
+
+// The NCCL path with a world of one (torchrun --nproc-per-node 1): parameters broadcast, gradients
+// in NCCL-all-reduced buckets between the CUDA graphs, sums at the sync points. With one rank the
+// all-reduce is the identity and nothing is divided, so the losses are the plain path's up to the
+// GPU's own run-to-run noise (backward kernels that accumulate with atomics, e.g. the embedding's:
+// two plain runs differ in the 5th-6th digit), with CudaGraphStepMatchesEagerStep's tolerance.
+TEST(Gpu, NcclWorldOfOneTrainsAsThePlainPath) {
+  REQUIRE_CUDA();
+  if (!nccl_built()) GTEST_SKIP() << "built without NCCL headers";
+  auto dir = testing::fresh_dir("gpu_nccl");
+  TrainConfig plain = graph_config(dir, "plain"), dp = graph_config(dir, "nccl");
+  const TrainResult a = run_training(plain);
+  const World world{.rank = 0,
+                    .size = 1,
+                    .local_rank = 0,
+                    .master_addr = "127.0.0.1",
+                    .master_port = free_tcp_port(),
+                    .launcher = "torchrun"};
+  const TrainResult b = Trainer(dp, world).run();
+  ASSERT_EQ(b.status, "done");
+  const auto la = logged_losses(dir / "plain"), lb = logged_losses(dir / "nccl");
+  ASSERT_EQ(la.size(), 8u);
+  ASSERT_EQ(lb.size(), la.size());
+  for (size_t i = 0; i < la.size(); ++i) EXPECT_NEAR(lb[i], la[i], 2e-3 * la[i]) << "log " << i;
+  EXPECT_NEAR(b.final_val_loss, a.final_val_loss, 2e-3 * a.final_val_loss);
+  EXPECT_EQ(json::read_file(dir / "nccl" / "checkpoint" / "state.json")["world_size"], 1);
 }
 
 }  // namespace

@@ -22,6 +22,9 @@ packages=(
   libpcre2-dev          # cross-check pre-tokenizer (PCRE2 JIT)
   libicu-dev            # Unicode categories for the pre-tokenizer tables
   libgtest-dev libgmock-dev libbenchmark-dev
+  # a real one-node Slurm for the tests labelled slurm (tests/slurm: `sweep submit --slurm` as a job
+  # array, scancel, resubmit); the sweep's Slurm flow itself needs only sbatch/squeue on PATH
+  slurm-wlm munge
   # plots and report checks
   gnuplot-nox
   chromium              # headless screenshot check of the HTML report (tests labelled browser)

@@ -4,8 +4,10 @@
 #include <memory>
 
 #include "commands.h"
+#include "common/error.h"
 #include "common/json.h"
 #include "config_flags.h"
+#include "sweep/slurm.h"
 #include "sweep/sweep_config.h"
 #include "sweep_runner.h"
 
@@ -47,10 +49,37 @@ Command setup_sweep(CLI::App& app) {
   auto* plan = sub->add_subcommand("plan", "Print the run table (prepares the data) and stop");
   auto po = std::make_shared<SweepCliOptions>();
   add_sweep_options(*plan, *po);
-  return {sub, [sub, plan, o, po]() {
+  // Slurm (sweep/slurm.h, docs/distributed.md): submit the runs not done as a job array; follow
+  // them.
+  auto* submit = sub->add_subcommand(
+      "submit", "Submit the sweep's runs that are not done to a scheduler (--slurm: a job array)");
+  auto so = std::make_shared<SweepCliOptions>();
+  add_sweep_options(*submit, *so);
+  auto slurm = std::make_shared<ConfigFlags<sweep::SlurmOptions>>();
+  auto use_slurm = std::make_shared<bool>(false);
+  add_bool_flag(*submit, "--slurm", *use_slurm,
+                "Submit to Slurm with sbatch (the script stays in OUT/slurm/)");
+  slurm->add_table(*submit, sweep::slurm_options_fields());
+  auto* status = sub->add_subcommand(
+      "status", "Each run's state: done, running or pending on Slurm, failed, planned");
+  auto sto = std::make_shared<SweepCliOptions>();
+  add_sweep_options(*status, *sto);
+  return {sub, [sub, plan, o, po, submit, so, slurm, use_slurm, status, sto]() {
             if (plan->parsed()) {
               run_sweep_config(resolve(*po),
                                {.plan_only = true, .worker = false, .plan_for_absent_gpu = true});
+              return;
+            }
+            if (submit->parsed()) {
+              SCALELAB_CHECK(*use_slurm,
+                             "sweep submit: give --slurm (Slurm is the scheduler it submits to)");
+              sweep::SlurmOptions opts;
+              slurm->apply(opts);
+              run_sweep_config(resolve(*so), {.slurm = opts});
+              return;
+            }
+            if (status->parsed()) {
+              run_sweep_config(resolve(*sto), {.status = true});
               return;
             }
             (void)sub;

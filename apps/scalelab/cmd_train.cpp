@@ -14,6 +14,7 @@
 #include "common/file_util.h"
 #include "common/format.h"
 #include "common/log.h"
+#include "common/process.h"
 #include "common/token_file.h"
 #include "config_flags.h"
 #include "engine/engine.h"
@@ -75,7 +76,7 @@ void launch_ranks(const TrainConfig& c) {
   ensure_writable_directory(c.out_dir);
   const fs::path launch = fs::path(c.out_dir) / "launch.json";
   json::write_file(launch, train::to_json(c));
-  const std::string self = fs::read_symlink("/proc/self/exe").string();
+  const std::string self = current_executable();
   SCALELAB_LOG_INFO("starting {} ranks on this machine (data parallel; {})", n, launch.string());
   train::launch_local_ranks(
       {self, "train", "--config", fs::absolute(launch).string()},

@@ -28,6 +28,9 @@ void run_sweep_config(sweep::SweepConfig config, const SweepRunOptions& options)
   o.plan_only = options.plan_only;
   o.worker = options.worker;
   o.plan_for_absent_gpu = options.plan_for_absent_gpu;
+  o.slurm = options.slurm;
+  o.status = options.status;
+  o.scalelab = current_executable();
   o.worker_command = [](const std::string& config_path) {
     return std::vector<std::string>{current_executable(), "sweep", "--config", config_path,
                                     "--worker"};

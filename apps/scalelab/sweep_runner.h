@@ -3,6 +3,9 @@
 // this executable as the worker command, and stdout.
 #pragma once
 
+#include <optional>
+
+#include "sweep/slurm.h"
 #include "sweep/sweep_config.h"
 
 namespace scalelab::app {
@@ -13,6 +16,8 @@ struct SweepRunOptions {
   // A plan for `device: cuda` on a machine without a GPU (sweep plan / --dry-run: planning on a
   // laptop for the GPU machine), with a warning; otherwise the real run's error.
   bool plan_for_absent_gpu = false;
+  std::optional<sweep::SlurmOptions> slurm;  // sweep submit --slurm
+  bool status = false;                       // sweep status
 };
 
 void run_sweep_config(sweep::SweepConfig config, const SweepRunOptions& options);

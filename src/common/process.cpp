@@ -148,6 +148,42 @@ int64_t spawn_process(const std::vector<std::string>& argv,
   return pid;
 }
 
+CommandOutput run_command(const std::vector<std::string>& argv) {
+  SCALELAB_CHECK(!argv.empty(), "run_command: empty command");
+  const std::string exe = find_in_path(argv[0]);
+  SCALELAB_CHECK(!exe.empty(), "cannot start {}: not found (or not executable)", argv[0]);
+  const auto tmp = std::filesystem::temp_directory_path();
+  const std::string stem = fmt::format("scalelab_cmd_{}_{}", getpid(), std::rand());
+  const std::string out_path = (tmp / (stem + ".out")).string(),
+                    err_path = (tmp / (stem + ".err")).string();
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0600);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  SCALELAB_CHECK(rc == 0, "cannot start {}: {}", argv[0], std::strerror(rc));
+  CommandOutput r;
+  r.status = wait_process(pid);
+  const auto slurp = [](const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::filesystem::remove(p);
+    return ss.str();
+  };
+  r.out = slurp(out_path);
+  r.err = slurp(err_path);
+  return r;
+}
+
 int wait_process(int64_t pid) {
   int status = 0;
   while (waitpid(static_cast<pid_t>(pid), &status, 0) < 0) {

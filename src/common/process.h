@@ -61,4 +61,11 @@ std::string find_in_path(const std::string& name);
 // Waits for the pid; returns its exit status, or 128 + signal when a signal ended it.
 int wait_process(int64_t pid);
 
+// Runs argv to its end and captures what it printed (a scheduler's client: sbatch, squeue).
+struct CommandOutput {
+  int status = 0;  // exit status, or 128 + signal
+  std::string out, err;
+};
+CommandOutput run_command(const std::vector<std::string>& argv);
+
 }  // namespace scalelab

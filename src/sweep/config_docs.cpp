@@ -6,6 +6,7 @@
 #include "scaling/design.h"
 #include "scaling/fit.h"
 #include "sweep/architecture.h"
+#include "sweep/slurm.h"
 #include "sweep/sweep_config.h"
 #include "tokenizer/bpe_trainer.h"
 #include "train/train_config.h"
@@ -24,6 +25,9 @@ std::string config_reference_markdown() {
   out += "## Sweep (`scalelab sweep --config sweep.json`)\n\n";
   out += fields::markdown(sweep_config_fields());
   out += "\n`architecture.vocab_size` is not a field: it comes from the tokenizer.\n\n";
+  out += "## Slurm submission (`scalelab sweep submit --slurm`; docs/distributed.md)\n\n";
+  out += fields::markdown(slurm_options_fields());
+  out += "\n";
   out += "## Training run (`scalelab train --config train.json`, a run's `config.json`)\n\n";
   out += fields::markdown(train::train_config_fields());
   out += "\n`resume` is `--no-resume` on the command line.\n\n";

@@ -198,8 +198,11 @@ void run_sweep(SweepConfig c, const SweepRunOptions& o, const TrainingEngine& en
     return;
   }
   // Device and precision, resolved into the config the planner and the workers read.
+  // Submitted to Slurm, or only looked at: the runs train elsewhere, on the cluster's GPUs.
+  const bool elsewhere = o.slurm.has_value() || o.status;
+  if (o.slurm) check_slurm_submission(c, *o.slurm);  // before the data, which can take long
   const Device dev = c.device.value_or(engine.cuda_available() ? Device::kCuda : Device::kCpu);
-  if (dev == Device::kCuda && !engine.cuda_available()) {
+  if (dev == Device::kCuda && !engine.cuda_available() && !elsewhere) {
     SCALELAB_CHECK(o.plan_only && o.plan_for_absent_gpu,
                    "device: cuda requested but no GPU is available");
     SCALELAB_LOG_WARN(
@@ -234,11 +237,13 @@ void run_sweep(SweepConfig c, const SweepRunOptions& o, const TrainingEngine& en
   SCALELAB_LOG_INFO("sweep: {} budgets × {} models on {} ({}); out {}", c.resolved_budgets().size(),
                     c.models_per_budget, fields::enum_name(dev), fields::enum_name(precision),
                     c.out_dir);
-  out << format_plan(plan) << std::flush;
-  for (const auto& w : plan.warnings) SCALELAB_LOG_WARN("{}", w);
+  if (!o.status) {
+    out << format_plan(plan) << std::flush;
+    for (const auto& w : plan.warnings) SCALELAB_LOG_WARN("{}", w);
+  }
   if (o.plan_only) return;
   // After the plan, so a build without LibTorch still reports every problem of the config first.
-  SCALELAB_CHECK(engine.available(), "{}", engine.unavailable_reason());
+  if (!o.status) SCALELAB_CHECK(engine.available(), "{}", engine.unavailable_reason());
 
   // The resolved config next to the outputs; the plan into the database once.
   const json::Json resolved = to_json(c);
@@ -248,6 +253,10 @@ void run_sweep(SweepConfig c, const SweepRunOptions& o, const TrainingEngine& en
   const size_t inserted = insert_plan(db, plan, plan_to_runs(plan, c.flop_count));
   db.set_meta("sweep_config", resolved.dump());
   const auto released = release_runs(db, c.retry_failed);
+  // Runs another host trained (Slurm's tasks) or a process finished without recording: their
+  // result.json into the database, so nothing is trained twice.
+  if (const auto ingested = ingest_finished_runs(db); !ingested.empty())
+    SCALELAB_LOG_INFO("recorded {} run(s) finished outside this process", ingested.size());
   const size_t done_before = db.count(runs::RunStatus::kDone);
   if (inserted == 0)
     SCALELAB_LOG_INFO("resuming: {} of {} runs done{}", done_before, plan.runs.size(),
@@ -255,6 +264,29 @@ void run_sweep(SweepConfig c, const SweepRunOptions& o, const TrainingEngine& en
                                        : fmt::format("; {} run(s) restarted (left running by a "
                                                      "process that is gone, or failed)",
                                                      released.size()));
+
+  if (o.status || o.slurm) {
+    const auto queued = queued_runs(c.out_dir);
+    if (o.status) {
+      out << format_slurm_status(db.list(), queued, c.out_dir);
+      return;
+    }
+    std::vector<runs::Run> todo;
+    for (const runs::Run& r : db.list())
+      if (r.status != runs::RunStatus::kDone && !queued.contains(r.extra.value("key", "")))
+        todo.push_back(r);
+    if (todo.empty()) {
+      out << fmt::format("nothing to submit: {} run(s) done, {} queued\n",
+                         db.count(runs::RunStatus::kDone), queued.size());
+      return;
+    }
+    const Submission s = submit_array(c, todo, *o.slurm, o.scalelab);
+    out << fmt::format(
+        "submitted {} run(s) as Slurm job array {} ({}); `scalelab sweep status` follows them, "
+        "`scalelab sweep` fits once they are done\n",
+        s.keys.size(), s.job_id, s.script);
+    return;
+  }
 
   // Execute.
   const int64_t per_gpu = dev == Device::kCuda ? c.runs_per_gpu : 1;

@@ -7,12 +7,14 @@
 #include <filesystem>
 #include <functional>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/json.h"
 #include "sweep/executor.h"
 #include "sweep/results.h"
+#include "sweep/slurm.h"
 #include "sweep/sweep_config.h"
 
 namespace scalelab::sweep {
@@ -38,6 +40,12 @@ struct SweepRunOptions {
   bool plan_for_absent_gpu = false;
   // The command line of a worker process, given the resolved config file it re-reads.
   std::function<std::vector<std::string>(const std::string& config_path)> worker_command;
+  // `sweep submit --slurm`: the runs not done go to Slurm as a job array (slurm.h) instead of
+  // training here; `scalelab` is the binary its tasks run.
+  std::optional<SlurmOptions> slurm;
+  std::string scalelab;
+  // `sweep status`: record the runs finished on the cluster, print each run's state, stop.
+  bool status = false;
 };
 
 // Results (plan table, recommendations, report path, verify line) go to `out`; diagnostics to the

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -158,6 +159,44 @@ TEST(Slurm, SweepAsJobArraySurvivesScancelAndMatchesALocalSweep) {
                    rb = json::read_file(d + "/slurm/recommendation.json");
   EXPECT_EQ(rb["fit"]["law"].dump(), ra["fit"]["law"].dump());  // (not its "seconds")
   EXPECT_EQ(rb["recommendations"].dump(), ra["recommendations"].dump());
+}
+
+// Data-parallel training launched by srun: two tasks find their rank, world size and rank 0's
+// host (the first of SLURM_STEP_NODELIST) in Slurm's variables, and train the one-rank run.
+TEST(Slurm, SrunLaunchesDataParallelTraining) {
+  if (geteuid() != 0) GTEST_SKIP() << "the one-node cluster's slurmd runs jobs as root only here";
+  const std::string d = temp_dir("srun");
+  Cluster cluster(d + "/cluster");
+  if (cluster.status() == 77) GTEST_SKIP() << cluster.message();
+  ASSERT_EQ(cluster.status(), 0) << cluster.message();
+  const std::string bin = SCALELAB_BINARY;
+  const std::string text = std::string(SCALELAB_SOURCE_DIR) + "/data/tinyshakespeare.txt";
+  ASSERT_EQ(run_scalelab("tokenizer train --quiet --input " + text + " --vocab-size 300 --out " +
+                         d + "/tok")
+                .exit_code,
+            0);
+  std::ofstream(d + "/small.txt") << read_text_file(text).substr(0, 40000);
+  ASSERT_EQ(run_scalelab("tokenizer encode --quiet --tokenizer " + d + "/tok --input " + d +
+                         "/small.txt --out " + d + "/small.bin")
+                .exit_code,
+            0);
+  const std::string args = " train --quiet true --device cpu --train-data " + d +
+                           "/small.bin --vocab-size 300 --context-length 32 --d-model 32 "
+                           "--n-layers 2 --n-heads 2 --batch-size 8 --max-steps 20 "
+                           "--log-interval 5 --dist-timeout 60 --out ";
+  ASSERT_EQ(run_scalelab(args.substr(1) + d + "/one").exit_code, 0);
+  // Rank 0's host is this node's name: where it does not resolve, the job gives MASTER_ADDR.
+  const bool resolves = run_shell("getent hosts $(hostname -s)").exit_code == 0;
+  CommandResult r = run_shell(cluster.env() + (resolves ? "" : "MASTER_ADDR=127.0.0.1 ") +
+                              "srun --ntasks 2 --cpus-per-task 1 " + bin + args + d + "/two");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("done: 20 steps"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("done: 20 steps"), r.out.rfind("done: 20 steps")) << "rank 1 printed";
+  const json::Json a = json::read_file(d + "/one/result.json"),
+                   b = json::read_file(d + "/two/result.json");
+  EXPECT_NEAR(b["final_train_loss"].get<double>(), a["final_train_loss"].get<double>(),
+              1e-5 * a["final_train_loss"].get<double>());
+  EXPECT_EQ(json::read_file(d + "/two/checkpoint/state.json")["world_size"], 2);
 }
 
 }  // namespace

@@ -25,19 +25,7 @@ namespace {
 
 struct Fixture {
   std::string d;
-  Fixture() {
-    d = temp_dir("cli_dist");
-    const std::string text = std::string(SCALELAB_SOURCE_DIR) + "/data/tinyshakespeare.txt";
-    EXPECT_EQ(run_scalelab("tokenizer train --quiet --input " + text + " --vocab-size 300 --out " +
-                           d + "/tok")
-                  .exit_code,
-              0);
-    std::ofstream(d + "/small.txt") << read_text_file(text).substr(0, 40000);
-    EXPECT_EQ(run_scalelab("tokenizer encode --quiet --tokenizer " + d + "/tok --input " + d +
-                           "/small.txt --out " + d + "/small.bin")
-                  .exit_code,
-              0);
-  }
+  Fixture() : d(temp_dir("cli_dist")) { tiny_shakespeare_tokens(d, 40000); }
   // The flags every test shares, after `extra` (which repeats none of them).
   std::string train(const std::string& extra) const {
     return "train " + extra + " --quiet true --device cpu --train-data " + d +

@@ -13,19 +13,7 @@ namespace {
 
 struct Fixture {
   std::string d;
-  Fixture() {
-    d = temp_dir("cli_train");
-    const std::string text = std::string(SCALELAB_SOURCE_DIR) + "/data/tinyshakespeare.txt";
-    EXPECT_EQ(run_scalelab("tokenizer train --quiet --input " + text + " --vocab-size 300 --out " +
-                           d + "/tok")
-                  .exit_code,
-              0);
-    std::ofstream(d + "/small.txt") << read_text_file(text).substr(0, 20000);
-    EXPECT_EQ(run_scalelab("tokenizer encode --quiet --tokenizer " + d + "/tok --input " + d +
-                           "/small.txt --out " + d + "/small.bin")
-                  .exit_code,
-              0);
-  }
+  Fixture() : d(temp_dir("cli_train")) { tiny_shakespeare_tokens(d, 20000); }
   // Flags given in `extra` replace the defaults (CLI11 rejects a repeated option).
   std::string train(const std::string& extra) const {
     std::vector<std::pair<std::string, std::string>> flags{

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/file_util.h"
+
 namespace scalelab::testing {
 
 int CommandResult::err_lines() const {
@@ -56,6 +58,20 @@ void expect_one_line_error(const CommandResult& r, const std::string& needle) {
   EXPECT_EQ(r.err_lines(), 1) << r.err;
   EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
   EXPECT_NE(r.err.find(needle), std::string::npos) << "expected '" << needle << "' in: " << r.err;
+}
+
+std::string tiny_shakespeare_tokens(const std::string& dir, size_t chars) {
+  const std::string text = std::string(SCALELAB_SOURCE_DIR) + "/data/tinyshakespeare.txt";
+  EXPECT_EQ(run_scalelab("tokenizer train --quiet --input " + text + " --vocab-size 300 --out " +
+                         dir + "/tok")
+                .exit_code,
+            0);
+  std::ofstream(dir + "/small.txt") << read_text_file(text).substr(0, chars);
+  EXPECT_EQ(run_scalelab("tokenizer encode --quiet --tokenizer " + dir + "/tok --input " + dir +
+                         "/small.txt --out " + dir + "/small.bin")
+                .exit_code,
+            0);
+  return dir + "/small.bin";
 }
 
 }  // namespace scalelab::testing

@@ -19,6 +19,10 @@ CommandResult run_shell(const std::string& command);
 // A fresh empty directory under the system temp dir, unique per test.
 std::string temp_dir(const std::string& name);
 
+// A small training set for CLI tests: a tokenizer of 300 trained on Tiny Shakespeare (dir/tok) and
+// its first `chars` characters encoded with it (dir/small.txt, dir/small.bin). Returns the .bin.
+std::string tiny_shakespeare_tokens(const std::string& dir, size_t chars);
+
 // Asserts the contract for bad input: exit status 1, exactly one stderr line starting "error: " and
 // containing `needle`.
 void expect_one_line_error(const CommandResult& r, const std::string& needle);

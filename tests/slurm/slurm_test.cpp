@@ -46,6 +46,13 @@ class Cluster {
   int status_ = 0;
 };
 
+// Skips where the packages are missing, or not as root (slurmd starts jobs as their users: root
+// only, here); fails when the cluster does not come up.
+#define REQUIRE_CLUSTER(cluster)                                         \
+  if (geteuid() != 0) GTEST_SKIP() << "the one-node cluster needs root"; \
+  if ((cluster).status() == 77) GTEST_SKIP() << (cluster).message();     \
+  ASSERT_EQ((cluster).status(), 0) << (cluster).message()
+
 // Polls `condition` every 0.2 s for up to `seconds`; whether it became true.
 template <class F>
 bool wait_for(F condition, double seconds) {
@@ -66,11 +73,9 @@ std::map<std::string, double> losses(const std::string& db_path) {
 }
 
 TEST(Slurm, SweepAsJobArraySurvivesScancelAndMatchesALocalSweep) {
-  if (geteuid() != 0) GTEST_SKIP() << "the one-node cluster's slurmd runs jobs as root only here";
   const std::string d = temp_dir("slurm");
   Cluster cluster(d + "/cluster");
-  if (cluster.status() == 77) GTEST_SKIP() << cluster.message();
-  ASSERT_EQ(cluster.status(), 0) << cluster.message();
+  REQUIRE_CLUSTER(cluster);
   const std::string bin = SCALELAB_BINARY, env = cluster.env();
 
   // The tiny sweep, its top budget large enough (≈ 10 s a run) to be cancelled mid-run.
@@ -164,24 +169,13 @@ TEST(Slurm, SweepAsJobArraySurvivesScancelAndMatchesALocalSweep) {
 // Data-parallel training launched by srun: two tasks find their rank, world size and rank 0's
 // host (the first of SLURM_STEP_NODELIST) in Slurm's variables, and train the one-rank run.
 TEST(Slurm, SrunLaunchesDataParallelTraining) {
-  if (geteuid() != 0) GTEST_SKIP() << "the one-node cluster's slurmd runs jobs as root only here";
   const std::string d = temp_dir("srun");
   Cluster cluster(d + "/cluster");
-  if (cluster.status() == 77) GTEST_SKIP() << cluster.message();
-  ASSERT_EQ(cluster.status(), 0) << cluster.message();
+  REQUIRE_CLUSTER(cluster);
   const std::string bin = SCALELAB_BINARY;
-  const std::string text = std::string(SCALELAB_SOURCE_DIR) + "/data/tinyshakespeare.txt";
-  ASSERT_EQ(run_scalelab("tokenizer train --quiet --input " + text + " --vocab-size 300 --out " +
-                         d + "/tok")
-                .exit_code,
-            0);
-  std::ofstream(d + "/small.txt") << read_text_file(text).substr(0, 40000);
-  ASSERT_EQ(run_scalelab("tokenizer encode --quiet --tokenizer " + d + "/tok --input " + d +
-                         "/small.txt --out " + d + "/small.bin")
-                .exit_code,
-            0);
-  const std::string args = " train --quiet true --device cpu --train-data " + d +
-                           "/small.bin --vocab-size 300 --context-length 32 --d-model 32 "
+  const std::string args = " train --quiet true --device cpu --train-data " +
+                           tiny_shakespeare_tokens(d, 40000) +
+                           " --vocab-size 300 --context-length 32 --d-model 32 "
                            "--n-layers 2 --n-heads 2 --batch-size 8 --max-steps 20 "
                            "--log-interval 5 --dist-timeout 60 --out ";
   ASSERT_EQ(run_scalelab(args.substr(1) + d + "/one").exit_code, 0);

@@ -200,7 +200,7 @@ void run_sweep(SweepConfig c, const SweepRunOptions& o, const TrainingEngine& en
   // Device and precision, resolved into the config the planner and the workers read.
   // Submitted to Slurm, or only looked at: the runs train elsewhere, on the cluster's GPUs.
   const bool elsewhere = o.slurm.has_value() || o.status;
-  if (o.slurm) check_slurm_submission(c, *o.slurm);  // before the data, which can take long
+  if (o.slurm) check_slurm_submission(*o.slurm);  // before the data, which can take long
   const Device dev = c.device.value_or(engine.cuda_available() ? Device::kCuda : Device::kCpu);
   if (dev == Device::kCuda && !engine.cuda_available() && !elsewhere) {
     SCALELAB_CHECK(o.plan_only && o.plan_for_absent_gpu,
@@ -271,20 +271,22 @@ void run_sweep(SweepConfig c, const SweepRunOptions& o, const TrainingEngine& en
       out << format_slurm_status(db.list(), queued, c.out_dir);
       return;
     }
-    std::vector<runs::Run> todo;
-    for (const runs::Run& r : db.list())
-      if (r.status != runs::RunStatus::kDone && !queued.contains(r.extra.value("key", "")))
-        todo.push_back(r);
-    if (todo.empty()) {
+    const SubmitResult sr = submit_runs(c, db.list(), queued, *o.slurm, o.scalelab);
+    for (size_t i = 0; i < sr.arrays.size(); ++i)
+      out << fmt::format("submitted {} run(s) as Slurm job array {}{} ({})\n",
+                         sr.arrays[i].keys.size(), sr.arrays[i].job_id,
+                         i == 0 ? "" : ", after the first (cooldown branches)",
+                         sr.arrays[i].script);
+    if (!sr.waiting.empty())
+      out << fmt::format(
+          "{} cooldown branch(es) wait for parents still queued: submit again once "
+          "those are done\n",
+          sr.waiting.size());
+    if (sr.arrays.empty())
       out << fmt::format("nothing to submit: {} run(s) done, {} queued\n",
                          db.count(runs::RunStatus::kDone), queued.size());
-      return;
-    }
-    const Submission s = submit_array(c, todo, *o.slurm, o.scalelab);
-    out << fmt::format(
-        "submitted {} run(s) as Slurm job array {} ({}); `scalelab sweep status` follows them, "
-        "`scalelab sweep` fits once they are done\n",
-        s.keys.size(), s.job_id, s.script);
+    else
+      out << "`scalelab sweep status` follows them, `scalelab sweep` fits once they are done\n";
     return;
   }
 

@@ -130,13 +130,10 @@ std::map<std::string, std::string> queued_runs(const std::string& out_dir) {
   return queued;
 }
 
-void check_slurm_submission(const SweepConfig& c, const SlurmOptions& o) {
+void check_slurm_submission(const SlurmOptions& o) {
   SCALELAB_CHECK(!find_in_path("sbatch").empty(),
                  "--slurm: sbatch not found on PATH (submit from a host where Slurm's commands "
                  "are, a login node)");
-  SCALELAB_CHECK(c.lr_schedule != train::LrScheduleKind::kWsd,
-                 "--slurm: lr_schedule wsd is not submitted to Slurm yet (its cooldown branches "
-                 "wait for their parents' checkpoints); run WSD sweeps with `scalelab sweep`");
   if (!o.partition.empty() && !find_in_path("scontrol").empty()) {
     const CommandOutput r = run_command({"scontrol", "show", "partition", o.partition});
     SCALELAB_CHECK(r.status == 0, "--partition: {} (scontrol show partition {})",
@@ -144,10 +141,12 @@ void check_slurm_submission(const SweepConfig& c, const SlurmOptions& o) {
   }
 }
 
+namespace {
+
+// One job array of `runs`, after `dependency` (a job id; empty: none) has ended.
 Submission submit_array(const SweepConfig& c, const std::vector<runs::Run>& runs,
-                        const SlurmOptions& o, const std::string& scalelab) {
-  SCALELAB_CHECK(!runs.empty(), "submit: no runs to submit");
-  check_slurm_submission(c, o);
+                        const SlurmOptions& o, const std::string& scalelab,
+                        const std::string& dependency) {
   const fs::path dir = fs::absolute(slurm_dir(c.out_dir));
   json::Json jobs = read_jobs(c.out_dir);
   const std::string name = fmt::format("submit-{}", jobs.size() + 1);
@@ -185,6 +184,9 @@ Submission submit_array(const SweepConfig& c, const std::vector<runs::Run>& runs
   if (o.gpus_per_task > 0) sbatch += fmt::format("#SBATCH --gpus-per-task={}\n", o.gpus_per_task);
   if (o.cpus_per_task > 0) sbatch += fmt::format("#SBATCH --cpus-per-task={}\n", o.cpus_per_task);
   if (!o.time.empty()) sbatch += fmt::format("#SBATCH --time={}\n", o.time);
+  // Cooldown branches start once their parents' array has ended (afterany: a parent that failed or
+  // stopped leaves no checkpoint, and its branches fail at once; the next submission sends both).
+  if (!dependency.empty()) sbatch += fmt::format("#SBATCH --dependency=afterany:{}\n", dependency);
   sbatch += fmt::format(
       "set -euo pipefail\n"
       "configs=(\n{})\n"
@@ -207,6 +209,43 @@ Submission submit_array(const SweepConfig& c, const std::vector<runs::Run>& runs
   jobs.push_back({{"job_id", s.job_id}, {"script", s.script}, {"keys", s.keys}});
   json::write_file(jobs_file(c.out_dir), jobs);
   return s;
+}
+
+}  // namespace
+
+SubmitResult submit_runs(const SweepConfig& c, const std::vector<runs::Run>& all,
+                         const std::map<std::string, std::string>& queued, const SlurmOptions& o,
+                         const std::string& scalelab) {
+  check_slurm_submission(o);
+  std::map<std::string, runs::RunStatus> status;
+  for (const runs::Run& r : all) status[run_key(r)] = r.status;
+  std::vector<runs::Run> first, second;
+  SubmitResult res;
+  std::set<std::string> in_first;
+  for (const runs::Run& r : all) {
+    const std::string key = run_key(r);
+    if (r.status == runs::RunStatus::kDone || queued.contains(key)) continue;
+    const std::string parent = r.extra.value("parent_key", std::string());
+    if (parent.empty() || status[parent] == runs::RunStatus::kDone) {
+      first.push_back(r);
+      in_first.insert(key);
+    }
+  }
+  for (const runs::Run& r : all) {
+    const std::string key = run_key(r);
+    if (r.status == runs::RunStatus::kDone || queued.contains(key) || in_first.contains(key))
+      continue;
+    // A branch whose parent trains in this submission waits for it; one whose parent is still
+    // queued from an earlier submission goes next time.
+    if (in_first.contains(r.extra.value("parent_key", std::string())))
+      second.push_back(r);
+    else
+      res.waiting.push_back(key);
+  }
+  if (!first.empty()) res.arrays.push_back(submit_array(c, first, o, scalelab, ""));
+  if (!second.empty())
+    res.arrays.push_back(submit_array(c, second, o, scalelab, res.arrays.front().job_id));
+  return res;
 }
 
 std::string format_slurm_status(const std::vector<runs::Run>& runs,

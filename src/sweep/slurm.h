@@ -53,15 +53,23 @@ struct Submission {
   std::string script;             // the sbatch script written
   std::vector<std::string> keys;  // the runs, in array-index order
 };
-// What can be checked before the sweep's data is prepared: sbatch on PATH, a schedule Slurm can
-// run, and the partition (scontrol show partition, when scontrol is there). One-line errors.
-void check_slurm_submission(const SweepConfig& config, const SlurmOptions& options);
+// What can be checked before the sweep's data is prepared: sbatch on PATH and the partition
+// (scontrol show partition, when scontrol is there). One-line errors.
+void check_slurm_submission(const SlurmOptions& options);
 
-// Writes the next submission's script and task configs for `runs` (planned runs of `db`) and
-// submits it with sbatch. `scalelab` is the binary the tasks run. Throws a one-line error when
-// sbatch is missing or refuses (an unknown partition: sbatch's own line).
-Submission submit_array(const SweepConfig& config, const std::vector<runs::Run>& runs,
-                        const SlurmOptions& options, const std::string& scalelab);
+struct SubmitResult {
+  std::vector<Submission>
+      arrays;  // one, or two: the second (WSD cooldown branches) after the first
+  std::vector<std::string> waiting;  // branches whose parent is still queued from before: next time
+};
+// Submits every run of `all` (the sweep's runs) that is neither done nor `queued`: one array of
+// those that can start now, and a WSD sweep's cooldown branches whose parents are in it as a
+// second array that starts after the first has ended (--dependency=afterany). Each array: its
+// script and task configs written, sbatch run, the job recorded. `scalelab` is the binary the
+// tasks run. Throws a one-line error when sbatch is missing or refuses (its own words).
+SubmitResult submit_runs(const SweepConfig& config, const std::vector<runs::Run>& all,
+                         const std::map<std::string, std::string>& queued,
+                         const SlurmOptions& options, const std::string& scalelab);
 
 // `sweep status`: one line per run (key, N, D, status — planned; pending, running, … as squeue
 // says; done, with its loss; stopped: gone from the queue with a checkpoint but no result, which

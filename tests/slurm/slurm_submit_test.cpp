@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "../cli/run_command.h"
 #include "../cli/sweep_fixture.h"
@@ -88,6 +89,37 @@ TEST(SlurmSubmit, WritesTheArrayScriptRecordsTheJobAndResubmitsWhatIsNotQueued) 
             std::string::npos);
 }
 
+// A WSD sweep: the parents (and runs of their own) in one array, their cooldown branches in a
+// second that starts once the first has ended.
+TEST(SlurmSubmit, WsdBranchesGoInASecondArrayAfterTheirParents) {
+  FakeSlurm f("slurm_wsd");
+  f.sbatch("n=$(cat " + f.d + "/n 2>/dev/null || echo 100); n=$((n+1)); echo $n > " + f.d +
+           "/n; cp \"$2\" " + f.d + "/job-$n.sbatch; echo $n");
+  const std::string cfg = f.config({{"lr_schedule", "wsd"}}, "wsd");
+  CommandResult r = f.scalelab("sweep submit --slurm --config " + cfg);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("as Slurm job array 101 ("), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("as Slurm job array 102, after the first (cooldown branches)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(read_text_file(f.d + "/job-101.sbatch").find("--dependency"), std::string::npos);
+  EXPECT_NE(read_text_file(f.d + "/job-102.sbatch").find("#SBATCH --dependency=afterany:101\n"),
+            std::string::npos);
+  const json::Json jobs = json::read_file(f.d + "/wsd/slurm/jobs.json");
+  ASSERT_EQ(jobs.size(), 2u);
+  // Every branch task's config starts from a checkpoint of a parent in the first array.
+  std::set<std::string> parents;
+  for (const auto& k : jobs[0]["keys"]) parents.insert(k.get<std::string>());
+  ASSERT_FALSE(jobs[1]["keys"].empty());
+  for (const auto& k : jobs[1]["keys"]) {
+    const json::Json task =
+        json::read_file(f.d + "/wsd/slurm/submit-2/" + k.get<std::string>() + ".json");
+    const std::string from = task["branch_from"].get<std::string>();
+    const std::string parent = fs::path(from).parent_path().filename().string();
+    EXPECT_TRUE(parents.contains(parent)) << k << " branches from " << from;
+  }
+}
+
 TEST(SlurmSubmit, BadSubmissionsAreOneLineErrors) {
   FakeSlurm f("slurm_bad");
   const std::string cfg = f.config();
@@ -109,9 +141,6 @@ TEST(SlurmSubmit, BadSubmissionsAreOneLineErrors) {
   EXPECT_FALSE(fs::exists(f.d + "/sweep/slurm/jobs.json"));
   expect_one_line_error(f.scalelab("sweep submit --slurm --gpus-per-task -1 --config " + cfg),
                         "--gpus-per-task");
-  const std::string wsd = f.config({{"lr_schedule", "wsd"}}, "wsd");
-  expect_one_line_error(f.scalelab("sweep submit --slurm --config " + wsd),
-                        "--slurm: lr_schedule wsd is not submitted to Slurm yet");
   // A partition scontrol does not know: before the data is prepared.
   f.script("scontrol", "echo 'Partition nope not found' >&2; exit 1");
   expect_one_line_error(f.scalelab("sweep submit --slurm --partition nope --config " + cfg),

@@ -108,4 +108,37 @@ std::string TextTable::str() const {
   return out;
 }
 
+std::string printable_excerpt(std::string_view text, size_t max_bytes) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size() && i < max_bytes) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    // The length of a valid UTF-8 sequence starting here (RFC 3629: no overlongs, no surrogates,
+    // nothing past U+10FFFF), or 0.
+    size_t n = b < 0x80                 ? 1
+               : b >= 0xC2 && b <= 0xDF ? 2
+               : b >= 0xE0 && b <= 0xEF ? 3
+               : b >= 0xF0 && b <= 0xF4 ? 4
+                                        : 0;
+    for (size_t k = 1; k < n; ++k)
+      if (i + k >= text.size() || (static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) n = 0;
+    if (n >= 3) {
+      const auto b1 = static_cast<unsigned char>(text[i + 1]);
+      if ((b == 0xE0 && b1 < 0xA0) || (b == 0xED && b1 > 0x9F) || (b == 0xF0 && b1 < 0x90) ||
+          (b == 0xF4 && b1 > 0x8F))
+        n = 0;
+    }
+    if (n == 1 && (b < 0x20 || b == 0x7F)) n = 0;
+    if (n == 0) {
+      out += fmt::format("\\x{:02x}", b);
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  if (i < text.size()) out += fmt::format("… ({} bytes)", text.size());
+  return out;
+}
+
 }  // namespace scalelab

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace scalelab {
@@ -15,6 +16,9 @@ std::string format_sci(double v, int digits = 3);  // 1.234e+21
 std::string format_gib(double bytes);              // "12.34 GiB"
 std::string format_percent(double fraction, int decimals = 1);  // 0.1234 -> "12.3%"
 std::string format_duration_s(double seconds);  // "3.2 s", "4.1 min", "2.3 h", "5.1 days"
+// Text from an input file, fit to quote in a one-line error: control bytes, DEL and bytes that are
+// not valid UTF-8 as \xNN, and cut after max_bytes (at a character) with "… (N bytes)" appended.
+std::string printable_excerpt(std::string_view text, size_t max_bytes = 48);
 
 // A plain text table: header row, right-aligned numeric-looking cells, two-space gutters.
 class TextTable {

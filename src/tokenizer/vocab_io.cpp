@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/format.h"
 #include "tokenizer/unicode.h"
 
 namespace scalelab::tokenizer {
@@ -129,10 +130,11 @@ BpeModel load_gpt2(const std::filesystem::path& vocab_json, const std::filesyste
   BpeModel m;
   int64_t max_id = -1;
   for (const auto& [tok, idv] : v.items()) {
-    SCALELAB_CHECK(idv.is_number_integer(), "{}: id of token '{}' is not an integer", vname, tok);
+    SCALELAB_CHECK(idv.is_number_integer(), "{}: id of token '{}' is not an integer", vname,
+                   printable_excerpt(tok));
     const auto id = idv.get<int64_t>();
     SCALELAB_CHECK(id >= 0 && id < kMaxVocabulary, "{}: id {} of token '{}' is outside [0, {})",
-                   vname, id, tok, kMaxVocabulary);
+                   vname, id, printable_excerpt(tok), kMaxVocabulary);
     max_id = std::max(max_id, id);
   }
   // Ids may leave gaps (unused ids, as in vocabularies converted from tiktoken's).
@@ -144,7 +146,8 @@ BpeModel load_gpt2(const std::filesystem::path& vocab_json, const std::filesyste
     SCALELAB_CHECK(!seen[static_cast<size_t>(id)], "{}: id {} is used twice", vname, id);
     seen[static_cast<size_t>(id)] = 1;
     const bool special = std::find(specials.begin(), specials.end(), tok) != specials.end();
-    std::string bytes = special ? tok : gpt2_to_bytes(tok, vname + ": token '" + tok + "'");
+    std::string bytes =
+        special ? tok : gpt2_to_bytes(tok, vname + ": token '" + printable_excerpt(tok) + "'");
     SCALELAB_CHECK(!bytes.empty(), "{}: token {} is empty", vname, id);
     m.tokens[static_cast<size_t>(id)] = bytes;
     if (special)
@@ -155,7 +158,7 @@ BpeModel load_gpt2(const std::filesystem::path& vocab_json, const std::filesyste
   for (const auto& s : specials)
     SCALELAB_CHECK(std::any_of(m.specials.begin(), m.specials.end(),
                                [&](const auto& p) { return p.first == s; }),
-                   "{}: special token '{}' is not in the vocabulary", vname, s);
+                   "{}: special token '{}' is not in the vocabulary", vname, printable_excerpt(s));
   const std::string text = read_text_file(merges_txt);
   const std::string mname = merges_txt.string();
   for_each_line(text, [&](size_t line_no, std::string_view line) {
@@ -211,8 +214,8 @@ void set_priority_by_result(BpeModel& m) {
 Pattern parse_pattern(const std::string& name, std::string_view where) {
   for (const auto& [p, n] : fields::EnumNames<Pattern>::kNames)
     if (n == name) return p;
-  SCALELAB_FAIL("{}: unknown pre-tokenizer pattern '{}' (expected one of: {})", where, name,
-                fmt::join(fields::enum_choices<Pattern>(), ", "));
+  SCALELAB_FAIL("{}: unknown pre-tokenizer pattern '{}' (expected one of: {})", where,
+                printable_excerpt(name), fmt::join(fields::enum_choices<Pattern>(), ", "));
 }
 
 // The special tokens of tiktoken's encodings (tiktoken_ext/openai_public.py), by file stem.
@@ -310,16 +313,16 @@ BpeModel load_tiktoken(const std::filesystem::path& file, Pattern pattern,
         "{}:{}: expected a base64 token and a rank separated by one space", name, line_no);
     const std::string_view tok = line.substr(0, sp), rank_text = line.substr(sp + 1);
     SCALELAB_CHECK(base64_decode(tok, bytes), "{}:{}: token '{}' is not base64", name, line_no,
-                   tok);
+                   printable_excerpt(tok));
     int64_t rank = -1;
     const auto [end, ec] =
         std::from_chars(rank_text.data(), rank_text.data() + rank_text.size(), rank);
     SCALELAB_CHECK(ec == std::errc() && end == rank_text.data() + rank_text.size() && rank >= 0 &&
                        rank < kMaxVocabulary,
-                   "{}:{}: rank '{}' is not an integer in [0, {})", name, line_no, rank_text,
-                   kMaxVocabulary);
+                   "{}:{}: rank '{}' is not an integer in [0, {})", name, line_no,
+                   printable_excerpt(rank_text), kMaxVocabulary);
     SCALELAB_CHECK(rank_of.emplace(bytes, static_cast<int32_t>(rank)).second,
-                   "{}:{}: token '{}' appears twice", name, line_no, tok);
+                   "{}:{}: token '{}' appears twice", name, line_no, printable_excerpt(tok));
     if (static_cast<size_t>(rank) >= by_rank.size()) by_rank.resize(static_cast<size_t>(rank) + 1);
     SCALELAB_CHECK(by_rank[static_cast<size_t>(rank)].empty(), "{}:{}: rank {} appears twice", name,
                    line_no, rank);
@@ -330,10 +333,12 @@ BpeModel load_tiktoken(const std::filesystem::path& file, Pattern pattern,
   m.pattern = pattern;
   m.tokens = by_rank;
   for (const auto& [t, id] : specials) {
-    SCALELAB_CHECK(id >= 0 && id < kMaxVocabulary, "{}: special token '{}' has id {}", name, t, id);
+    SCALELAB_CHECK(id >= 0 && id < kMaxVocabulary, "{}: special token '{}' has id {}", name,
+                   printable_excerpt(t), id);
     if (static_cast<size_t>(id) >= m.tokens.size()) m.tokens.resize(static_cast<size_t>(id) + 1);
     SCALELAB_CHECK(m.tokens[static_cast<size_t>(id)].empty(),
-                   "{}: special token '{}' takes id {}, which the file ranks", name, t, id);
+                   "{}: special token '{}' takes id {}, which the file ranks", name,
+                   printable_excerpt(t), id);
     m.tokens[static_cast<size_t>(id)] = t;
     m.specials.emplace_back(t, id);
   }
@@ -574,12 +579,13 @@ BpeModel load_hf_tokenizer_json(const std::filesystem::path& file) {
   for (const auto& [tok, idv] : model["vocab"].items()) {
     SCALELAB_CHECK(
         idv.is_number_integer() && idv.get<int64_t>() >= 0 && idv.get<int64_t>() < kMaxVocabulary,
-        "{}: model.vocab: id of token '{}' is not an integer in [0, {})", name, tok,
-        kMaxVocabulary);
+        "{}: model.vocab: id of token '{}' is not an integer in [0, {})", name,
+        printable_excerpt(tok), kMaxVocabulary);
     max_id = std::max(max_id, idv.get<int64_t>());
   }
   for (const auto& [t, id] : added)
-    SCALELAB_CHECK(id >= 0 && id < kMaxVocabulary, "{}: added token '{}' has id {}", name, t, id);
+    SCALELAB_CHECK(id >= 0 && id < kMaxVocabulary, "{}: added token '{}' has id {}", name,
+                   printable_excerpt(t), id);
   for (const auto& [t, id] : added) max_id = std::max(max_id, id);
   m.tokens.resize(static_cast<size_t>(max_id + 1));
   std::unordered_map<std::string, int32_t> id_of;
@@ -593,10 +599,11 @@ BpeModel load_hf_tokenizer_json(const std::filesystem::path& file) {
     const auto id = static_cast<size_t>(idv.get<int64_t>());
     if (is_added[id]) {
       SCALELAB_CHECK(tok == m.tokens[id], "{}: model.vocab: id {} is '{}' but added token '{}'",
-                     name, id, tok, m.tokens[id]);
+                     name, id, printable_excerpt(tok), printable_excerpt(m.tokens[id]));
       continue;
     }
-    std::string bytes = gpt2_to_bytes(tok, name + ": model.vocab: token '" + tok + "'");
+    std::string bytes =
+        gpt2_to_bytes(tok, name + ": model.vocab: token '" + printable_excerpt(tok) + "'");
     SCALELAB_CHECK(m.tokens[id].empty() && !bytes.empty(), "{}: model.vocab: id {} is used twice",
                    name, id);
     m.tokens[id] = bytes;

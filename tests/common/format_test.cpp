@@ -30,5 +30,22 @@ TEST(Format, TableAlignsColumns) {
   EXPECT_EQ(t.str(), "name    count\n-------------\na       1,000\nlonger      5\n");
 }
 
+// Text from an input file quoted in an error: printable, valid UTF-8, short.
+TEST(Format, PrintableExcerpt) {
+  EXPECT_EQ(printable_excerpt("abc"), "abc");
+  EXPECT_EQ(printable_excerpt("a\tb\x7f\x01"), "a\\x09b\\x7f\\x01");
+  EXPECT_EQ(printable_excerpt("d\xc3\xa9j\xc3\xa0"), "d\xc3\xa9j\xc3\xa0");  // déjà kept
+  // A lone continuation byte, a truncated sequence, an overlong form, a surrogate: escaped.
+  EXPECT_EQ(printable_excerpt("\x80x\xe2\x82"), "\\x80x\\xe2\\x82");
+  EXPECT_EQ(printable_excerpt("\xc0\xaf"), "\\xc0\\xaf");
+  EXPECT_EQ(printable_excerpt("\xed\xa0\x80"), "\\xed\\xa0\\x80");
+  EXPECT_EQ(printable_excerpt(std::string(100, 'z'), 10), "zzzzzzzzzz… (100 bytes)");
+  // Cut at a character, never inside one.
+  EXPECT_EQ(printable_excerpt("ab\xc3\xa9"
+                              "cd",
+                              3),
+            "ab\xc3\xa9… (6 bytes)");
+}
+
 }  // namespace
 }  // namespace scalelab

@@ -116,6 +116,19 @@ TEST(Tiktoken, RankFileErrorsNameFileAndLine) {
               load_tiktoken(write("bad.tiktoken", bytes + "a?k= 256\n"), Pattern::kGpt2, {});
             }),
             (dir / "bad.tiktoken").string() + ":257: token 'a?k=' is not base64");
+  // A binary or huge line is quoted printable and short: the error stays one readable line.
+  EXPECT_EQ(
+      testing::error_of([&] {
+        load_tiktoken(write("bin.tiktoken", bytes + std::string(500, '\x01') + " 256\n"),
+                      Pattern::kGpt2, {});
+      }),
+      (dir / "bin.tiktoken").string() + ":257: token '" +
+          [] {
+            std::string e;
+            for (int i = 0; i < 48; ++i) e += "\\x01";
+            return e;
+          }() +
+          "… (500 bytes)' is not base64");
   EXPECT_EQ(testing::error_of([&] {
               load_tiktoken(write("rank.tiktoken", bytes + "aGk= x\n"), Pattern::kGpt2, {});
             }),

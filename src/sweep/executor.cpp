@@ -284,6 +284,20 @@ std::vector<runs::CurvePoint> read_loss_curve(const std::string& path) {
   return out;
 }
 
+void record_finished_run(runs::RunDb& db, const runs::Run& run, const train::TrainConfig& cfg,
+                         const train::TrainResult& res) {
+  db.complete(finished_run(run, res),
+              read_loss_curve((fs::path(cfg.out_dir) / "metrics.jsonl").string()));
+  // The parent's checkpoint this branch started from is needed by no other run.
+  if (!cfg.branch_from.empty()) {
+    try {
+      remove_tree(cfg.branch_from);
+    } catch (const std::exception& e) {
+      SCALELAB_LOG_WARN("run {} ({}): {}", run.id, run.extra.value("key", ""), e.what());
+    }
+  }
+}
+
 runs::Run finished_run(runs::Run run, const train::TrainResult& res) {
   run.status = runs::RunStatus::kDone;
   run.N = static_cast<double>(res.params);
@@ -400,18 +414,8 @@ WorkerStats run_worker(runs::RunDb& db, const TrainFn& train_fn, const std::stri
         st.interrupted = true;
         return st;
       }
-      const std::vector<runs::CurvePoint> curve =
-          read_loss_curve((fs::path(cfg.out_dir) / "metrics.jsonl").string());
-      db.complete(finished_run(run, res), curve);
+      record_finished_run(db, run, cfg, res);
       ++st.done;
-      // The parent's checkpoint this branch started from is needed by no other run.
-      if (!cfg.branch_from.empty()) {
-        try {
-          remove_tree(cfg.branch_from);
-        } catch (const std::exception& e) {
-          SCALELAB_LOG_WARN("run {} ({}): {}", run.id, key, e.what());
-        }
-      }
       SCALELAB_LOG_INFO("run {} ({}) done: val loss {:.4f} in {}", run.id, key, res.final_val_loss,
                         format_duration_s(res.wall_seconds));
     } catch (const std::exception& e) {

@@ -60,6 +60,10 @@ std::vector<runs::CurvePoint> read_loss_curve(const std::string& metrics_jsonl);
 
 // The sweep's run as the scaling engine records it once done.
 runs::Run finished_run(runs::Run run, const train::TrainResult& result);
+// Records a finished run (result and loss curve from its metrics.jsonl, one transaction) and
+// removes the parent checkpoint a cooldown branch started from (no other run needs it).
+void record_finished_run(runs::RunDb& db, const runs::Run& run, const train::TrainConfig& config,
+                         const train::TrainResult& result);
 
 // The rate (FLOP/s) the device trains one run alone at, from these finished runs: the median over
 // runs of exact FLOPs / wall seconds, a packed run's divided by its share of the GPU

@@ -93,8 +93,7 @@ std::vector<std::string> ingest_finished_runs(runs::RunDb& db) {
     if (!fs::exists(result)) continue;
     const train::TrainResult res = train::read_train_result(result.string());
     if (res.status != "done" || !std::isfinite(res.final_val_loss)) continue;
-    db.complete(finished_run(run, res),
-                read_loss_curve((fs::path(cfg.out_dir) / "metrics.jsonl").string()));
+    record_finished_run(db, run, cfg, res);
     keys.push_back(run_key(run));
   }
   return keys;

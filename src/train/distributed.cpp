@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <exception>
 #include <map>
+#include <stdexcept>
 #include <utility>
 
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -57,8 +58,9 @@ struct DataParallel::Impl {
   void run(const char* what, const std::function<c10::intrusive_ptr<c10d::Work>()>& start) const {
     try {
       c10::intrusive_ptr<c10d::Work> work = start();
-      // Gloo: blocks until done or the timeout; NCCL: makes the current stream wait for it.
-      work->wait(timeout);
+      // Gloo: blocks until done or the timeout; NCCL: makes the current stream wait for it. It
+      // throws when the work failed and returns false when it was aborted.
+      if (!work->wait(timeout)) throw std::runtime_error("the collective was aborted");
     } catch (const std::exception& e) {
       SCALELAB_FAIL(
           "distributed: rank {} of {}: {} failed ({}): {} (another rank exited or stopped "

@@ -116,9 +116,19 @@ std::string find_in_path(const std::string& name) {
   return "";
 }
 
-int64_t spawn_process(const std::vector<std::string>& argv,
-                      const std::map<std::string, std::string>& env,
-                      const std::string& output_path) {
+namespace {
+
+// Where a child's standard streams go: inherited unless named. err_to_out: stderr joins stdout.
+struct ChildStreams {
+  bool stdin_null = false;
+  std::string out, err;
+  bool err_to_out = false;
+  mode_t mode = 0644;  // of the files created
+};
+
+// posix_spawn of argv (argv[0] looked up in PATH) with the current environment plus `env`.
+pid_t spawn_child(const std::vector<std::string>& argv,
+                  const std::map<std::string, std::string>& env, const ChildStreams& streams) {
   SCALELAB_CHECK(!argv.empty(), "spawn_process: empty command");
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) {
@@ -136,11 +146,14 @@ int64_t spawn_process(const std::vector<std::string>& argv,
   SCALELAB_CHECK(!exe.empty(), "cannot start {}: not found (or not executable)", argv[0]);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  if (!output_path.empty()) {
-    posix_spawn_file_actions_addopen(&actions, 1, output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
+  constexpr int kCreate = O_WRONLY | O_CREAT | O_TRUNC;
+  if (streams.stdin_null) posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (!streams.out.empty())
+    posix_spawn_file_actions_addopen(&actions, 1, streams.out.c_str(), kCreate, streams.mode);
+  if (streams.err_to_out)
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  }
+  else if (!streams.err.empty())
+    posix_spawn_file_actions_addopen(&actions, 2, streams.err.c_str(), kCreate, streams.mode);
   pid_t pid = 0;
   const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
@@ -148,28 +161,21 @@ int64_t spawn_process(const std::vector<std::string>& argv,
   return pid;
 }
 
+}  // namespace
+
+int64_t spawn_process(const std::vector<std::string>& argv,
+                      const std::map<std::string, std::string>& env,
+                      const std::string& output_path) {
+  return spawn_child(argv, env, {.out = output_path, .err_to_out = !output_path.empty()});
+}
+
 CommandOutput run_command(const std::vector<std::string>& argv) {
-  SCALELAB_CHECK(!argv.empty(), "run_command: empty command");
-  const std::string exe = find_in_path(argv[0]);
-  SCALELAB_CHECK(!exe.empty(), "cannot start {}: not found (or not executable)", argv[0]);
   const auto tmp = std::filesystem::temp_directory_path();
   const std::string stem = fmt::format("scalelab_cmd_{}_{}", getpid(), std::rand());
   const std::string out_path = (tmp / (stem + ".out")).string(),
                     err_path = (tmp / (stem + ".err")).string();
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0600);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  SCALELAB_CHECK(rc == 0, "cannot start {}: {}", argv[0], std::strerror(rc));
+  const pid_t pid =
+      spawn_child(argv, {}, {.stdin_null = true, .out = out_path, .err = err_path, .mode = 0600});
   CommandOutput r;
   r.status = wait_process(pid);
   const auto slurp = [](const std::string& p) {

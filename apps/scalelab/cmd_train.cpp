@@ -68,11 +68,7 @@ void adopt_data_vocabulary(TrainConfig& c, bool vocab_given) {
 // environment; rank 0 prints the result. Checked here first, so a config error is told once.
 void launch_ranks(const TrainConfig& c) {
   const int64_t n = c.nproc_per_node;
-  SCALELAB_CHECK(c.batch_size % n == 0,
-                 "batch_size: {} sequences per micro-batch do not split over --nproc-per-node {} "
-                 "(each rank trains batch_size / world size of them; batch_size is the global "
-                 "micro-batch)",
-                 c.batch_size, n);
+  train::check_batch_splits(c.batch_size, n, fmt::format("--nproc-per-node {}", n));
   ensure_writable_directory(c.out_dir);
   const fs::path launch = fs::path(c.out_dir) / "launch.json";
   json::write_file(launch, train::to_json(c));

@@ -65,14 +65,10 @@ void launch_local_ranks(const std::vector<std::string>& argv, const LaunchOption
   try {
     for (int64_t r = 0; r < o.nproc; ++r) {
       std::map<std::string, std::string> env = o.env;
-      env.insert_or_assign("RANK", std::to_string(r));
-      for (const auto& [k, v] :
-           std::map<std::string, std::string>{{"LOCAL_RANK", std::to_string(r)},
-                                              {"WORLD_SIZE", std::to_string(o.nproc)},
-                                              {"LOCAL_WORLD_SIZE", std::to_string(o.nproc)},
-                                              {"MASTER_ADDR", "127.0.0.1"},
-                                              {"MASTER_PORT", port}})
-        env.insert_or_assign(k, v);
+      env["RANK"] = env["LOCAL_RANK"] = std::to_string(r);
+      env["WORLD_SIZE"] = env["LOCAL_WORLD_SIZE"] = std::to_string(o.nproc);
+      env["MASTER_ADDR"] = "127.0.0.1";
+      env["MASTER_PORT"] = port;
       ranks[static_cast<pid_t>(spawn_process(argv, env))] = r;
     }
   } catch (...) {

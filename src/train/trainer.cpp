@@ -58,11 +58,7 @@ TrainConfig checked(const TrainConfig& in, const World& world) {
   cfg.validate();
   cfg.device = resolve_device(cfg.device);  // config.json records the device the run used
   if (world.distributed()) {
-    SCALELAB_CHECK(cfg.batch_size % world.size == 0,
-                   "batch_size: {} sequences per micro-batch do not split over the world size {} "
-                   "(each rank trains batch_size / world size of them; batch_size is the global "
-                   "micro-batch)",
-                   cfg.batch_size, world.size);
+    check_batch_splits(cfg.batch_size, world.size, fmt::format("the world size {}", world.size));
     if (cfg.device == "cuda" && torch::cuda::is_available())
       cfg.device = fmt::format(
           "cuda:{}", world.local_rank % static_cast<int64_t>(torch::cuda::device_count()));

@@ -27,6 +27,13 @@ int64_t env_int(const std::optional<std::string>& value, const char* name, int64
 
 }  // namespace
 
+void check_batch_splits(int64_t batch_size, int64_t ranks, std::string_view over) {
+  SCALELAB_CHECK(batch_size % ranks == 0,
+                 "batch_size: {} sequences per micro-batch do not split over {} (each rank trains "
+                 "batch_size / world size of them; batch_size is the global micro-batch)",
+                 batch_size, over);
+}
+
 std::string first_slurm_host(std::string_view list) {
   // "prefix[a-b,c],other": the prefix and the first number of the first bracket, zero padding kept.
   const size_t end = list.find_first_of(",[");

@@ -33,6 +33,10 @@ struct World {
 World world_from_env(
     const std::function<std::optional<std::string>(const char*)>& getenv = nullptr);
 
+// The global micro-batch splits evenly over the ranks (each trains batch_size / ranks of it);
+// `over` names the ranks in the error ("the world size 3", "--nproc-per-node 3").
+void check_batch_splits(int64_t batch_size, int64_t ranks, std::string_view over);
+
 // The first host name of a Slurm host list: "gpu[07-09,12],cpu3" → "gpu07". Throws on an empty or
 // malformed list.
 std::string first_slurm_host(std::string_view nodelist);

@@ -16,7 +16,7 @@ out=$(realpath "$out")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-csv=$root/bench/data/chinchilla_paper_runs.csv
+csv=$root/data/chinchilla_paper_runs.csv
 
 "$bin" fit --csv "$csv" --threads 1 --bootstrap 20 --quiet --out law.json --json > "$out/fit.json"
 "$bin" fit --csv "$csv" --threads 1 --bootstrap 0 --loss huber --holdout largest-budget --quiet \

@@ -11,7 +11,7 @@ ref=1; [ "${2:-}" = "--no-reference" ] && ref=0
 S="$build/bin/scalelab"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-paper="$root/bench/data/chinchilla_paper_runs.csv"
+paper="$root/data/chinchilla_paper_runs.csv"
 "$S" simulate --out "$work/sim401.csv" --runs 401 --seed 1 >/dev/null
 cat > "$work/readme_grid.json" <<'J'
 {"E": {"start": 1.1, "stop": 1.5, "num": 5}, "A": {"start": 200, "stop": 1000, "num": 5},

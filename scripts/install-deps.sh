@@ -28,8 +28,11 @@ packages=(
   # plots and report checks
   gnuplot-nox
   chromium              # headless screenshot check of the HTML report (tests labelled browser)
+  # the Python module (`import scalelab`, python/, docs/python.md) and its pytest suite
+  pybind11-dev python3-dev python3-numpy python3-pytest
+  python3-pandas        # the tests' pandas round trip (pandas is not a dependency of the module)
   # benchmarks only: the reference implementations that bench/ compares against
-  python3-numpy python3-scipy
+  python3-scipy
   hyperfine             # whole-process start-up benchmark (docs/benchmarks.md)
 )
 

@@ -62,9 +62,9 @@ void BpeTrainerOptions::validate() const {
   bpe_trainer_options_fields().check(*this);
   const auto min = static_cast<int64_t>(256 + special_tokens.size());
   SCALELAB_CHECK(vocab_size >= min,
-                 "vocab-size: {} is smaller than 256 bytes + {} special tokens = {}", vocab_size,
+                 "vocab_size: {} is smaller than 256 bytes + {} special tokens = {}", vocab_size,
                  special_tokens.size(), min);
-  SCALELAB_CHECK(vocab_size <= (int64_t{1} << 31) - 1, "vocab-size: {} is too large", vocab_size);
+  SCALELAB_CHECK(vocab_size <= (int64_t{1} << 31) - 1, "vocab_size: {} is too large", vocab_size);
   for (const auto& s : special_tokens)
     SCALELAB_CHECK(!s.empty(), "special tokens must not be empty");
   SCALELAB_CHECK(chunk_bytes > 0, "chunk size must be positive");

@@ -18,7 +18,7 @@ namespace scalelab::testing {
 namespace {
 
 const std::string kPaper =
-    std::string(SCALELAB_SOURCE_DIR) + "/bench/data/chinchilla_paper_runs.csv";
+    std::string(SCALELAB_SOURCE_DIR) + "/data/chinchilla_paper_runs.csv";
 
 TEST(CliScaling, ImportListExportRoundTrip) {
   std::string d = temp_dir("cli_runs");

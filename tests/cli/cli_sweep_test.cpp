@@ -140,7 +140,7 @@ TEST(CliReport, MissingDatabaseIsAnError) {
 TEST(CliReport, NonPositiveToleranceIsAnError) {
   const std::string d = temp_dir("cli_report_tolerance");
   ASSERT_EQ(run_scalelab("runs import --db " + d + "/r.db " + std::string(SCALELAB_SOURCE_DIR) +
-                         "/bench/data/chinchilla_paper_runs.csv")
+                         "/data/chinchilla_paper_runs.csv")
                 .exit_code,
             0);
   for (const char* t : {"0", "-1"})

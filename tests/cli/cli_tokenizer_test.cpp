@@ -60,7 +60,7 @@ TEST(CliTokenizer, BadInputIsOneLineErrorAndNothingHalfWritten) {
   std::ofstream(d + "/bad.txt") << "fine text \xC3\x28 broken";
   expect_one_line_error(run_scalelab("tokenizer train --quiet --input " + d +
                                      "/ok.txt --vocab-size 100 --out " + d + "/t1"),
-                        "vocab-size: 100 is smaller than 256 bytes + 1 special tokens = 257");
+                        "vocab_size: 100 is smaller than 256 bytes + 1 special tokens = 257");
   EXPECT_FALSE(std::filesystem::exists(d + "/t1"));
   expect_one_line_error(
       run_scalelab("tokenizer train --quiet --input " + d + "/empty.txt --out " + d + "/t2"),

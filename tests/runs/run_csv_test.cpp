@@ -11,7 +11,7 @@ namespace {
 using scalelab::testing::error_of;
 
 TEST(RunCsv, ChinchillaPaperDataRoundTripsByteForByte) {
-  std::string path = std::string(SCALELAB_SOURCE_DIR) + "/bench/data/chinchilla_paper_runs.csv";
+  std::string path = std::string(SCALELAB_SOURCE_DIR) + "/data/chinchilla_paper_runs.csv";
   std::string text = read_text_file(path);
   auto runs = runs_from_csv(csv::parse(text, path), path);
   ASSERT_EQ(runs.size(), 234u);

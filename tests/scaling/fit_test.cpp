@@ -144,7 +144,7 @@ TEST(Fit, LongDoubleFindsTheSameOptimum) {
 }
 
 TEST(Fit, PaperDataSameOptimumWithAndWithoutPruning) {
-  std::string path = testing::data_path("bench/data/chinchilla_paper_runs.csv");
+  std::string path = testing::data_path("data/chinchilla_paper_runs.csv");
   FitData d = to_fit_data(runs::observations(runs::runs_from_csv(csv::read_file(path), path)));
   ASSERT_EQ(d.size(), 234u);
   FitOptions o;
@@ -168,7 +168,7 @@ TEST(Fit, PaperDataSameOptimumWithAndWithoutPruning) {
 // The same input gives the same bits for any thread count and scheduling: pruning runs in fixed
 // waves, so which start carries a basin does not depend on which thread got there first.
 TEST(Fit, SameBitsForAnyThreadCount) {
-  std::string path = testing::data_path("bench/data/chinchilla_paper_runs.csv");
+  std::string path = testing::data_path("data/chinchilla_paper_runs.csv");
   FitData d = to_fit_data(runs::observations(runs::runs_from_csv(csv::read_file(path), path)));
   FitOptions o;
   o.method = FitMethod::kGrid;

@@ -18,7 +18,7 @@ using testing::error_of;
 using testing::grid_data;
 
 FitData paper_data() {
-  const std::string path = testing::data_path("bench/data/chinchilla_paper_runs.csv");
+  const std::string path = testing::data_path("data/chinchilla_paper_runs.csv");
   return to_fit_data(runs::observations(runs::runs_from_csv(csv::read_file(path), path)));
 }
 

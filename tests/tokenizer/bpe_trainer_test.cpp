@@ -95,7 +95,7 @@ TEST(BpeTrainer, BadInput) {
   BpeTrainerOptions o;
   o.vocab_size = 200;
   EXPECT_EQ(error_of([&] { train_bpe_on_text("abc", o); }),
-            "vocab-size: 200 is smaller than 256 bytes + 1 special tokens = 257");
+            "vocab_size: 200 is smaller than 256 bytes + 1 special tokens = 257");
   o.vocab_size = 300;
   EXPECT_EQ(error_of([&] { train_bpe_on_text("", o, "empty.txt"); }), "empty.txt: text is empty");
   EXPECT_EQ(error_of([&] { train_bpe_on_text("<|endoftext|><|endoftext|>", o, "s.txt"); }),

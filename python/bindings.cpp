@@ -129,7 +129,7 @@ py::array_t<double> to_array(const std::vector<double>& v) {
 void require_path(const std::string& path, std::string_view what) {
   std::error_code ec;
   if (!fs::exists(path, ec)) {
-    const std::string msg = fmt::format("{}: {}: no such file or directory", what, path);
+    const std::string msg = fmt::format("{}: no such file or directory", what);
     PyErr_SetObject(PyExc_FileNotFoundError,
                     py::make_tuple(ENOENT, py::str(msg), py::str(path)).ptr());
     throw py::error_already_set();

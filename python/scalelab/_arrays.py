@@ -91,5 +91,5 @@ def path_str(path: Any, name: str) -> str:
 def existing_path(path: Any, name: str) -> str:
     p = path_str(path, name)
     if not os.path.exists(p):
-        raise FileNotFoundError(2, f"{name}: {p}: no such file or directory", p)
+        raise FileNotFoundError(2, f"{name}: no such file or directory", p)
     return p

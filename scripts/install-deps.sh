@@ -30,6 +30,7 @@ packages=(
   chromium              # headless screenshot check of the HTML report (tests labelled browser)
   # the Python module (`import scalelab`, python/, docs/python.md) and its pytest suite
   pybind11-dev python3-dev python3-numpy python3-pytest
+  python3-venv          # `pip install .` into a venv, tested by python/tests/test_install.py
   python3-pandas        # the tests' pandas round trip (pandas is not a dependency of the module)
   # benchmarks only: the reference implementations that bench/ compares against
   python3-scipy

@@ -84,12 +84,27 @@ py::object to_py(const json::Json& j) {
   }
 }
 
+// A Python int as a JSON integer (signed, or unsigned above INT64_MAX); larger ones are an error
+// naming the field, not pybind11's cast error.
+json::Json int_json(py::handle h, const std::string& where) {
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
+  if (overflow == 0 && !(v == -1 && PyErr_Occurred())) return static_cast<int64_t>(v);
+  PyErr_Clear();
+  if (overflow > 0) {
+    const unsigned long long u = PyLong_AsUnsignedLongLong(h.ptr());
+    if (!PyErr_Occurred()) return static_cast<uint64_t>(u);
+    PyErr_Clear();
+  }
+  SCALELAB_FAIL("{}: {} is out of range", where, std::string(py::str(h)));
+}
+
 // Python value → JSON for option tables: the table's own reader then checks types and ranges and
 // names the field. numpy scalars arrive as numbers (they implement __float__/__index__).
 json::Json from_py(py::handle h, const std::string& where) {
   if (h.is_none()) return nullptr;
   if (py::isinstance<py::bool_>(h)) return h.cast<bool>();
-  if (py::isinstance<py::int_>(h)) return h.cast<int64_t>();
+  if (py::isinstance<py::int_>(h)) return int_json(h, where);
   if (py::isinstance<py::float_>(h)) return h.cast<double>();
   if (py::isinstance<py::str>(h)) return h.cast<std::string>();
   if (py::isinstance<py::dict>(h)) {
@@ -106,7 +121,7 @@ json::Json from_py(py::handle h, const std::string& where) {
     for (auto v : h) a.push_back(from_py(v, where + "[" + std::to_string(i++) + "]"));
     return a;
   }
-  if (py::hasattr(h, "__index__")) return h.attr("__index__")().cast<int64_t>();
+  if (py::hasattr(h, "__index__")) return int_json(h.attr("__index__")(), where);
   if (py::hasattr(h, "__float__")) return h.attr("__float__")().cast<double>();
   SCALELAB_FAIL("{}: expected a number, string, list or dict, got {}", where,
                 std::string(py::str(py::type::of(h).attr("__name__"))));
@@ -138,6 +153,17 @@ void require_path(const std::string& path, std::string_view what) {
 
 // ---- runs: columns in and out
 
+// {"C", "N", "D", "loss"} as float64 arrays.
+py::dict columns(const std::vector<double>& C, const std::vector<double>& N,
+                 const std::vector<double>& D, const std::vector<double>& loss) {
+  py::dict d;
+  d["C"] = to_array(C);
+  d["N"] = to_array(N);
+  d["D"] = to_array(D);
+  d["loss"] = to_array(loss);
+  return d;
+}
+
 py::dict runs_to_columns(const std::vector<runs::Run>& rs, bool with_db_fields) {
   const size_t n = rs.size();
   std::vector<double> C(n), N(n), D(n), loss(n);
@@ -153,11 +179,7 @@ py::dict runs_to_columns(const std::vector<runs::Run>& rs, bool with_db_fields) 
       if (std::find(extra_keys.begin(), extra_keys.end(), it.key()) == extra_keys.end())
         extra_keys.push_back(it.key());
   }
-  py::dict d;
-  d["C"] = to_array(C);
-  d["N"] = to_array(N);
-  d["D"] = to_array(D);
-  d["loss"] = to_array(loss);
+  py::dict d = columns(C, N, D, loss);
   d["budget"] = budget;
   if (with_db_fields) {
     py::list id, status, created, config;
@@ -384,11 +406,7 @@ py::dict simulate(int64_t runs, uint64_t seed, const std::string& noise, double 
     loss.push_back(r.run.loss);
     seeded.append(r.seeded);
   }
-  py::dict d;
-  d["C"] = to_array(C);
-  d["N"] = to_array(N);
-  d["D"] = to_array(D);
-  d["loss"] = to_array(loss);
+  py::dict d = columns(C, N, D, loss);
   d["seeded"] = seeded;
   return d;
 }
@@ -517,13 +535,21 @@ py::list encode_batch(const PyTokenizer& t, const py::sequence& texts, bool ordi
 
 std::vector<int32_t> ids_from(const py::handle& ids) {
   std::vector<int32_t> v;
-  if (py::isinstance<py::array>(ids)) {
+  if (py::isinstance<py::array>(ids)) {  // numpy: read the buffer, not element by element
     auto a = py::array::ensure(ids);
     SCALELAB_CHECK(a.ndim() <= 1, "ids: expected a 1-D sequence of token ids, got {} dimensions",
                    a.ndim());
     const char kind = a.dtype().kind();
     SCALELAB_CHECK(kind == 'i' || kind == 'u', "ids: expected integer token ids, got dtype {}",
                    std::string(py::str(a.dtype())));
+    const auto wide = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(a);
+    const int64_t* p = wide.data();
+    v.reserve(static_cast<size_t>(wide.size()));
+    for (py::ssize_t i = 0; i < wide.size(); ++i) {
+      SCALELAB_CHECK(p[i] >= 0 && p[i] <= INT32_MAX, "ids[{}]: {} is not a token id", i, p[i]);
+      v.push_back(static_cast<int32_t>(p[i]));
+    }
+    return v;
   }
   size_t i = 0;
   for (auto h : ids) {

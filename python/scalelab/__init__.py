@@ -18,7 +18,12 @@ import json
 import os
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError as e:  # the module converts every array through numpy
+    raise ImportError(f"scalelab needs numpy, which {__import__('sys').executable} cannot import "
+                      "(Debian: apt-get install python3-numpy; a venv: create it with "
+                      "--system-site-packages or pip install numpy)") from e
 
 from . import _scalelab as _core
 from ._arrays import column, existing_path, float_array, path_str, same_length

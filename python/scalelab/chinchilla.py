@@ -84,7 +84,7 @@ class _Database:
             return self.runs
 
     def append(self, **result: Any) -> None:
-        from . import Runs
+        """One run: N, D, loss, C (6ND when absent), budget, and extra columns."""
         missing = [k for k in ("N", "D", "loss") if k not in result]
         if missing:
             raise ValueError(f"append: missing {', '.join(missing)} (N, D and loss are required)")
@@ -101,7 +101,21 @@ class _Database:
             extra[k].append(row.pop(k, None))
         for k, v in row.items():
             extra[k] = [None] * n + [v]
-        self.runs = Runs(cols["N"], cols["D"], cols["loss"], C=cols["C"], budget=budget, **extra)
+        self._set(cols["N"], cols["D"], cols["loss"], cols["C"], budget, extra)
+
+    def extend(self, runs: Any) -> None:
+        """Many runs at once (one write of df.csv); extra columns of either side filled with None."""
+        n, m = len(self.runs), len(runs)
+        extra = {k: list(v) + [None] * m for k, v in self.runs.extra.items()}
+        for k, v in runs.extra.items():
+            extra[k] = extra.get(k, [None] * (n + m))[:n] + list(v)
+        self._set(np.append(self.runs.N, runs.N), np.append(self.runs.D, runs.D),
+                  np.append(self.runs.loss, runs.loss), np.append(self.runs.C, runs.C),
+                  list(self.runs.budget) + list(runs.budget), extra)
+
+    def _set(self, N, D, loss, C, budget, extra) -> None:
+        from . import Runs
+        self.runs = Runs(N, D, loss, C=C, budget=budget, **extra)
         if self.path:
             self.runs.to_csv(self.path)
 
@@ -294,8 +308,7 @@ class Chinchilla:
         d = _core.simulate(int(num_seeding_steps), int(seed), noise, float(noise_scale), truth._law,
                            c[0], c[1], r[0], r[1], int(num_scaling_steps), float(factor),
                            self._fit_options(), self.param_grid)
-        for i in range(len(d["N"])):
-            self.append(N=d["N"][i], D=d["D"][i], loss=d["loss"][i], C=d["C"][i])
+        self.database.extend(Runs(N=d["N"], D=d["D"], loss=d["loss"], C=d["C"]))
         self.fit()
 
     def report(self, plot: bool = False) -> str:

@@ -110,6 +110,10 @@ def test_impossible_options_name_the_field():
         scalelab.fit(N, D, L, bootstrap=5)
     with pytest.raises(ValueError, match="param_grid.alpha: needs at least one start value"):
         scalelab.fit(N, D, L, method="grid", param_grid={"alpha": []}, bootstrap=0)
+    with pytest.raises(ValueError, match=r"bootstrap.seed: 1180591620717411303424 is out of range"):
+        scalelab.fit(N, D, L, seed=2 ** 70)
+    with pytest.raises(ValueError, match="fit.threads: -1 is out of range"):
+        scalelab.fit(N, D, L, threads=-1)
     with pytest.raises(ValueError, match=r"vocab_size: 10 is smaller than 256 bytes \+ 1 special tokens = 257"):
         scalelab.Tokenizer.train_from_text("abc", 10)
     with pytest.raises(ValueError, match="pattern: expected gpt2, cl100k, o200k or llama3"):

@@ -6,8 +6,13 @@
 #include <cstdlib>
 #include <exception>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 #include <utility>
+
+#include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/function_hook.h>
+#include <torch/csrc/autograd/variable.h>
 
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #if SCALELAB_WITH_GLOO
@@ -54,21 +59,83 @@ struct DataParallel::Impl {
   const char* backend = "";
   std::vector<torch::Tensor> buckets;  // flat gradient buckets, the gradients' storage
 
-  // Runs one collective and waits for it; a failure is a one-line error naming the rank.
-  void run(const char* what, const std::function<c10::intrusive_ptr<c10d::Work>()>& start) const {
+  // Overlap state. Hooks run on autograd's threads (one per device), hence the mutex.
+  std::mutex mu;
+  std::vector<int64_t> bucket_size;  // parameters per bucket
+  std::vector<int64_t> waiting;      // of the armed backward: parameters not yet in, per bucket
+  std::vector<c10::intrusive_ptr<c10d::Work>> works;  // started all-reduces, in bucket order
+  bool armed = false;
+  std::string hook_error;  // the first failure to start an all-reduce inside a hook
+  // The parameters' gradient accumulators, kept alive with their hooks.
+  std::vector<std::shared_ptr<torch::autograd::Node>> accumulators;
+
+  [[noreturn]] void fail(const char* what, const std::string& why) const {
+    SCALELAB_FAIL(
+        "distributed: rank {} of {}: {} failed ({}): {} (another rank exited or stopped "
+        "answering; its own error says why)",
+        world.rank, world.size, what, backend, why);
+  }
+  // Gloo: blocks until done or the timeout; NCCL: makes the current stream wait for it. It throws
+  // when the work failed and returns false when it was aborted.
+  void wait(const char* what, const c10::intrusive_ptr<c10d::Work>& work) const {
     try {
-      c10::intrusive_ptr<c10d::Work> work = start();
-      // Gloo: blocks until done or the timeout; NCCL: makes the current stream wait for it. It
-      // throws when the work failed and returns false when it was aborted.
       if (!work->wait(timeout)) throw std::runtime_error("the collective was aborted");
     } catch (const std::exception& e) {
-      SCALELAB_FAIL(
-          "distributed: rank {} of {}: {} failed ({}): {} (another rank exited or stopped "
-          "answering; its own error says why)",
-          world.rank, world.size, what, backend, first_line(e));
+      fail(what, first_line(e));
     }
   }
+  // Runs one collective and waits for it; a failure is a one-line error naming the rank.
+  void run(const char* what, const std::function<c10::intrusive_ptr<c10d::Work>()>& start) const {
+    c10::intrusive_ptr<c10d::Work> work;
+    try {
+      work = start();
+    } catch (const std::exception& e) {
+      fail(what, first_line(e));
+    }
+    wait(what, work);
+  }
+  c10::intrusive_ptr<c10d::Work> start_allreduce(torch::Tensor& bucket) {
+    std::vector<torch::Tensor> one{bucket};
+    c10d::AllreduceOptions o;
+    o.reduceOp = c10d::ReduceOp::SUM;
+    return pg->allreduce(one, o);
+  }
+  // Starts the all-reduces of the leading buckets whose gradients are all in (under mu).
+  void start_ready_buckets() {
+    while (works.size() < buckets.size() && waiting[works.size()] == 0) {
+      try {
+        works.push_back(start_allreduce(buckets[works.size()]));
+      } catch (const std::exception& e) {
+        if (hook_error.empty()) hook_error = first_line(e);
+        return;
+      }
+    }
+  }
+  void gradient_ready(size_t bucket) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!armed || waiting[bucket] == 0) return;
+    if (--waiting[bucket] == 0) start_ready_buckets();
+  }
 };
+
+namespace {
+
+// Runs after autograd accumulated a parameter's gradient (into its bucket view).
+class GradientReadyHook : public torch::autograd::FunctionPostHook {
+ public:
+  GradientReadyHook(DataParallel::Impl* impl, size_t bucket) : impl_(impl), bucket_(bucket) {}
+  torch::autograd::variable_list operator()(const torch::autograd::variable_list& outputs,
+                                            const torch::autograd::variable_list&) override {
+    impl_->gradient_ready(bucket_);
+    return outputs;
+  }
+
+ private:
+  DataParallel::Impl* impl_;
+  size_t bucket_;
+};
+
+}  // namespace
 
 DataParallel::DataParallel(const World& world, const torch::Device& device,
                            std::chrono::milliseconds timeout)
@@ -160,42 +227,79 @@ void DataParallel::broadcast(const std::vector<torch::Tensor>& tensors) {
   }
 }
 
-void DataParallel::attach_gradients(const std::vector<torch::Tensor>& params) {
+void DataParallel::attach_gradients(const std::vector<torch::Tensor>& params,
+                                    int64_t bucket_bytes) {
   torch::NoGradGuard ng;
-  impl_->buckets.clear();
-  // Consecutive parameters of one dtype fill a bucket up to kBucketBytes (a larger parameter has
-  // a bucket of its own).
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.mu);
+  SCALELAB_CHECK(m.buckets.empty(), "distributed: the gradients are already attached");
+  // In reverse parameter order (backward's), consecutive parameters of one dtype fill a bucket up
+  // to bucket_bytes (a larger parameter has a bucket of its own).
+  std::vector<torch::Tensor> rev(params.rbegin(), params.rend());
   size_t i = 0;
-  while (i < params.size()) {
-    const auto opts = params[i].options();
-    const int64_t elem = static_cast<int64_t>(params[i].element_size());
+  while (i < rev.size()) {
+    const auto opts = rev[i].options();
+    const int64_t elem = static_cast<int64_t>(rev[i].element_size());
     size_t j = i;
     int64_t numel = 0;
-    while (j < params.size() && params[j].scalar_type() == params[i].scalar_type() &&
-           params[j].device() == params[i].device() &&
-           (j == i || (numel + params[j].numel()) * elem <= kBucketBytes))
-      numel += params[j++].numel();
+    while (j < rev.size() && rev[j].scalar_type() == rev[i].scalar_type() &&
+           rev[j].device() == rev[i].device() &&
+           (j == i || (numel + rev[j].numel()) * elem <= bucket_bytes))
+      numel += rev[j++].numel();
     torch::Tensor flat = torch::zeros({numel}, opts);
+    const size_t bucket = m.buckets.size();
     int64_t off = 0;
     for (size_t k = i; k < j; ++k) {
-      torch::Tensor p = params[k];
+      torch::Tensor p = rev[k];
       p.mutable_grad() = flat.narrow(0, off, p.numel()).view(p.sizes());
       off += p.numel();
+      std::shared_ptr<torch::autograd::Node> acc = torch::autograd::impl::grad_accumulator(p);
+      SCALELAB_CHECK(acc != nullptr, "distributed: a parameter does not require a gradient");
+      acc->add_post_hook(std::make_unique<GradientReadyHook>(&m, bucket));
+      m.accumulators.push_back(std::move(acc));
     }
-    impl_->buckets.push_back(flat);
+    m.buckets.push_back(flat);
+    m.bucket_size.push_back(static_cast<int64_t>(j - i));
     i = j;
   }
+  m.waiting = m.bucket_size;
 }
 
 void DataParallel::average_gradients() {
   for (torch::Tensor& b : impl_->buckets) {
-    std::vector<torch::Tensor> one{b};
-    impl_->run("gradient all-reduce", [&] {
-      c10d::AllreduceOptions o;
-      o.reduceOp = c10d::ReduceOp::SUM;
-      return impl_->pg->allreduce(one, o);
-    });
+    impl_->run("gradient all-reduce", [&] { return impl_->start_allreduce(b); });
     if (impl_->world.size > 1) b.div_(static_cast<double>(impl_->world.size));
+  }
+}
+
+void DataParallel::arm_overlap() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  Impl& m = *impl_;
+  m.armed = true;
+  m.waiting = m.bucket_size;
+  m.works.clear();
+  m.hook_error.clear();
+}
+
+void DataParallel::finish_gradients() {
+  Impl& m = *impl_;
+  std::vector<c10::intrusive_ptr<c10d::Work>> works;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    if (!m.armed) {
+      average_gradients();
+      return;
+    }
+    m.armed = false;
+    // Buckets with a parameter that received no gradient: started now, still in order.
+    for (auto& w : m.waiting) w = 0;
+    if (m.hook_error.empty()) m.start_ready_buckets();
+    if (!m.hook_error.empty()) m.fail("gradient all-reduce", m.hook_error);
+    works.swap(m.works);
+  }
+  for (size_t b = 0; b < works.size(); ++b) {
+    m.wait("gradient all-reduce", works[b]);
+    if (m.world.size > 1) m.buckets[b].div_(static_cast<double>(m.world.size));
   }
 }
 

@@ -158,6 +158,10 @@ const fields::Table<TrainConfig>& train_config_fields() {
                "Data parallel: seconds the rendezvous or a collective may take before the run "
                "fails",
                Range::positive())
+          .add("dist_bucket_mb", &T::dist_bucket_mb,
+               "Data parallel: gradients are all-reduced in buckets of this many MiB, each started "
+               "during backward as soon as its gradients are in (DDP's bucket_cap_mb)",
+               Range::in(0, 4096, true, false))
           .add("resume", &T::resume, "Continue from out_dir/checkpoint when it exists")
           .add("stop_at_step", &T::stop_at_step, "Stop with a checkpoint after this step (0 = end)",
                Range::at_least(0))

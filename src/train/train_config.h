@@ -63,8 +63,9 @@ struct TrainConfig {
   // srun; train/world.h); nproc_per_node > 1 makes `scalelab train` start that many ranks itself.
   // batch_size stays the global micro-batch: each rank trains batch_size / world size of it.
   int64_t nproc_per_node = 1;
-  double dist_timeout = 600;  // seconds a rendezvous or a collective may take before the run fails
-  bool resume = true;         // continue from out_dir/checkpoint when it exists
+  double dist_timeout = 600;   // seconds a rendezvous or a collective may take before the run fails
+  double dist_bucket_mb = 32;  // gradient all-reduce bucket size in MiB (DDP's bucket_cap_mb)
+  bool resume = true;          // continue from out_dir/checkpoint when it exists
   int64_t stop_at_step = 0;  // stop (with a checkpoint) after this step, as if interrupted; 0 = end
   bool quiet = false;        // no progress bar; start-up and per-interval lines at debug level
 

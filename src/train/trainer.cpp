@@ -264,7 +264,8 @@ Trainer::Trainer(const TrainConfig& config, const World& world)
   resume_or_start();
   if (dp_ && !finished_) {
     dp_->broadcast(model_->parameters());
-    dp_->attach_gradients(model_->parameters());
+    dp_->attach_gradients(model_->parameters(),
+                          static_cast<int64_t>(cfg_.dist_bucket_mb * 1024.0 * 1024.0));
   }
   if (cfg_.cuda_graphs && !finished_ && GraphedStep::available(dev_) && opt_.fused()) {
     graph_ = std::make_unique<GraphedStep>(GraphedStep::Setup{.params = model_->parameters(),
@@ -471,12 +472,15 @@ torch::Tensor Trainer::eager_step(double lr) {
   for (int64_t micro = 0; micro < cfg_.grad_accum; ++micro) {
     auto [x, y] = train_.random_batch(cfg_.batch_size, rng_, dev_, world_.rank, world_.size);
     torch::Tensor loss = micro_loss(x, y);
+    // The last micro-batch's backward completes the gradients: their all-reduce starts bucket by
+    // bucket while it runs.
+    if (dp_ && micro + 1 == cfg_.grad_accum) dp_->arm_overlap();
     (loss / static_cast<double>(cfg_.grad_accum)).backward();
     loss_sum_ += loss.detach();
     ++loss_count_;
   }
   // Each rank's gradient is of its shard's mean loss; their mean is the global batch's.
-  if (dp_) dp_->average_gradients();
+  if (dp_) dp_->finish_gradients();
   torch::Tensor gnorm = clip_grad_norm(model_->parameters(), cfg_.grad_clip);
   opt_.step(lr);
   if (dp_)

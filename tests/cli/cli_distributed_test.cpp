@@ -104,6 +104,32 @@ TEST(CliDistributed, TwoRanksGiveTheLossCurveOfOneAndResumeAcrossWorldSizes) {
   EXPECT_LT(rel(c.back()["train_loss"].get<double>(), a.back()["train_loss"].get<double>()), 1e-5);
 }
 
+// The overlapped all-reduce (buckets started from the gradient hooks during the last micro-batch's
+// backward) with many small buckets, two micro-batches per step and tied embeddings (one
+// parameter whose gradient comes from two uses): still the loss curve of one rank.
+TEST(CliDistributed, OverlappedBucketsWithGradAccumAndTiedWeightsGiveTheCurveOfOne) {
+  REQUIRE_GLOO();
+  Fixture f;
+  const std::string flags =
+      "--max-steps 10 --eval-interval 10 --grad-accum 2 --tied-embeddings true";
+  CommandResult one = run_scalelab(f.train(flags + " --out " + f.d + "/one"));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  CommandResult two = run_scalelab(
+      f.train(flags + " --nproc-per-node 2 --dist-bucket-mb 0.01 --out " + f.d + "/two"));
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  const auto a = metrics(f.d + "/one"), b = metrics(f.d + "/two");
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_EQ(b.size(), a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_LT(rel(b[i]["train_loss"].get<double>(), a[i]["train_loss"].get<double>()), 1e-5) << i;
+    EXPECT_LT(rel(b[i]["grad_norm"].get<double>(), a[i]["grad_norm"].get<double>()), 1e-4) << i;
+  }
+  CommandResult bad = run_scalelab(f.train("--max-steps 1 --dist-bucket-mb 0 --out " + f.d + "/x"));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("--dist-bucket-mb: must be in (0, 4096] (got 0)"), std::string::npos)
+      << bad.err;
+}
+
 // kill -9 of one rank: the other's next collective fails at once (the peer's sockets close) with a
 // one-line error naming it, well inside dist_timeout; nothing hangs.
 TEST(CliDistributed, KilledRankStopsTheOtherWithAClearError) {

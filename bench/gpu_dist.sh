@@ -5,8 +5,9 @@
 # then the bar: the GPT-2-124M shape (gpt2-small, batch 32 × 1024, bf16-mixed, CUDA graphs) trained
 # plain and launched by torchrun --no-python --nproc-per-node 1 (the data-parallel code: NCCL
 # all-reduce of the gradient buckets between the graphs), alternately, REPS times each; steady-state
-# tokens/s side by side. Random tokens (the step's speed does not depend on them). Table last; logs
-# in $OUT. Carry .debs.
+# tokens/s side by side; then the same without CUDA graphs (eager: the all-reduce is started from
+# the gradient hooks during backward, the overlapped path), plain vs torchrun. Random tokens (the
+# step's speed does not depend on them). Table last; logs in $OUT. Carry .debs.
 source "$(dirname "$0")/gpu_setup.sh"
 t0=$(date +%s)
 cuda_configure ON OFF
@@ -32,12 +33,14 @@ args="--train-data tok.bin --preset gpt2-small --batch-size 32 --max-steps ${STE
   --device cuda --precision bf16-mixed --quiet true --no-resume --log-level debug"
 rows=()
 for rep in $(seq "${REPS:-2}"); do
-  for mode in plain torchrun; do
-    if [ $mode = plain ]; then
-      timeout 240 $bin/scalelab train $args --out run-$mode-$rep > $mode-$rep.log 2>&1
+  for mode in plain torchrun plain_eager torchrun_eager; do
+    extra=""
+    case $mode in *eager) extra="--cuda-graphs false" ;; esac
+    if [ "${mode%_eager}" = plain ]; then
+      timeout 240 $bin/scalelab train $args $extra --out run-$mode-$rep > $mode-$rep.log 2>&1
     else
       timeout 240 $torchrun --no-python --nproc-per-node 1 --master-port 29533 \
-        $bin/scalelab train $args --out run-$mode-$rep > $mode-$rep.log 2>&1
+        $bin/scalelab train $args $extra --out run-$mode-$rep > $mode-$rep.log 2>&1
     fi
     echo "$mode $rep exit $?" >> "$out/dist.log"; cat $mode-$rep.log >> "$out/dist.log"
     rows+=("$mode $rep | $(python3 -c "import json; j=json.load(open('run-$mode-$rep/result.json')); print(f\"steady {j['steady_tokens_per_second']:.6g} tok/s, MFU {j['steady_mfu']:.4f}, train loss {j['final_train_loss']:.6f}\")" 2>&1 | tail -1)")
@@ -51,8 +54,10 @@ import json, glob
 def rate(mode):
     v = [json.load(open(f))["steady_tokens_per_second"] for f in sorted(glob.glob(f"run-{mode}-*/result.json"))]
     return sum(v) / len(v) if v else float("nan")
-p, d = rate("plain"), rate("torchrun")
-print(f"mean plain {p:.6g} tok/s, data-parallel {d:.6g} tok/s: the data-parallel code adds {100 * (p / d - 1):.2f}% to the step time")
+for a, b, what in (("plain", "torchrun", "CUDA graphs, all-reduce between the graphs"),
+                  ("plain_eager", "torchrun_eager", "eager, all-reduce started from the gradient hooks")):
+    p, d = rate(a), rate(b)
+    print(f"{what}: mean plain {p:.6g} tok/s, data-parallel {d:.6g} tok/s: the data-parallel code adds {100 * (p / d - 1):.2f}% to the step time")
 PY
 echo "total $(( $(date +%s) - t0 )) s"
 rm -f "$out/configure.log"

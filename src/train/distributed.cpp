@@ -227,8 +227,8 @@ void DataParallel::broadcast(const std::vector<torch::Tensor>& tensors) {
   }
 }
 
-void DataParallel::attach_gradients(const std::vector<torch::Tensor>& params,
-                                    int64_t bucket_bytes) {
+void DataParallel::attach_gradients(const std::vector<torch::Tensor>& params, int64_t bucket_bytes,
+                                    bool overlap) {
   torch::NoGradGuard ng;
   Impl& m = *impl_;
   std::lock_guard<std::mutex> lock(m.mu);
@@ -253,6 +253,7 @@ void DataParallel::attach_gradients(const std::vector<torch::Tensor>& params,
       torch::Tensor p = rev[k];
       p.mutable_grad() = flat.narrow(0, off, p.numel()).view(p.sizes());
       off += p.numel();
+      if (!overlap) continue;
       std::shared_ptr<torch::autograd::Node> acc = torch::autograd::impl::grad_accumulator(p);
       SCALELAB_CHECK(acc != nullptr, "distributed: a parameter does not require a gradient");
       acc->add_post_hook(std::make_unique<GradientReadyHook>(&m, bucket));
@@ -275,7 +276,7 @@ void DataParallel::average_gradients() {
 void DataParallel::arm_overlap() {
   std::lock_guard<std::mutex> lock(impl_->mu);
   Impl& m = *impl_;
-  m.armed = true;
+  m.armed = !m.accumulators.empty();  // without hooks finish_gradients() all-reduces after backward
   m.waiting = m.bucket_size;
   m.works.clear();
   m.hook_error.clear();

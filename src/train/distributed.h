@@ -14,8 +14,8 @@
 //               counts it in, and a bucket whose gradients are all in starts its all-reduce while
 //               backward goes on — buckets strictly in order, so every rank issues the same
 //               collectives in the same order. Armed for the backward whose gradients are final
-//               (the last micro-batch); finish_gradients() then waits. CUDA-graph replays, whose
-//               backward runs no host code, all-reduce after it (average_gradients);
+//               (the last micro-batch); finish_gradients() then waits. Runs with CUDA graphs,
+//               whose replayed backward runs no host code, all-reduce after it (no hooks);
 //   sum         a few scalars at the host-sync points (losses, evaluation sums, a stop request).
 // Every call is collective: all ranks make it, in the same order. Failures — a peer that died
 // (its sockets close), a rank that never joins, a collective that outlives `timeout` — throw a
@@ -49,9 +49,11 @@ class DataParallel {
 
   // Rank 0's values into every rank's tensors, in place (coalesced through flat buffers).
   void broadcast(const std::vector<torch::Tensor>& tensors);
-  // Makes each parameter's gradient a view into a flat bucket (zeroed) and hooks its gradient
-  // accumulation. Call once, before the first backward and before a CUDA-graph capture.
-  void attach_gradients(const std::vector<torch::Tensor>& params, int64_t bucket_bytes);
+  // Makes each parameter's gradient a view into a flat bucket (zeroed) and, with overlap, hooks
+  // its gradient accumulation. Call once, before the first backward and before a CUDA-graph
+  // capture (without overlap then: see Trainer).
+  void attach_gradients(const std::vector<torch::Tensor>& params, int64_t bucket_bytes,
+                        bool overlap);
   // The mean of the gradients over ranks, in place in the buckets, after backward.
   void average_gradients();
   // Overlapped: arm_overlap() before the backward that completes the gradients; each bucket's

@@ -262,12 +262,18 @@ Trainer::Trainer(const TrainConfig& config, const World& world)
         world_, dev_, std::chrono::milliseconds(static_cast<int64_t>(cfg_.dist_timeout * 1000.0)));
   }
   resume_or_start();
+  const bool graphs =
+      cfg_.cuda_graphs && !finished_ && GraphedStep::available(dev_) && opt_.fused();
   if (dp_ && !finished_) {
     dp_->broadcast(model_->parameters());
+    // Overlap hooks only without graphs: a replay runs no hooks, and taking the parameters'
+    // gradient accumulators here would tie them to the stream current now (the legacy default
+    // stream), which a later capture on its own stream cannot depend on.
     dp_->attach_gradients(model_->parameters(),
-                          static_cast<int64_t>(cfg_.dist_bucket_mb * 1024.0 * 1024.0));
+                          static_cast<int64_t>(cfg_.dist_bucket_mb * 1024.0 * 1024.0),
+                          /*overlap=*/!graphs);
   }
-  if (cfg_.cuda_graphs && !finished_ && GraphedStep::available(dev_) && opt_.fused()) {
+  if (graphs) {
     graph_ = std::make_unique<GraphedStep>(GraphedStep::Setup{.params = model_->parameters(),
                                                               .optimizer = &opt_,
                                                               .grad_clip = cfg_.grad_clip,

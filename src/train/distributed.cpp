@@ -285,19 +285,22 @@ void DataParallel::arm_overlap() {
 void DataParallel::finish_gradients() {
   Impl& m = *impl_;
   std::vector<c10::intrusive_ptr<c10d::Work>> works;
+  bool armed = false;
+  std::string error;
   {
     std::lock_guard<std::mutex> lock(m.mu);
-    if (!m.armed) {
-      average_gradients();
-      return;
+    armed = m.armed;
+    if (armed) {
+      m.armed = false;
+      // Buckets with a parameter that received no gradient: started now, still in order.
+      for (auto& w : m.waiting) w = 0;
+      if (m.hook_error.empty()) m.start_ready_buckets();
+      error = m.hook_error;
+      works.swap(m.works);
     }
-    m.armed = false;
-    // Buckets with a parameter that received no gradient: started now, still in order.
-    for (auto& w : m.waiting) w = 0;
-    if (m.hook_error.empty()) m.start_ready_buckets();
-    if (!m.hook_error.empty()) m.fail("gradient all-reduce", m.hook_error);
-    works.swap(m.works);
   }
+  if (!armed) return average_gradients();
+  if (!error.empty()) m.fail("gradient all-reduce", error);
   for (size_t b = 0; b < works.size(); ++b) {
     m.wait("gradient all-reduce", works[b]);
     if (m.world.size > 1) m.buckets[b].div_(static_cast<double>(m.world.size));

@@ -389,7 +389,7 @@ def fit(N: Any, D: Any = None, loss: Any = None, *, method: str = "varpro",
     budgets: FLOP budgets whose N_opt, D_opt, L_opt intervals the bootstrap also reports.
     param_grid: start grid for method="grid": {"e"|"E", "a"|"A", "b"|"B", "alpha", "beta"} → values
         (or {"start", "stop", "num"}); E, A, B as values, e, a, b as their logs.
-    options: any other field of the fit's table (docs/config.md, "fit"): alpha_min, search_step,
+    options: any other field of the fit's table (docs/config.md, "Scaling-law fit"): alpha_min, search_step,
         asymmetric_weight, precision, max_iterations, …
     """
     n, d, l, _ = _runs_args(N, D, loss, "fit")

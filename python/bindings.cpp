@@ -666,12 +666,9 @@ PYBIND11_MODULE(_scalelab, m) {
                                        t[2].cast<double>(), t[3].cast<double>(),
                                        t[4].cast<double>()};
           }));
-  m.def("read_law", [](const std::string& path) {
-    require_path(path, "scaling law");
-    return scaling::read_scaling_law(path);
-  });
-  m.def("law_from_json", [](const std::string& text) {
-    return scaling::scaling_law_from_json(json::parse(text, "law"), "law");
+  // `source` (a file name, or "law") names the text in errors.
+  m.def("law_from_json", [](const std::string& text, const std::string& source) {
+    return scaling::scaling_law_from_json(json::parse(text, source), source);
   });
 
   m.def("fit", &fit, py::arg("N"), py::arg("D"), py::arg("loss"), py::arg("weight"),

@@ -80,9 +80,11 @@ class ScalingLaw:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "ScalingLaw":
         """Reads a law written by :meth:`save` or by ``scalelab fit`` (scaling_law.json)."""
-        law = cls._from_core(_core.read_law(existing_path(path, "path")))
-        with open(os.fspath(path), encoding="utf-8") as f:
-            j = json.load(f)
+        p = existing_path(path, "path")
+        with open(p, encoding="utf-8") as f:
+            text = f.read()
+        law = cls._from_core(_core.law_from_json(text, p))  # errors name the file
+        j = json.loads(text)
         if isinstance(j, dict):
             law.fit_info = j.get("fit")
             law.bootstrap = j.get("bootstrap")
@@ -95,7 +97,7 @@ class ScalingLaw:
         """From {"E":…, "A":…, "B":…, "alpha":…, "beta":…}, alone or as a fit result's "law"."""
         if not isinstance(text, str):
             raise TypeError(f"text: expected str, got {type(text).__name__}")
-        return cls._from_core(_core.law_from_json(text))
+        return cls._from_core(_core.law_from_json(text, "law"))
 
     # ---- parameters
     @property

@@ -88,20 +88,13 @@ class _Database:
         missing = [k for k in ("N", "D", "loss") if k not in result]
         if missing:
             raise ValueError(f"append: missing {', '.join(missing)} (N, D and loss are required)")
+        from . import Runs
         row = dict(result)
-        cols = {k: np.append(self.runs[k], float_array(row.pop(k), k, scalar_ok=True))
-                for k in ("N", "D", "loss")}
+        cols = {k: [float(float_array(row.pop(k), k, scalar_ok=True))] for k in ("N", "D", "loss")}
         c = row.pop("C", None)
-        cols["C"] = np.append(self.runs.C, 6.0 * cols["N"][-1] * cols["D"][-1] if c is None else
-                              float_array(c, "C", scalar_ok=True))
-        budget = list(self.runs.budget) + [str(row.pop("budget", ""))]
-        n = len(self.runs)
-        extra = {k: list(v) for k, v in self.runs.extra.items()}
-        for k in extra:
-            extra[k].append(row.pop(k, None))
-        for k, v in row.items():
-            extra[k] = [None] * n + [v]
-        self._set(cols["N"], cols["D"], cols["loss"], cols["C"], budget, extra)
+        C = None if c is None else [float(float_array(c, "C", scalar_ok=True))]
+        budget = [str(row.pop("budget", ""))]
+        self.extend(Runs(**cols, C=C, budget=budget, **{k: [v] for k, v in row.items()}))
 
     def extend(self, runs: Any) -> None:
         """Many runs at once (one write of df.csv); extra columns of either side filled with None."""

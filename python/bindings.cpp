@@ -371,6 +371,13 @@ py::dict isoflop(const Array& N, const Array& D, const Array& C, const Array& lo
       .cast<py::dict>();
 }
 
+// Runs known only by their compute (what next_budget and seeding_needed read).
+std::vector<scaling::Observation> runs_of_budgets(const Array& C) {
+  std::vector<scaling::Observation> obs;
+  for (double c : to_vector(C)) obs.push_back(scaling::Observation{.C = c});
+  return obs;
+}
+
 scaling::SeedRanges seed_ranges(double c_min, double c_max, double ratio_min, double ratio_max) {
   scaling::SeedRanges r{c_min, c_max, ratio_min, ratio_max};
   r.validate();
@@ -693,9 +700,12 @@ PYBIND11_MODULE(_scalelab, m) {
   m.def("next_budget", [](double c_min, double c_max, const Array& C, double factor) {
     SCALELAB_CHECK(std::isfinite(factor) && factor > 0, "scaling_factor: must be positive (got {})",
                    factor);
-    std::vector<scaling::Observation> obs;
-    for (double c : to_vector(C)) obs.push_back(scaling::Observation{.C = c});
-    return scaling::next_budget(seed_ranges(c_min, c_max, 1, 1), obs, factor);
+    return scaling::next_budget(seed_ranges(c_min, c_max, 1, 1), runs_of_budgets(C), factor);
+  });
+  m.def("seeding_needed", [](double c_min, double c_max, double ratio_min, double ratio_max,
+                             const Array& C, int64_t num_seeding_steps) {
+    return scaling::seeding_needed(seed_ranges(c_min, c_max, ratio_min, ratio_max),
+                                   runs_of_budgets(C), num_seeding_steps);
   });
 
   m.def("read_csv", &read_csv);

@@ -243,9 +243,10 @@ class Chinchilla:
         k = num_seeding_steps if num_seeding_steps is not None else self.num_seeding_steps
         if k is None:
             raise ValueError("step: num_seeding_steps is not set")
-        lo, hi = self.seed_ranges["C"]
-        C = self.database.runs.C
-        if int(np.count_nonzero((C >= lo) & (C <= hi))) < int(k):
+        if int(k) < 1:
+            raise ValueError(f"num_seeding_steps: must be positive (got {k})")
+        c, r = self.seed_ranges["C"], self.seed_ranges["N_to_D"]
+        if _core.seeding_needed(c[0], c[1], r[0], r[1], self.database.runs.C, int(k)):
             return self.seed()
         self.fit(parallel=parallel)
         return self.scale(**scale_kwargs)

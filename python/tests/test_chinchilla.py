@@ -84,3 +84,5 @@ def test_the_package_arguments_that_we_refuse_say_so(tmp_path):
         cc.scale(C=1e20)
     with pytest.raises(ValueError, match="append: missing loss"):
         cc.append(N=1e8, D=1e9)
+    with pytest.raises(ValueError, match="num_seeding_steps: must be positive"):
+        cc.step(num_seeding_steps=0)

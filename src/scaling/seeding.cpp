@@ -72,21 +72,25 @@ double next_budget(const SeedRanges& r, const std::vector<Observation>& runs, do
   return c * factor;
 }
 
+bool seeding_needed(const SeedRanges& ranges, const std::vector<Observation>& runs,
+                    int64_t num_seeding_steps) {
+  ranges.validate();
+  SCALELAB_CHECK(num_seeding_steps > 0, "num-seeding-steps: must be positive (got {})",
+                 num_seeding_steps);
+  int64_t seeds = 0;
+  for (const auto& r : runs) seeds += ranges.contains_c(r.C) ? 1 : 0;
+  return seeds < num_seeding_steps;
+}
+
 Proposal step(const StepOptions& o, const std::vector<Observation>& runs, std::mt19937_64& rng,
               const ModelSizeSearch& search, std::optional<FitResult>* fitted) {
-  o.ranges.validate();
-  SCALELAB_CHECK(o.num_seeding_steps > 0, "num-seeding-steps: must be positive (got {})",
-                 o.num_seeding_steps);
+  const bool seeding = seeding_needed(o.ranges, runs, o.num_seeding_steps);
   SCALELAB_CHECK((o.scaling_factor > 0) != (o.target_C > 0),
                  "step: give exactly one of scaling factor and target C (got {} and {})",
                  o.scaling_factor, o.target_C);
-  int64_t seeds = 0;
+  if (seeding) return seed(o.ranges, rng, search);
   double max_c = 0;
-  for (const auto& r : runs) {
-    seeds += o.ranges.contains_c(r.C) ? 1 : 0;
-    max_c = std::max(max_c, r.C);
-  }
-  if (seeds < o.num_seeding_steps) return seed(o.ranges, rng, search);
+  for (const auto& r : runs) max_c = std::max(max_c, r.C);
   FitResult f = fit_scaling_law(to_fit_data(runs), o.fit);
   const double C = o.target_C > 0 ? o.target_C : next_budget(o.ranges, runs, o.scaling_factor);
   Proposal p = scale(f.law, C, search);

@@ -51,8 +51,12 @@ struct StepOptions {
   FitOptions fit;
 };
 
-// Seed while fewer than num_seeding_steps runs (finished ones) have C in the seed range; then fit
-// and scale. fitted receives the fit when one was made.
+// step()'s rule: true while fewer than num_seeding_steps runs (finished ones) have C in the seed
+// range (num_seeding_steps must be positive).
+bool seeding_needed(const SeedRanges& ranges, const std::vector<Observation>& runs,
+                    int64_t num_seeding_steps);
+
+// Seed while seeding_needed(); then fit and scale. fitted receives the fit when one was made.
 Proposal step(const StepOptions& options, const std::vector<Observation>& runs,
               std::mt19937_64& rng, const ModelSizeSearch& search = {},
               std::optional<FitResult>* fitted = nullptr);

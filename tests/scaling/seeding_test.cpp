@@ -75,5 +75,17 @@ TEST(Seeding, ScaleAndStep) {
   EXPECT_THROW(step(StepOptions{o.ranges, 3, 0, 0, {}}, runs, rng), Error);  // neither factor nor C
 }
 
+TEST(Seeding, SeedingIsNeededUntilEnoughRunsLieInTheSeedRange) {
+  const SeedRanges r{1e15, 1e16, 10, 100};
+  std::vector<Observation> runs;
+  for (double c : {5e14, 1e15, 3e15, 1e16, 2e16}) runs.push_back(Observation{.C = c});
+  // 1e15, 3e15 and 1e16 lie in the range (ends included); 5e14 and 2e16 do not count.
+  EXPECT_TRUE(seeding_needed(r, runs, 4));
+  EXPECT_FALSE(seeding_needed(r, runs, 3));
+  EXPECT_TRUE(seeding_needed(r, {}, 1));
+  EXPECT_THROW(seeding_needed(r, runs, 0), Error);
+  EXPECT_THROW(seeding_needed(SeedRanges{1e16, 1e15, 10, 100}, runs, 3), Error);
+}
+
 }  // namespace
 }  // namespace scalelab::scaling

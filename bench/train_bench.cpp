@@ -1,7 +1,9 @@
 // GPU training throughput for docs/benchmarks.md: tokens/s, MFU (PaLM formula against the dense
 // bf16 peak, 989 TFLOP/s for H100 SXM) and peak CUDA memory next to accounting's prediction, for a
 // model shape. Synthetic batches (random ids) so the number measures the model step, not data
-// loading. Usage: train_bench --shape tinystories|gpt2-124m --batch B [--steps 30] [--warmup 5]
+// loading. Usage: train_bench --shape tinystories|gpt2-124m|LxD --batch B [--steps 30] [--warmup 5]
+//                    (LxD, e.g. 9x576: the H200 example sweeps' family member of L layers and
+//                    width D — vocab 8192, context 256, head dim 32, d_ff a multiple of 32)
 //                    [--precision bf16-mixed|fp32] [--attention auto|plain] [--device cuda]
 //                    [--breakdown true]   (also time forward, forward+loss, forward+backward,
 //                    optimizer)
@@ -26,6 +28,7 @@
 #endif
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <vector>
@@ -40,6 +43,7 @@
 #include "common/error.h"
 #include "model/fused.h"
 #include "model/transformer.h"
+#include "sweep/architecture.h"
 #include "train/autocast.h"
 #include "train/cuda_graph.h"
 #include "train/optim.h"
@@ -92,8 +96,20 @@ int main(int argc, char** argv) try {
     s.d_ff = 2048;
     s.n_layers = 12;
     s.n_heads = 12;
+  } else if (int64_t L = 0, d = 0; std::sscanf(shape_name.c_str(), "%ldx%ld", &L, &d) == 2 &&
+                                   shape_name == fmt::format("{}x{}", L, d)) {
+    sweep::ArchitectureRule rule;  // examples/h200-sweep*.json's "architecture"
+    rule.vocab_size = 8192;
+    rule.context_length = 256;
+    rule.head_dim = 32;
+    rule.multiple = 32;
+    SCALELAB_CHECK(
+        L > 0 && d > 0 && d % rule.multiple == 0,
+        "--shape: LxD needs L > 0 and a width that is a positive multiple of {} (got {})",
+        rule.multiple, shape_name);
+    s = sweep::family_shape(rule, L, d);
   } else {
-    SCALELAB_FAIL("unknown shape {}", shape_name);
+    SCALELAB_FAIL("unknown shape {} (tinystories, gpt2-124m or LxD)", shape_name);
   }
   if (vocab > 0) s.vocab_size = vocab;  // e.g. GPT-2's 50257 against its padded 50304
   SCALELAB_CHECK(

@@ -86,8 +86,6 @@ ShapeChoice describe_shape(const accounting::ModelShape& s) {
   return c;
 }
 
-namespace {
-
 accounting::ModelShape family_shape(const ArchitectureRule& rule, int64_t L, int64_t d) {
   accounting::ModelShape s;
   s.vocab_size = rule.vocab_size;
@@ -101,8 +99,6 @@ accounting::ModelShape family_shape(const ArchitectureRule& rule, int64_t L, int
   s.validate("architecture");
   return s;
 }
-
-}  // namespace
 
 std::vector<ShapeChoice> model_family(const ArchitectureRule& rule) {
   rule.validate();

@@ -68,6 +68,10 @@ struct ShapeChoice {
 // A shape with its exact counts filled in.
 ShapeChoice describe_shape(const accounting::ModelShape& shape);
 
+// The family's shape of L layers and width d (n_heads = d / head_dim, d_ff = 8/3·d rounded up to
+// `multiple`), validated; whether the chain passes through it is model_family's business.
+accounting::ModelShape family_shape(const ArchitectureRule& rule, int64_t L, int64_t d);
+
 // The family, smallest first. Throws (naming the field) for an invalid rule.
 std::vector<ShapeChoice> model_family(const ArchitectureRule& rule);
 // The member whose size under `convention` is nearest `target` in log space (ties: the smaller).

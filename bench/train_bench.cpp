@@ -28,6 +28,7 @@
 #endif
 
 #include <algorithm>
+#include <cinttypes>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -96,8 +97,9 @@ int main(int argc, char** argv) try {
     s.d_ff = 2048;
     s.n_layers = 12;
     s.n_heads = 12;
-  } else if (int64_t L = 0, d = 0; std::sscanf(shape_name.c_str(), "%ldx%ld", &L, &d) == 2 &&
-                                   shape_name == fmt::format("{}x{}", L, d)) {
+  } else if (int64_t L = 0, d = 0;
+             std::sscanf(shape_name.c_str(), "%" SCNd64 "x%" SCNd64, &L, &d) == 2 &&
+             shape_name == fmt::format("{}x{}", L, d)) {
     sweep::ArchitectureRule rule;  // examples/h200-sweep*.json's "architecture"
     rule.vocab_size = 8192;
     rule.context_length = 256;

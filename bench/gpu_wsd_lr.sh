@@ -6,7 +6,10 @@
 # sweep's peak and final lr, seeds 0 … SEEDS-1 (default 2), JOBS (default 8) at a time under a private
 # MPS daemon, shortest runs first, until LIMIT (default 570) seconds after the start. MULTS sets the
 # multipliers; WSD_FLAGS adds flags of wsd_vs_cosine.py, e.g. "--cosine-warmup point --points
-# branches" (cosine runs with the branch's warmup, branches only).
+# branches" (cosine runs with the branch's warmup, branches only). CONFIG and DB name another WSD
+# sweep and its database, e.g. CONFIG=examples/h200-sweep-large-wsd.json
+# DB=docs/examples/h200-sweep-large-wsd/runs.db WSD_FLAGS="--planned --parents b3-m3,b5-m3,b5-m4 …"
+# (its points are planned, not trained: their configs suffice).
 # Output: the table (bench/wsd_vs_cosine.py) and $OUT/wsd_lr.json. Carry .debs and .bench-data.
 source "$(dirname "$0")/gpu_setup.sh"
 t0=$(date +%s)
@@ -18,7 +21,9 @@ work=build-cuda/h200
 mkdir -p $work
 bash .bench-data/make_gpu_corpus.sh $work 400 > "$out/corpus.log" 2>&1 || { cat "$out/corpus.log"; exit 1; }
 cd $work
-../bin/scalelab sweep plan --config "$root/examples/h200-sweep-wsd.json" > "$out/plan.out" 2>&1 \
+config=$root/${CONFIG:-examples/h200-sweep-wsd.json}
+name=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["out_dir"])' "$config")
+../bin/scalelab sweep plan --config "$config" > "$out/plan.out" 2>&1 \
   || { tail -5 "$out/plan.out"; exit 1; }
 echo "data $(( $(date +%s) - t0 )) s"
 if command -v nvidia-cuda-mps-control > /dev/null; then
@@ -26,11 +31,11 @@ if command -v nvidia-cuda-mps-control > /dev/null; then
   mkdir -p $CUDA_MPS_PIPE_DIRECTORY $CUDA_MPS_LOG_DIRECTORY
   nvidia-cuda-mps-control -d && echo "MPS daemon started"
 fi
-python3 "$root/bench/wsd_vs_cosine.py" h200-sweep-wsd "$out/wsd_lr.json" \
-  --db "$root/docs/examples/h200-sweep-wsd/runs.db" --lr-multipliers "${MULTS:-0.5,1,2}" \
+python3 "$root/bench/wsd_vs_cosine.py" "$name" "$out/wsd_lr.json" \
+  --db "$root/${DB:-docs/examples/h200-sweep-wsd/runs.db}" --lr-multipliers "${MULTS:-0.5,1,2}" \
   --schedules cosine,wsd --seeds "${SEEDS:-2}" --jobs "${JOBS:-8}" ${WSD_FLAGS:-} \
   --time-limit $(( limit - ($(date +%s) - t0) )) --scalelab ../bin/scalelab | tee "$out/wsd_lr.md"
 [ -n "${CUDA_MPS_PIPE_DIRECTORY:-}" ] && echo quit | nvidia-cuda-mps-control
-grep -l -E "error|Error" h200-sweep-wsd/cosine-check/*.log 2>/dev/null | head -3 | xargs -r tail -2
+grep -l -E "error|Error" "$name"/cosine-check/*.log 2>/dev/null | head -3 | xargs -r tail -2
 ( cd "$out" && tar -czf logs.tar.gz --remove-files configure.log build.log corpus.log plan.out )
 echo "total $(( $(date +%s) - t0 )) s"

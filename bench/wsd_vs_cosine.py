@@ -19,7 +19,9 @@ as a WSD run of its own length from scratch (what a branch is, warmup included: 
 point then gets its best loss per schedule over the multipliers, and the table compares the best WSD
 with the best cosine. `--cosine-warmup point` gives the cosine runs the point's warmup (a branch's is its parent's) instead
 of their own 5%, so that only the schedule after the warmup differs; `--points branches` leaves the
-parents out, `--only KEY,…` keeps those points. `--db` reads the points from another runs.db (e.g. a committed sweep's, with the
+parents out, `--only KEY,…` keeps those points. `--planned` also takes points that are planned but
+not trained (their configs are all it needs; their own loss shows as nan), `--parents KEY,…` names
+the parents instead of the smallest, middle and largest. `--db` reads the points from another runs.db (e.g. a committed sweep's, with the
 data prepared by `scalelab sweep plan`). Runs are trained shortest first and a finished run is read,
 not trained again, so an interrupted call keeps what it finished; `--time-limit S` stops training
 after S seconds (runs not finished by then count as nan) and still prints the table.
@@ -45,8 +47,11 @@ def load_runs(db_path):
     return runs
 
 
-def pick(runs, sizes):
-    done = [r for r in runs if r["status"] == "done"]
+def pick(runs, sizes, planned=False, parent_keys=()):
+    done = [r for r in runs if r["status"] == "done" or planned]
+    for r in done:
+        if r["loss"] is None:
+            r["loss"] = float("nan")  # a planned point: only its config is used
     by_key = {r["extra"]["key"]: r for r in done}
     children = {}
     for r in done:
@@ -54,9 +59,19 @@ def pick(runs, sizes):
         if isinstance(p, str) and p in by_key:
             children.setdefault(p, []).append(r)
     parents = sorted((by_key[k] for k, c in children.items() if len(c) >= 2), key=lambda r: r["N"])
+    if parent_keys:
+        missing = [k for k in parent_keys if k not in {r["extra"]["key"] for r in parents}]
+        if missing:
+            sys.exit(f"wsd_vs_cosine: --parents: {', '.join(missing)}: not a parent with two "
+                     "branches in the database")
+        return pick_points([r for r in parents if r["extra"]["key"] in parent_keys], children)
     if len(parents) < sizes:
         sys.exit(f"wsd_vs_cosine: only {len(parents)} parents with two finished branches")
     chosen = [parents[round(i * (len(parents) - 1) / (sizes - 1))] for i in range(sizes)]
+    return pick_points(chosen, children)
+
+
+def pick_points(chosen, children):
     out = []
     for p in chosen:
         points = [p]
@@ -111,6 +126,8 @@ def main():
     ap.add_argument("--cosine-warmup", choices=("own", "point"), default="own")
     ap.add_argument("--points", choices=("all", "branches"), default="all")
     ap.add_argument("--only", default="", help="comma-separated point keys to train (default all)")
+    ap.add_argument("--planned", action="store_true")
+    ap.add_argument("--parents", default="")
     a = ap.parse_args()
     only = set(parse_list(a.only, str))
     deadline = time.monotonic() + a.time_limit if a.time_limit > 0 else None
@@ -120,7 +137,8 @@ def main():
         sys.exit("wsd_vs_cosine: --lr-multipliers: positive numbers, comma-separated")
     if not schedules or any(x not in ("cosine", "wsd") for x in schedules):
         sys.exit("wsd_vs_cosine: --schedules: cosine and/or wsd, comma-separated")
-    chosen = pick(load_runs(a.db or os.path.join(a.sweep_dir, "runs.db")), a.sizes)
+    chosen = pick(load_runs(a.db or os.path.join(a.sweep_dir, "runs.db")), a.sizes, a.planned,
+                  parse_list(a.parents, str))
     work = os.path.join(a.sweep_dir, "cosine-check")
     os.makedirs(work, exist_ok=True)
     jobs = []

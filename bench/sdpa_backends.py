@@ -28,12 +28,16 @@ BACKENDS = [("default", None), ("flash", SDPBackend.FLASH_ATTENTION),
             ("efficient", SDPBackend.EFFICIENT_ATTENTION), ("cudnn", SDPBackend.CUDNN_ATTENTION)]
 
 
-def make(B, T, H, hd, dtype, seed=0):
+def make(B, T, H, hd, seed=0):
+    """A (B, T, 3, H, hd) bf16 QKV buffer, as scalelab's attention reads it."""
     g = torch.Generator(device="cuda").manual_seed(seed)
     qkv = torch.randn(B, T, 3, H, hd, device="cuda", dtype=torch.float32, generator=g)
-    qkv = qkv.to(dtype).requires_grad_(True)
-    q, k, v = qkv.unbind(2)
-    return qkv, q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
+    return qkv.to(torch.bfloat16)
+
+
+def heads(qkv):
+    """q, k, v of a QKV buffer seen as (B, H, T, hd)."""
+    return (t.transpose(1, 2) for t in qkv.unbind(2))
 
 
 def run(backend, q, k, v):
@@ -50,9 +54,8 @@ def main():
     rows = []
     for name, B, T, H, hd in SHAPES:
         # Reference: the math backend in fp32 on the same bf16-rounded inputs.
-        qkv32, q32, k32, v32 = make(B, T, H, hd, torch.bfloat16)
-        qkv32 = qkv32.detach().float().requires_grad_(True)
-        q32, k32, v32 = (t.transpose(1, 2) for t in qkv32.unbind(2))
+        qkv32 = make(B, T, H, hd).float().requires_grad_(True)
+        q32, k32, v32 = heads(qkv32)
         dy = torch.randn(B, H, T, hd, device="cuda", generator=torch.Generator(device="cuda").manual_seed(1))
         with sdpa_kernel([SDPBackend.MATH]):
             y_ref = F.scaled_dot_product_attention(q32, k32, v32, is_causal=True)
@@ -60,7 +63,8 @@ def main():
         g_ref = qkv32.grad
         flops = 0.5 * 4 * B * H * T * T * hd * 3.5
         for bname, backend in BACKENDS:
-            qkv, q, k, v = make(B, T, H, hd, torch.bfloat16)
+            qkv = make(B, T, H, hd).requires_grad_(True)
+            q, k, v = heads(qkv)
             dyb = dy.to(torch.bfloat16)
             try:
                 y = run(backend, q, k, v)

@@ -139,14 +139,17 @@ def main():
         sys.exit("wsd_vs_cosine: --schedules: cosine and/or wsd, comma-separated")
     chosen = pick(load_runs(a.db or os.path.join(a.sweep_dir, "runs.db")), a.sizes, a.planned,
                   parse_list(a.parents, str))
+    # The points trained and tabled: --points and --only applied once.
+    chosen = [(p, [q for q in points
+                   if not (a.points == "branches" and q is p)
+                   and (not only or q["extra"]["key"] in only)]) for p, points in chosen]
+    # The default table: cosine at the points' lr against their WSD loss.
+    classic = schedules == ["cosine"] and mults == [1.0]
     work = os.path.join(a.sweep_dir, "cosine-check")
     os.makedirs(work, exist_ok=True)
     jobs = []
     for _, points in chosen:
         for q in points:
-            if (a.points == "branches" and q is points[0]) or (
-                    only and q["extra"]["key"] not in only):
-                continue
             for sched in schedules:
                 for m in mults:
                     for s in range(a.seeds):
@@ -181,7 +184,7 @@ def main():
     with ThreadPoolExecutor(a.jobs) as ex:
         losses = dict(ex.map(train, jobs))
     rows = []
-    if schedules == ["cosine"] and mults == [1.0]:
+    if classic:
         print("| size (layers×d) | N non-emb | point | D | steps | WSD point loss | cosine "
               + " / ".join(f"seed {s}" for s in range(a.seeds))
               + " | WSD − cosine mean | cosine seeds' spread |")
@@ -194,8 +197,6 @@ def main():
     for p, points in chosen:
         m = p["config"]["model"]
         for q in points:
-            if (a.points == "branches" and q is p) or (only and q["extra"]["key"] not in only):
-                continue
             key = q["extra"]["key"]
             kind = "parent" if q is p else "branch"
             runs = {(x, lm): [losses[(key, x, lm, s)] for s in range(a.seeds)]
@@ -203,7 +204,7 @@ def main():
             row = {"key": key, "kind": kind, "layers": m["n_layers"], "d_model": m["d_model"],
                    "n_non_embedding": q["extra"].get("n_non_embedding"), "D": q["D"],
                    "steps": q["config"]["max_steps"], "wsd_loss": q["loss"]}
-            if schedules == ["cosine"] and mults == [1.0]:
+            if classic:
                 cos = runs[("cosine", 1.0)]
                 mu = mean(cos)
                 diff = 100 * (q["loss"] - mu) / mu

@@ -24,7 +24,8 @@ not trained (their configs are all it needs; their own loss shows as nan), `--pa
 the parents instead of the smallest, middle and largest. `--db` reads the points from another runs.db (e.g. a committed sweep's, with the
 data prepared by `scalelab sweep plan`). Runs are trained shortest first and a finished run is read,
 not trained again, so an interrupted call keeps what it finished; `--time-limit S` stops training
-after S seconds (runs not finished by then count as nan) and still prints the table.
+after S seconds (runs not finished by then count as nan) and still prints the table; its runs save a
+checkpoint every fifth of their steps, so a run cut off resumes from there in the next call.
 """
 import argparse
 import json
@@ -84,7 +85,7 @@ def pick_points(chosen, children):
     return out
 
 
-def run_config(point, schedule, lr_multiplier, seed, out_dir, cosine_warmup="own"):
+def run_config(point, schedule, lr_multiplier, seed, out_dir, cosine_warmup="own", resumable=False):
     c = dict(point["config"])
     c["lr_schedule"] = schedule
     c["branch_from"] = ""
@@ -97,7 +98,9 @@ def run_config(point, schedule, lr_multiplier, seed, out_dir, cosine_warmup="own
     c["seed"] = seed
     c["out_dir"] = out_dir
     c["log_interval"] = max(1, c["max_steps"] // 25)
-    c["checkpoint_interval"] = 0
+    # Under --time-limit a run cut off resumes in the next call from its last fifth (`resume` is on
+    # by default); otherwise no checkpoints.
+    c["checkpoint_interval"] = max(1, c["max_steps"] // 5) if resumable else 0
     c["quiet"] = True
     return c
 
@@ -159,7 +162,7 @@ def main():
                         cfg_path = os.path.join(work, name + ".json")
                         with open(cfg_path, "w") as f:
                             json.dump(run_config(q, sched, m, s, os.path.join(work, name),
-                                             a.cosine_warmup), f, indent=1)
+                                             a.cosine_warmup, a.time_limit > 0), f, indent=1)
                         jobs.append(((q["extra"]["key"], sched, m, s), q["config"]["max_steps"],
                                      cfg_path, os.path.join(work, name)))
     jobs.sort(key=lambda j: j[1])  # shortest first: an interrupted call keeps the most points

@@ -36,6 +36,6 @@ python3 "$root/bench/wsd_vs_cosine.py" "$name" "$out/wsd_lr.json" \
   --schedules cosine,wsd --seeds "${SEEDS:-2}" --jobs "${JOBS:-8}" ${WSD_FLAGS:-} \
   --time-limit $(( limit - ($(date +%s) - t0) )) --scalelab ../bin/scalelab | tee "$out/wsd_lr.md"
 [ -n "${CUDA_MPS_PIPE_DIRECTORY:-}" ] && echo quit | nvidia-cuda-mps-control
-grep -l -E "error|Error" "$name"/cosine-check/*.log 2>/dev/null | head -3 | xargs -r tail -2
+grep -l -E "error|Error" "$name"/cosine-check/*.log 2>/dev/null | head -3 | xargs -r tail -n 2
 ( cd "$out" && tar -czf logs.tar.gz --remove-files configure.log build.log corpus.log plan.out )
 echo "total $(( $(date +%s) - t0 )) s"

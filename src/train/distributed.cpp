@@ -84,15 +84,24 @@ struct DataParallel::Impl {
       fail(what, first_line(e));
     }
   }
-  // Runs one collective and waits for it; a failure is a one-line error naming the rank.
-  void run(const char* what, const std::function<c10::intrusive_ptr<c10d::Work>()>& start) const {
-    c10::intrusive_ptr<c10d::Work> work;
+  // Starts one collective; a failure is a one-line error naming the rank.
+  c10::intrusive_ptr<c10d::Work> start(
+      const char* what, const std::function<c10::intrusive_ptr<c10d::Work>()>& collective) const {
     try {
-      work = start();
+      return collective();
     } catch (const std::exception& e) {
       fail(what, first_line(e));
     }
-    wait(what, work);
+  }
+  // Runs one collective and waits for it.
+  void run(const char* what,
+           const std::function<c10::intrusive_ptr<c10d::Work>()>& collective) const {
+    wait(what, start(what, collective));
+  }
+  // Waits for bucket b's all-reduce (work), then makes its sum the mean over the ranks.
+  void average_bucket(size_t b, const c10::intrusive_ptr<c10d::Work>& work) {
+    wait("gradient all-reduce", work);
+    if (world.size > 1) buckets[b].div_(static_cast<double>(world.size));
   }
   c10::intrusive_ptr<c10d::Work> start_allreduce(torch::Tensor& bucket) {
     std::vector<torch::Tensor> one{bucket};
@@ -267,10 +276,10 @@ void DataParallel::attach_gradients(const std::vector<torch::Tensor>& params, in
 }
 
 void DataParallel::average_gradients() {
-  for (torch::Tensor& b : impl_->buckets) {
-    impl_->run("gradient all-reduce", [&] { return impl_->start_allreduce(b); });
-    if (impl_->world.size > 1) b.div_(static_cast<double>(impl_->world.size));
-  }
+  Impl& m = *impl_;
+  for (size_t b = 0; b < m.buckets.size(); ++b)
+    m.average_bucket(
+        b, m.start("gradient all-reduce", [&] { return m.start_allreduce(m.buckets[b]); }));
 }
 
 void DataParallel::arm_overlap() {
@@ -301,10 +310,7 @@ void DataParallel::finish_gradients() {
   }
   if (!armed) return average_gradients();
   if (!error.empty()) m.fail("gradient all-reduce", error);
-  for (size_t b = 0; b < works.size(); ++b) {
-    m.wait("gradient all-reduce", works[b]);
-    if (m.world.size > 1) m.buckets[b].div_(static_cast<double>(m.world.size));
-  }
+  for (size_t b = 0; b < works.size(); ++b) m.average_bucket(b, works[b]);
 }
 
 void DataParallel::zero_gradients() {

@@ -8,7 +8,7 @@
 # trains one model (default GPT-2-124M's body: 12 × 768, 12 heads, d_ff 2048, context 1024, batch 32)
 # for STEPS (default 800, ≈ 26M tokens, well under one epoch) with the bf16 head and with the FP8 head,
 # seeds 0 … SEEDS-1 (default 3), all at once under a private MPS daemon, each run cut at LIMIT
-# (default 560) seconds after the start. Val loss on the whole validation split (~1.1M tokens) every
+# (default 560) seconds after the start. Val loss on the whole validation split (~1M tokens) every
 # STEPS/4 steps and at the end. Table last (per seed and the means, FP8 − bf16 with its standard error
 # from the seeds); each run's log and result.json in $OUT/fp8q.tar.gz.
 # Usage (device tool, carrying .debs and .bench-data): bash bench/gpu_fp8_quality.sh

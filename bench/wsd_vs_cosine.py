@@ -25,7 +25,8 @@ the parents instead of the smallest, middle and largest. `--db` reads the points
 data prepared by `scalelab sweep plan`). Runs are trained shortest first and a finished run is read,
 not trained again, so an interrupted call keeps what it finished; `--time-limit S` stops training
 after S seconds (runs not finished by then count as nan) and still prints the table; its runs save a
-checkpoint every fifth of their steps, so a run cut off resumes from there in the next call.
+checkpoint every fifth of their steps, so a run cut off resumes from there in the next call (on the
+same machine: the device tool keeps build-cuda/ while it stays warm).
 """
 import argparse
 import json

@@ -32,11 +32,7 @@ if [ ! -f val.bin ]; then
     { tail -5 "$out/data.log"; exit 1; }
 fi
 echo "data $(( $(date +%s) - t0 )) s"
-if command -v nvidia-cuda-mps-control > /dev/null; then
-  export CUDA_MPS_PIPE_DIRECTORY=/tmp/scalelab-mps/pipe CUDA_MPS_LOG_DIRECTORY=/tmp/scalelab-mps/log
-  mkdir -p $CUDA_MPS_PIPE_DIRECTORY $CUDA_MPS_LOG_DIRECTORY
-  nvidia-cuda-mps-control -d && echo "MPS daemon started"
-fi
+mps_start
 left=$(( limit - ($(date +%s) - t0) ))
 for seed in $(seq 0 $(( seeds - 1 ))); do
   for fp8 in false true; do
@@ -53,7 +49,7 @@ JSON
   done
 done
 wait
-[ -n "${CUDA_MPS_PIPE_DIRECTORY:-}" ] && echo quit | nvidia-cuda-mps-control
+mps_stop
 tar -czf "$out/fp8q.tar.gz" run-*.log run-*.json run-*/result.json "$out/data.log" 2> /dev/null
 rm -f "$out/data.log" "$out/configure.log" "$out/build.log"
 echo "== FP8 head against bf16 (${LAYERS:-12} x ${D_MODEL:-768}, vocab $vocab, $steps steps of ${BATCH:-32} x 1024; final val loss on the whole split)"

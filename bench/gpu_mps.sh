@@ -29,14 +29,10 @@ run_sweep() {  # $1 = label; the sweep's out_dir is renamed to $name-$1 afterwar
   mv "$name" "$name-$1"
 }
 run_sweep plain
-if [ -n "$mps" ]; then
-  export CUDA_MPS_PIPE_DIRECTORY=/tmp/scalelab-mps/pipe CUDA_MPS_LOG_DIRECTORY=/tmp/scalelab-mps/log
-  mkdir -p $CUDA_MPS_PIPE_DIRECTORY $CUDA_MPS_LOG_DIRECTORY
-  nvidia-cuda-mps-control -d && echo "MPS daemon started"
+if mps_start; then
   run_sweep mps
-  echo quit | nvidia-cuda-mps-control
   cp $CUDA_MPS_LOG_DIRECTORY/control.log "$out/mps-control.log" 2>/dev/null
-  unset CUDA_MPS_PIPE_DIRECTORY CUDA_MPS_LOG_DIRECTORY
+  mps_stop
 fi
 python3 - "$name" > "$out/losses.txt" <<'PY'
 import sqlite3, sys, os

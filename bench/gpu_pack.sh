@@ -2,7 +2,7 @@
 # Issue 18's open question, one GPU-machine call: do several runs of the sweep's *larger* shapes
 # packed on one GPU under MPS beat one run alone? (The 40%-of-peak sweep bar needs that: alone, no
 # implementation measured exceeds 34–37% MFU on those shapes, and they carry most of a sweep's
-# FLOPs.) Builds train_bench, starts a private MPS daemon (as bench/gpu_mps.sh), then for each shape
+# FLOPs.) Builds train_bench, starts a private MPS daemon (gpu_setup.sh's mps_start), then for each shape
 # of SHAPES (default "9x576 6x352 3x160": L layers × width, the H200 sweeps' family) at BATCH
 # sequences of 256 tokens (default 256: the issue's 65,536-token batch) runs 1 and then K (KS,
 # default "2 4") train_bench processes at once, CUDA graphs on, STEPS timed steps each (default
@@ -15,13 +15,7 @@ cuda_configure OFF ON
 cuda_build train_bench
 echo "build $(( $(date +%s) - t0 )) s"
 bin=$root/build-cuda/bin/train_bench
-if command -v nvidia-cuda-mps-control > /dev/null; then
-  export CUDA_MPS_PIPE_DIRECTORY=/tmp/scalelab-mps/pipe CUDA_MPS_LOG_DIRECTORY=/tmp/scalelab-mps/log
-  mkdir -p $CUDA_MPS_PIPE_DIRECTORY $CUDA_MPS_LOG_DIRECTORY
-  nvidia-cuda-mps-control -d && echo "MPS daemon started"
-else
-  echo "nvidia-cuda-mps-control absent: the processes time-slice the GPU"
-fi
+mps_start
 tmp=$(mktemp -d)
 rows=("shape | processes | aggregate tok/s | aggregate MFU | per process tok/s")
 for shape in ${SHAPES:-9x576 6x352 3x160}; do
@@ -41,7 +35,7 @@ for shape in ${SHAPES:-9x576 6x352 3x160}; do
     rows+=("$shape | $k | $(printf '%s\n' "${tps[@]}" | awk '{s += $1} END {printf "%.0f", s}') | $(printf '%s\n' "${mfu[@]}" | awk '{s += $1} END {printf "%.1f%%", s}') | ${tps[*]}")
   done
 done
-[ -n "${CUDA_MPS_PIPE_DIRECTORY:-}" ] && echo quit | nvidia-cuda-mps-control
+mps_stop
 rm -rf "$tmp" "$out/configure.log"
 echo "== table (BATCH ${BATCH:-256} x 256, STEPS ${STEPS:-300})"
 printf '%s\n' "${rows[@]}"

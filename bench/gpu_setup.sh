@@ -4,7 +4,11 @@
 # the library and pkg-config paths there, and defines
 #   cuda_configure TESTS BENCH   cmake --preset cuda against the wheel's LibTorch (ON/OFF each)
 #   cuda_build TARGET...         build those targets, timed
-# Both log to $out and end the calling script with the log's errors when they fail.
+#   mps_start                    a private CUDA MPS control daemon (pipe and log directories under
+#                                /tmp/scalelab-mps, so only the processes started after it use it; the
+#                                GPU's compute mode is not touched); returns 1 where the machine has none
+#   mps_stop                     quits that daemon, if one was started
+# The first two log to $out and end the calling script with the log's errors when they fail.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${OUT:-/tmp/scalelab-gpu}
@@ -29,4 +33,20 @@ cuda_configure() {
 cuda_build() {
   ( time cmake --build --preset cuda -j "$(nproc)" --target "$@" ) > "$out/build.log" 2>&1 \
     || { grep -E "error" "$out/build.log" | head -30; tail -20 "$out/build.log"; exit 1; }
+}
+
+mps_start() {
+  if ! command -v nvidia-cuda-mps-control > /dev/null; then
+    echo "nvidia-cuda-mps-control absent: the processes time-slice the GPU"
+    return 1
+  fi
+  export CUDA_MPS_PIPE_DIRECTORY=/tmp/scalelab-mps/pipe CUDA_MPS_LOG_DIRECTORY=/tmp/scalelab-mps/log
+  mkdir -p $CUDA_MPS_PIPE_DIRECTORY $CUDA_MPS_LOG_DIRECTORY
+  nvidia-cuda-mps-control -d && echo "MPS daemon started"
+}
+
+mps_stop() {
+  [ -n "${CUDA_MPS_PIPE_DIRECTORY:-}" ] || return 0
+  echo quit | nvidia-cuda-mps-control
+  unset CUDA_MPS_PIPE_DIRECTORY CUDA_MPS_LOG_DIRECTORY
 }

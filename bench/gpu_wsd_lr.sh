@@ -26,16 +26,12 @@ name=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["out_dir"
 ../bin/scalelab sweep plan --config "$config" > "$out/plan.out" 2>&1 \
   || { tail -5 "$out/plan.out"; exit 1; }
 echo "data $(( $(date +%s) - t0 )) s"
-if command -v nvidia-cuda-mps-control > /dev/null; then
-  export CUDA_MPS_PIPE_DIRECTORY=/tmp/scalelab-mps/pipe CUDA_MPS_LOG_DIRECTORY=/tmp/scalelab-mps/log
-  mkdir -p $CUDA_MPS_PIPE_DIRECTORY $CUDA_MPS_LOG_DIRECTORY
-  nvidia-cuda-mps-control -d && echo "MPS daemon started"
-fi
+mps_start
 python3 "$root/bench/wsd_vs_cosine.py" "$name" "$out/wsd_lr.json" \
   --db "$root/${DB:-docs/examples/h200-sweep-wsd/runs.db}" --lr-multipliers "${MULTS:-0.5,1,2}" \
   --schedules cosine,wsd --seeds "${SEEDS:-2}" --jobs "${JOBS:-8}" ${WSD_FLAGS:-} \
   --time-limit $(( limit - ($(date +%s) - t0) )) --scalelab ../bin/scalelab | tee "$out/wsd_lr.md"
-[ -n "${CUDA_MPS_PIPE_DIRECTORY:-}" ] && echo quit | nvidia-cuda-mps-control
+mps_stop
 grep -l -E "error|Error" "$name"/cosine-check/*.log 2>/dev/null | head -3 | xargs -r tail -n 2
 ( cd "$out" && tar -czf logs.tar.gz --remove-files configure.log build.log corpus.log plan.out )
 echo "total $(( $(date +%s) - t0 )) s"

@@ -32,8 +32,9 @@ if [ ! -f val.bin ]; then
     { tail -5 "$out/data.log"; exit 1; }
 fi
 echo "data $(( $(date +%s) - t0 )) s"
-mps_start
 left=$(( limit - ($(date +%s) - t0) ))
+[ "$left" -gt 60 ] || { echo "LIMIT $limit s: only $left s left after the build and the data"; exit 1; }
+mps_start
 for seed in $(seq 0 $(( seeds - 1 ))); do
   for fp8 in false true; do
     name=run-$seed-$fp8

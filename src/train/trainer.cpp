@@ -604,10 +604,11 @@ bool Trainer::interval_work(double lr, const torch::Tensor& gnorm) {
     window_t0_ = std::chrono::steady_clock::now();
     window_tokens_ = 0;
   }
-  if (ckpt_now) save();
-  // Kept for cooldown branches; written like any checkpoint (atomically), before a later one can
-  // be.
+  // Kept for cooldown branches; written like any checkpoint (atomically), and before the resume
+  // checkpoint of the same step: a run killed between the two resumes from an earlier step and
+  // writes it again, where the other order would resume past the branch point without it.
   if (branch_now) save_to((fs::path(out_) / fmt::format("branch-{}", s)).string());
+  if (ckpt_now) save();
   if (steady_started_ && !steady_ended_) steady_excluded_ += seconds_since(t_work);
   if (!stopping) return true;
   save();

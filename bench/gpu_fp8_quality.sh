@@ -7,14 +7,16 @@
 # 100 MB, encodes TRAIN_MB (default 300) for training and the corpus' last 4 MB for validation, then
 # trains one model (default GPT-2-124M's body: 12 × 768, 12 heads, d_ff 2048, context 1024, batch 32)
 # for STEPS (default 800, ≈ 26M tokens, well under one epoch) with the bf16 head and with the FP8 head,
-# seeds 0 … SEEDS-1 (default 3), all at once under a private MPS daemon, each run cut at LIMIT
-# (default 560) seconds after the start. Val loss on the whole validation split (~1M tokens) every
+# seeds FIRST_SEED … FIRST_SEED+SEEDS-1 (default 0 … 2), one seed's two runs at a time under a
+# private MPS daemon (six GPT-2-sized runs at once ran out of the H200's memory), each run cut at
+# LIMIT (default 560) seconds after the start; a run whose result.json an earlier call on the same
+# warm machine left is not trained again. Val loss on the whole validation split (~1M tokens) every
 # STEPS/4 steps and at the end. Table last (per seed and the means, FP8 − bf16 with its standard error
 # from the seeds); each run's log and result.json in $OUT/fp8q.tar.gz.
 # Usage (device tool, carrying .debs and .bench-data): bash bench/gpu_fp8_quality.sh
 source "$(dirname "$0")/gpu_setup.sh"
 t0=$(date +%s)
-limit=${LIMIT:-560} steps=${STEPS:-800} seeds=${SEEDS:-3} vocab=${VOCAB:-32768}
+limit=${LIMIT:-560} steps=${STEPS:-800} seeds=${SEEDS:-3} first=${FIRST_SEED:-0} vocab=${VOCAB:-32768}
 cuda_configure OFF OFF
 cuda_build scalelab
 echo "build $(( $(date +%s) - t0 )) s"
@@ -35,9 +37,12 @@ echo "data $(( $(date +%s) - t0 )) s"
 left=$(( limit - ($(date +%s) - t0) ))
 [ "$left" -gt 60 ] || { echo "LIMIT $limit s: only $left s left after the build and the data"; exit 1; }
 mps_start
-for seed in $(seq 0 $(( seeds - 1 ))); do
+for seed in $(seq "$first" $(( first + seeds - 1 ))); do
+  left=$(( limit - ($(date +%s) - t0) ))
+  [ "$left" -gt 30 ] || { echo "LIMIT $limit s reached before seed $seed"; break; }  # timeout 0: no limit
   for fp8 in false true; do
     name=run-$seed-$fp8
+    [ -f $name/result.json ] && continue  # done by an earlier call on this warm machine
     cat > $name.json <<JSON
 {"model": {"vocab_size": $vocab, "context_length": 1024, "d_model": ${D_MODEL:-768},
   "n_layers": ${LAYERS:-12}, "n_heads": ${HEADS:-12}, "d_ff": ${D_FF:-2048}},
@@ -48,15 +53,16 @@ for seed in $(seq 0 $(( seeds - 1 ))); do
 JSON
     timeout "$left" "$bin" train --config $name.json > $name.log 2>&1 &
   done
+  wait  # one seed's pair at a time: six GPT-2-sized runs at once ran out of the H200's memory
 done
 wait
 mps_stop
 tar -czf "$out/fp8q.tar.gz" run-*.log run-*.json run-*/result.json "$out/data.log" 2> /dev/null
 rm -f "$out/data.log" "$out/configure.log" "$out/build.log"
 echo "== FP8 head against bf16 (${LAYERS:-12} x ${D_MODEL:-768}, vocab $vocab, $steps steps of ${BATCH:-32} x 1024; final val loss on the whole split)"
-python3 - "$seeds" <<'PY'
+python3 - "$first" "$seeds" <<'PY'
 import json, math, statistics as st, sys
-seeds = int(sys.argv[1])
+first, seeds = int(sys.argv[1]), int(sys.argv[2])
 def loss(seed, fp8):
     try:
         with open(f"run-{seed}-{fp8}/result.json") as f:
@@ -66,7 +72,7 @@ def loss(seed, fp8):
         return math.nan, math.nan  # cut at LIMIT or failed: see its log
 print("seed | bf16 head val | FP8 head val | FP8 − bf16 | tok/s bf16 / FP8")
 rows = []
-for s in range(seeds):
+for s in range(first, first + seeds):
     (b, tb), (f, tf) = loss(s, "false"), loss(s, "true")
     rows.append((b, f))
     print(f"{s} | {b:.4f} | {f:.4f} | {f - b:+.4f} | {tb:,.0f} / {tf:,.0f}")

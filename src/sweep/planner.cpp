@@ -170,8 +170,7 @@ PlannedRun as_branch(const SweepConfig& c, const PlannedRun& r, const PlannedRun
   t.warmup_steps = p.train.warmup_steps;
   t.log_interval = std::max<int64_t>(1, (b.steps - b.branch_step) / c.curve_points);
   t.checkpoint_interval = std::max<int64_t>(1, (b.steps - b.branch_step) / 10);
-  t.branch_from =
-      (std::filesystem::path(p.train.out_dir) / fmt::format("branch-{}", b.branch_step)).string();
+  t.branch_from = train::branch_checkpoint_dir(p.train.out_dir, b.branch_step);
   return b;
 }
 

@@ -2,6 +2,7 @@
 #include "train/train_config.h"
 
 #include <cmath>
+#include <filesystem>
 #include <limits>
 
 #include "common/error.h"
@@ -60,6 +61,10 @@ void TrainConfig::validate() const {
 
 int64_t TrainConfig::branch_start_step() const {
   return branch_from.empty() ? 0 : wsd_cooldown_start(resolved_steps(), cooldown_fraction);
+}
+
+std::string branch_checkpoint_dir(const std::string& out_dir, int64_t step) {
+  return (std::filesystem::path(out_dir) / fmt::format("branch-{}", step)).string();
 }
 
 LrSchedule TrainConfig::schedule() const {

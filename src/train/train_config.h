@@ -78,6 +78,9 @@ struct TrainConfig {
   int64_t branch_start_step() const;
 };
 
+// Where a parent run keeps its branch checkpoint of a step: out_dir/branch-{step}.
+std::string branch_checkpoint_dir(const std::string& out_dir, int64_t step);
+
 // The field table (common/fields.h): JSON, the CLI flags of `scalelab train`, docs/training.md.
 const fields::Table<TrainConfig>& train_config_fields();
 json::Json to_json(const TrainConfig& c);

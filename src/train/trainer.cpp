@@ -455,6 +455,14 @@ double Trainer::seconds_since(std::chrono::steady_clock::time_point t) const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+std::vector<std::string> checkpoints_due(const std::string& out_dir, const std::string& resume_dir,
+                                         int64_t step, bool branch_now, bool resume_now) {
+  std::vector<std::string> dirs;
+  if (branch_now) dirs.push_back(branch_checkpoint_dir(out_dir, step));
+  if (resume_now) dirs.push_back(resume_dir);
+  return dirs;
+}
+
 void Trainer::save_to(const std::string& dir) {
   if (!main_rank()) return;  // the ranks hold the same state: rank 0 writes it
   std::ostringstream rs;
@@ -604,11 +612,9 @@ bool Trainer::interval_work(double lr, const torch::Tensor& gnorm) {
     window_t0_ = std::chrono::steady_clock::now();
     window_tokens_ = 0;
   }
-  // Kept for cooldown branches; written like any checkpoint (atomically), and before the resume
-  // checkpoint of the same step: a run killed between the two resumes from an earlier step and
-  // writes it again, where the other order would resume past the branch point without it.
-  if (branch_now) save_to((fs::path(out_) / fmt::format("branch-{}", s)).string());
-  if (ckpt_now) save();
+  // Branch checkpoints are kept for cooldown branches; each is written like any checkpoint
+  // (atomically), in checkpoints_due's order.
+  for (const std::string& dir : checkpoints_due(out_, ckpt_, s, branch_now, ckpt_now)) save_to(dir);
   if (steady_started_ && !steady_ended_) steady_excluded_ += seconds_since(t_work);
   if (!stopping) return true;
   save();

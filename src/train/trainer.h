@@ -13,6 +13,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "accounting/flops.h"
 #include "accounting/model_shape.h"
@@ -40,6 +41,14 @@ struct EvalResult {
 EvalResult evaluate_loss(model::TransformerLM& model, const TokenDataset& data, int64_t batch,
                          int64_t max_tokens, const torch::Device& device, bool bf16,
                          DataParallel* dp = nullptr);
+
+// The checkpoint directories due after a step, in the order they are written: the cooldown
+// branch's (out_dir/branch-{step}) when branch_now, then the resume checkpoint (resume_dir) when
+// resume_now. That order makes a kill between the two harmless: the run resumes from an earlier
+// step and writes the branch's again, where the other order resumes past the branch point
+// without it and the branch run fails ("branch_from: … no checkpoint there").
+std::vector<std::string> checkpoints_due(const std::string& out_dir, const std::string& resume_dir,
+                                         int64_t step, bool branch_now, bool resume_now);
 
 // One training run, in the four phases of its life:
 //   Trainer t(config);      // set up or resume: validate, open the data, build the model and the

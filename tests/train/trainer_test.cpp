@@ -228,6 +228,22 @@ TEST(Trainer, CooldownBranchMatchesAStraightWsdRun) {
   EXPECT_EQ(rj["branch_step"].get<int64_t>(), 9);
 }
 
+// A step that owes both writes the branch's checkpoint first: a kill -9 between the two then
+// leaves the resume checkpoint at an earlier step, and the resumed parent writes the branch's
+// again. (The other order once let a parent resume past its branch point without it, caught by a
+// timing-dependent kill -9 test, CliSweepTrain.WsdBranchesSurviveKillNineAndFreeTheirCheckpoints.)
+TEST(Trainer, BranchCheckpointIsWrittenBeforeTheResumeCheckpointOfItsStep) {
+  const std::string out = (fs::path("runs") / "p").string();
+  const std::string resume = (fs::path(out) / "checkpoint").string();
+  const std::string branch = (fs::path(out) / "branch-9").string();
+  EXPECT_EQ(branch_checkpoint_dir(out, 9), branch);
+  EXPECT_EQ(checkpoints_due(out, resume, 9, true, true),
+            (std::vector<std::string>{branch, resume}));
+  EXPECT_EQ(checkpoints_due(out, resume, 9, true, false), std::vector<std::string>{branch});
+  EXPECT_EQ(checkpoints_due(out, resume, 9, false, true), std::vector<std::string>{resume});
+  EXPECT_TRUE(checkpoints_due(out, resume, 9, false, false).empty());
+}
+
 // A branch whose parent checkpoint is missing, at another step, or from another config is a
 // one-line error naming branch_from, before any step.
 TEST(Trainer, BadBranchesNameBranchFrom) {

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <ostream>
+#include <set>
 #include <thread>
 
 #include "accounting/hardware.h"
@@ -27,8 +28,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Time estimates: achieved FLOP/s and a per-step overhead. The config's FLOP/s, else the median of
-// this sweep's finished runs (overhead included in it), else stated defaults per device: CPU 25
+// Time estimates: achieved FLOP/s and a per-step overhead. The config's FLOP/s, else the rates of
+// this sweep's finished runs per shape (estimate_from_measured_rates; overhead included in them),
+// else stated defaults per device: CPU 25
 // GFLOP/s per core plus 7 ms per optimizer step (measured: the demo's smallest models ran ~7
 // ms/step over their FLOP time on 2 CPU cores); CUDA 20% of an H100's dense bf16 peak plus 1.5 ms
 // per step (measured 2026-12-02 with CUDA graphs: the 25 runs of examples/h200-sweep.json, one at a
@@ -37,6 +39,7 @@ namespace {
 // the run alone; the plan divides the one-at-a-time total by what packing gains (planner.h).
 struct Throughput {
   double flops_per_second = 0, step_seconds = 0;
+  std::map<double, double> by_shape;  // measured: FLOP/s by exact FLOPs per token
 };
 
 Throughput throughput(const SweepConfig& c, Device device) {
@@ -44,8 +47,9 @@ Throughput throughput(const SweepConfig& c, Device device) {
   const fs::path db_path = sweep_db_path(c);
   if (fs::exists(db_path)) {
     runs::RunDb db(db_path);
-    if (const double rate = measured_device_rate(db.list(runs::RunStatus::kDone)); rate > 0)
-      return {rate, 0};
+    const std::vector<runs::Run> done = db.list(runs::RunStatus::kDone);
+    if (const double rate = measured_device_rate(done); rate > 0)
+      return {rate, 0, measured_rates_by_shape(done)};
   }
   if (device == Device::kCuda)
     return {0.2 * 1e12 * accounting::default_training_gpu().peak_tflops(Dtype::kBf16), 0.0015};
@@ -233,7 +237,8 @@ void run_sweep(SweepConfig c, const SweepRunOptions& o, const TrainingEngine& en
     throw;
   }
   const Throughput tp = throughput(c, dev);
-  const Plan plan = make_plan(c, data, tp.flops_per_second, tp.step_seconds);
+  Plan plan = make_plan(c, data, tp.flops_per_second, tp.step_seconds);
+  estimate_from_measured_rates(plan, tp.by_shape);
   SCALELAB_LOG_INFO("sweep: {} budgets × {} models on {} ({}); out {}", c.resolved_budgets().size(),
                     c.models_per_budget, fields::enum_name(dev), fields::enum_name(precision),
                     c.out_dir);
@@ -258,12 +263,25 @@ void run_sweep(SweepConfig c, const SweepRunOptions& o, const TrainingEngine& en
   if (const auto ingested = ingest_finished_runs(db); !ingested.empty())
     SCALELAB_LOG_INFO("recorded {} run(s) finished outside this process", ingested.size());
   const size_t done_before = db.count(runs::RunStatus::kDone);
-  if (inserted == 0)
-    SCALELAB_LOG_INFO("resuming: {} of {} runs done{}", done_before, plan.runs.size(),
-                      released.empty() ? ""
-                                       : fmt::format("; {} run(s) restarted (left running by a "
-                                                     "process that is gone, or failed)",
-                                                     released.size()));
+  if (inserted == 0) {
+    // What is left, at the rates measured on what is done (estimate_from_measured_rates).
+    std::set<std::string> done_keys;
+    for (const auto& r : db.list(runs::RunStatus::kDone))
+      done_keys.insert(r.extra.value("key", std::string()));
+    double left_seconds = 0;
+    for (const auto& r : plan.runs)
+      if (done_keys.count(r.key) == 0) left_seconds += r.est_seconds;
+    SCALELAB_LOG_INFO("resuming: {} of {} runs done{}{}", done_before, plan.runs.size(),
+                      done_before < plan.runs.size() && left_seconds > 0
+                          ? fmt::format("; the rest estimated {}",
+                                        format_duration_s(left_seconds / plan.concurrency))
+                          : "",
+                      released.empty()
+                          ? ""
+                          : fmt::format("; {} run(s) restarted (left running by a process that is "
+                                        "gone, or failed)",
+                                        released.size()));
+  }
 
   if (o.status || o.slurm) {
     const auto queued = queued_runs(c.out_dir);

@@ -321,24 +321,46 @@ runs::Run finished_run(runs::Run run, const train::TrainResult& res) {
   return run;
 }
 
+namespace {
+
+// One finished run's rate alone (FLOP/s; measured_device_rate says how), 0 when it lacks a number.
+double run_rate_alone(const runs::Run& r) {
+  // A branch's wall time covers only its cooldown: the compute it spent, not the point's.
+  const double w = r.extra.value("wall_seconds", 0.0), spent = r.extra.value("flops_spent", 0.0),
+               f = spent > 0 ? spent : r.extra.value("flops_exact", 0.0);
+  // A packed run's rate is the rate of its share of the GPU, and its GPU trained the packed runs
+  // faster than one at a time by the packing gain: the run alone, as the plan counts it.
+  double share = 1, gain = 1;
+  if (const auto it = r.extra.find("trained_by"); it != r.extra.end() && it->is_object()) {
+    share = it->value("gpu_share", 1.0);
+    if (share < 1) gain = it->value("mps", false) ? kPackingGainMps : kPackingGain;
+  }
+  return w > 0 && f > 0 && share > 0 ? f / w / share / gain : 0;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+}  // namespace
+
 double measured_device_rate(const std::vector<runs::Run>& done) {
   std::vector<double> rates;
+  for (const auto& r : done)
+    if (const double rate = run_rate_alone(r); rate > 0) rates.push_back(rate);
+  return median(std::move(rates));
+}
+
+std::map<double, double> measured_rates_by_shape(const std::vector<runs::Run>& done) {
+  std::map<double, std::vector<double>> by_shape;
   for (const auto& r : done) {
-    // A branch's wall time covers only its cooldown: the compute it spent, not the point's.
-    const double w = r.extra.value("wall_seconds", 0.0), spent = r.extra.value("flops_spent", 0.0),
-                 f = spent > 0 ? spent : r.extra.value("flops_exact", 0.0);
-    // A packed run's rate is the rate of its share of the GPU, and its GPU trained the packed runs
-    // faster than one at a time by the packing gain: the run alone, as the plan counts it.
-    double share = 1, gain = 1;
-    if (const auto it = r.extra.find("trained_by"); it != r.extra.end() && it->is_object()) {
-      share = it->value("gpu_share", 1.0);
-      if (share < 1) gain = it->value("mps", false) ? kPackingGainMps : kPackingGain;
-    }
-    if (w > 0 && f > 0 && share > 0) rates.push_back(f / w / share / gain);
+    const double rate = run_rate_alone(r), fpt = r.extra.value("flops_per_token", 0.0);
+    if (rate > 0 && fpt > 0) by_shape[fpt].push_back(rate);
   }
-  if (rates.empty()) return 0;
-  std::sort(rates.begin(), rates.end());
-  return rates[rates.size() / 2];
+  std::map<double, double> rates;
+  for (auto& [fpt, v] : by_shape) rates[fpt] = median(std::move(v));
+  return rates;
 }
 
 namespace {

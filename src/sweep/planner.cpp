@@ -328,6 +328,22 @@ PlannedRun plan_run(const SweepConfig& c, std::string key, double budget_C, doub
   return r;
 }
 
+void estimate_from_measured_rates(Plan& plan,
+                                  const std::map<double, double>& rate_by_flops_per_token) {
+  const auto& m = rate_by_flops_per_token;
+  if (m.empty()) return;
+  auto rate_at = [&](double fpt) {
+    const auto hi = m.lower_bound(fpt);
+    if (hi == m.begin() || (hi != m.end() && hi->first == fpt)) return hi->second;
+    if (hi == m.end()) return std::prev(hi)->second;
+    const auto lo = std::prev(hi);
+    const double t = std::log(fpt / lo->first) / std::log(hi->first / lo->first);
+    return std::exp(std::log(lo->second) + t * std::log(hi->second / lo->second));
+  };
+  for (auto& r : plan.runs) r.est_seconds = r.flops_spent / rate_at(r.choice.flops_per_token);
+  plan.measured_shapes = m.size();
+}
+
 Plan make_plan(const SweepConfig& c, const DataInfo& data, double flops_per_second,
                double step_overhead) {
   SCALELAB_CHECK(data.train_tokens > 0, "corpus: the training split has no tokens");
@@ -540,15 +556,18 @@ std::string format_plan(const Plan& plan) {
                    2));
   }
   out += fmt::format(
-      "{} runs{}, {} FLOPs in all (exact); estimated {} at {} FLOP/s{}{}; data: {} training "
+      "{} runs{}, {} FLOPs in all (exact); estimated {} at {}{}{}; data: {} training "
       "tokens, {} validation tokens, vocabulary {}\n",
       plan.runs.size(),
       plan.seeds > 1 ? fmt::format(" ({} models × {} seeds)",
                                    plan.runs.size() / static_cast<size_t>(plan.seeds), plan.seeds)
                      : "",
       format_sci(plan.total_flops(), 3), format_duration_s(plan.wall_seconds()),
-      format_sci(plan.device_flops_per_second, 2),
-      plan.step_overhead_seconds > 0
+      plan.measured_shapes > 0
+          ? fmt::format("the FLOP/s measured on {} shape{} of finished runs", plan.measured_shapes,
+                        plan.measured_shapes == 1 ? "" : "s")
+          : format_sci(plan.device_flops_per_second, 2) + " FLOP/s",
+      plan.measured_shapes == 0 && plan.step_overhead_seconds > 0
           ? fmt::format(" + {:.2g} ms per step", 1e3 * plan.step_overhead_seconds)
           : "",
       plan.concurrency != 1 ? fmt::format(" ({} one at a time, ÷ {:.3g} run at once)",

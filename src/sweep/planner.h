@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,9 @@ struct Plan {
   DataInfo data;
   double device_flops_per_second = 0;
   double step_overhead_seconds = 0;
+  // Shapes whose rate was measured on finished runs (estimate_from_measured_rates); 0: the
+  // estimates are at device_flops_per_second plus step_overhead_seconds per step.
+  size_t measured_shapes = 0;
   // Runs trained at once, as a speedup on the one-at-a-time time: the GPUs, times the measured gain
   // of packing runs_per_gpu > 1 runs on each (kPackingGain, kPackingGainMps).
   double concurrency = 1;
@@ -112,6 +116,16 @@ PlannedRun plan_run(const SweepConfig& config, std::string key, double budget_C,
 // (launches and data movement that dominate tiny models).
 Plan make_plan(const SweepConfig& config, const DataInfo& data, double device_flops_per_second,
                double step_overhead_seconds = 0);
+
+// The time estimates again from rates measured per shape on finished runs (FLOP/s by exact FLOPs
+// per token: measured_rates_by_shape in executor.h; a run's measured rate includes its per-step
+// overhead). A run of a measured shape takes that shape's rate; one between two measured shapes
+// the rate interpolated linearly in log rate against log FLOPs per token; one beyond them the
+// nearest measured shape's. Small models train at a fraction of a large one's FLOP/s (launches and
+// memory-bound kernels), so one rate for all misjudges the sweep by its mix of shapes. No
+// measured rate: nothing changes.
+void estimate_from_measured_rates(Plan& plan,
+                                  const std::map<double, double>& rate_by_flops_per_token);
 
 // DeepSeek LLM's compute for the hyperparameter rules: C_M = M · D, M the non-embedding training
 // FLOPs per token (body_flops_per_token), D the run's tokens.

@@ -176,6 +176,9 @@ TEST(CliSweepTrain, KillNineLosesOnlyTheRunInFlight) {
   CommandResult r = run_scalelab("sweep --config " + cfg);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("restarted"), std::string::npos) << r.err;
+  // What is left, estimated at the rates of the shapes already trained.
+  EXPECT_NE(r.err.find("; the rest estimated "), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("at the FLOP/s measured on "), std::string::npos) << r.out;
   runs::RunDb db(out + "/runs.db");
   EXPECT_EQ(db.count(), 9u);  // nothing duplicated
   EXPECT_EQ(db.count(RunStatus::kDone), 9u);

@@ -264,6 +264,26 @@ TEST(Executor, PackedRunsRecordTheirShareAndCountAsTheWholeGpu) {
   EXPECT_EQ(measured_device_rate({}), 0);
 }
 
+// Rates per shape: each shape (its exact FLOPs per token) gets the median of its runs' rates
+// alone; a run without a wall time or FLOPs per token is left out.
+TEST(Executor, MeasuredRatesAreTheMedianOfEachShapesRuns) {
+  auto run = [](double fpt, double flops, double seconds, double share) {
+    runs::Run r;
+    r.extra = {{"flops_per_token", fpt}, {"flops_exact", flops}, {"wall_seconds", seconds}};
+    if (share < 1) r.extra["trained_by"] = {{"gpu_share", share}};
+    return r;
+  };
+  const std::vector<runs::Run> done = {run(1e6, 1e12, 10, 1),   run(1e6, 1e12, 20, 1),
+                                       run(1e6, 1e12, 40, 1),    // 1e11, 5e10, 2.5e10
+                                       run(4e6, 1e13, 10, 0.5),  // packed: alone
+                                       run(9e6, 1e13, 0, 1),    run(0, 1e13, 10, 1)};  // left out
+  const std::map<double, double> rates = measured_rates_by_shape(done);
+  ASSERT_EQ(rates.size(), 2u);
+  EXPECT_DOUBLE_EQ(rates.at(1e6), 5e10);
+  EXPECT_DOUBLE_EQ(rates.at(4e6), 1e13 / 10 / 0.5 / kPackingGain);
+  EXPECT_TRUE(measured_rates_by_shape({}).empty());
+}
+
 TEST(Executor, FailedRunIsRecordedAndTheWorkerGoesOn) {
   Fixture f = planned("failed");
   runs::RunDb db(sweep_db_path(f.config));

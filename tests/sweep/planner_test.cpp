@@ -325,6 +325,38 @@ TEST(Planner, WallTimeEstimateCountsGpusAndPacking) {
   EXPECT_EQ(make_plan(c, data(), 1e12).concurrency, 1);
 }
 
+// Rates measured per shape replace the one device rate: a measured shape's runs take its rate,
+// one between two measured shapes the log-linear interpolation, one beyond them the nearest one's;
+// the plan's header says where its estimate came from.
+TEST(Planner, MeasuredRatesPerShapeDecideTheEstimates) {
+  Plan plan = make_plan(config(), data(), 1e12, 0.001);
+  std::set<double> fpts;
+  for (const auto& r : plan.runs) fpts.insert(r.choice.flops_per_token);
+  ASSERT_GE(fpts.size(), 4u);
+  const double lo = *fpts.begin(), hi = *std::next(fpts.begin(), 2), top = *fpts.rbegin();
+  const double mid = *std::next(fpts.begin());  // between lo and hi
+  Plan same = plan;
+  estimate_from_measured_rates(same, {});  // nothing measured: nothing changes
+  EXPECT_EQ(same.measured_shapes, 0u);
+  EXPECT_EQ(same.total_seconds(), plan.total_seconds());
+  estimate_from_measured_rates(plan, {{lo, 1e10}, {hi, 4e10}});
+  EXPECT_EQ(plan.measured_shapes, 2u);
+  const double t = std::log(mid / lo) / std::log(hi / lo);
+  for (const auto& r : plan.runs) {
+    const double f = r.choice.flops_per_token;
+    const double rate = f == lo    ? 1e10
+                        : f == hi  ? 4e10
+                        : f == mid ? 1e10 * std::pow(4.0, t)
+                        : f > hi   ? 4e10
+                                   : 1e10;
+    EXPECT_DOUBLE_EQ(r.est_seconds, r.flops_spent / rate) << r.key;
+  }
+  EXPECT_GT(top, hi);
+  EXPECT_NE(format_plan(plan).find("at the FLOP/s measured on 2 shapes of finished runs"),
+            std::string::npos);
+  EXPECT_EQ(format_plan(plan).find("ms per step"), std::string::npos);
+}
+
 // seeds = 3: every model three times, same shape and data, seeds seed .. seed + 2, own keys and
 // directories; the run count says so.
 TEST(Planner, SeedsReplicateEveryModel) {

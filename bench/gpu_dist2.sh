@@ -61,24 +61,7 @@ sweep_run() {  # name, flags...: the training phase timed from the database (fir
   rm -rf "$name"
   sed "s#\"out_dir\": \"h200-sweep\"#\"out_dir\": \"$name\"#" "$root/examples/h200-sweep.json" > "$name.json"
   $bin sweep plan --config "$name.json" > /dev/null 2> "$name.prep.log"  # tokenizes: not timed
-  python3 - "$name/runs.db" > "$name.wall" <<'PY' &
-import os, sqlite3, sys, time
-db, t_first = sys.argv[1], None
-while True:
-    time.sleep(0.2)
-    if not os.path.exists(db):
-        continue
-    try:
-        rows = sqlite3.connect(db).execute("select status from runs").fetchall()
-    except sqlite3.Error:
-        continue
-    if t_first is None and any(s != "planned" for (s,) in rows):
-        t_first = time.time()
-    if rows and all(s in ("done", "failed") for (s,) in rows):
-        n = sum(s == "done" for (s,) in rows)
-        print(f"{n} of {len(rows)} runs done in {time.time() - t_first:.1f} s")
-        break
-PY
+  python3 "$root/bench/sweep_wall.py" "$name/runs.db" > "$name.wall" &
   local poll=$!
   timeout "${SWEEP_LIMIT:-240}" $bin sweep --config "$name.json" "$@" > "$name.log" 2>&1
   echo "$name exit $?"

@@ -264,13 +264,14 @@ void run_sweep(SweepConfig c, const SweepRunOptions& o, const TrainingEngine& en
     SCALELAB_LOG_INFO("recorded {} run(s) finished outside this process", ingested.size());
   const size_t done_before = db.count(runs::RunStatus::kDone);
   if (inserted == 0) {
-    // What is left, at the rates measured on what is done (estimate_from_measured_rates).
+    // What is left, at the rates measured on what is done (estimate_from_measured_rates), less
+    // what interrupted runs hold in their checkpoints.
     std::set<std::string> done_keys;
     for (const auto& r : db.list(runs::RunStatus::kDone))
       done_keys.insert(r.extra.value("key", std::string()));
     double left_seconds = 0;
     for (const auto& r : plan.runs)
-      if (done_keys.count(r.key) == 0) left_seconds += r.est_seconds;
+      if (done_keys.count(r.key) == 0) left_seconds += r.est_seconds * (1 - checkpointed_share(r));
     SCALELAB_LOG_INFO("resuming: {} of {} runs done{}{}", done_before, plan.runs.size(),
                       done_before < plan.runs.size() && left_seconds > 0
                           ? fmt::format("; the rest estimated {}",

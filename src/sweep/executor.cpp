@@ -345,6 +345,14 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
+double checkpointed_share(const PlannedRun& run) {
+  const fs::path state = fs::path(train::resume_checkpoint_dir(run.train.out_dir)) / "state.json";
+  if (!fs::exists(state)) return 0;
+  const int64_t own = run.steps - run.branch_step;
+  const int64_t done = json::read_file(state).value("step", int64_t{0}) - run.branch_step;
+  return own > 0 ? std::clamp(static_cast<double>(done) / static_cast<double>(own), 0.0, 1.0) : 0;
+}
+
 double measured_device_rate(const std::vector<runs::Run>& done) {
   std::vector<double> rates;
   for (const auto& r : done)

@@ -71,6 +71,10 @@ void record_finished_run(runs::RunDb& db, const runs::Run& run, const train::Tra
 // (trained_by.gpu_share, recorded by run_worker) and by the gain of packing (kPackingGain, or
 // kPackingGainMps with trained_by.mps), which the plan applies again; 0 when no run records both.
 double measured_device_rate(const std::vector<runs::Run>& done);
+// The share of a planned run's own steps (those after its branch step) that its resume checkpoint
+// holds already: a run interrupted mid-way (kill, Ctrl-C, a Slurm time limit) resumes there. 0
+// without a checkpoint; throws naming the file when its state.json is not JSON.
+double checkpointed_share(const PlannedRun& run);
 // The same rates per shape: FLOP/s by the runs' exact FLOPs per token (flops_per_token, which
 // tells a sweep's shapes apart), the median of each shape's runs; for estimate_from_measured_rates.
 std::map<double, double> measured_rates_by_shape(const std::vector<runs::Run>& done);

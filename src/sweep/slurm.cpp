@@ -271,7 +271,8 @@ std::string format_slurm_status(const std::vector<runs::Run>& runs,
     } else if (const auto s = submitted.find(key); s != submitted.end()) {
       // Gone from the queue without a result: stopped with a checkpoint (scancel, the time limit:
       // the next submission resumes it), or failed before one (its log says why).
-      const fs::path state = fs::path(run_config(run).out_dir) / "checkpoint" / "state.json";
+      const fs::path state =
+          fs::path(train::resume_checkpoint_dir(run_config(run).out_dir)) / "state.json";
       const std::string log = (slurm_dir(out_dir) / "logs" /
                                fmt::format("{}_{}.log", s->second.first, s->second.second))
                                   .string();

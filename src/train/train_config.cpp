@@ -63,6 +63,10 @@ int64_t TrainConfig::branch_start_step() const {
   return branch_from.empty() ? 0 : wsd_cooldown_start(resolved_steps(), cooldown_fraction);
 }
 
+std::string resume_checkpoint_dir(const std::string& out_dir) {
+  return (std::filesystem::path(out_dir) / "checkpoint").string();
+}
+
 std::string branch_checkpoint_dir(const std::string& out_dir, int64_t step) {
   return (std::filesystem::path(out_dir) / fmt::format("branch-{}", step)).string();
 }

@@ -78,6 +78,8 @@ struct TrainConfig {
   int64_t branch_start_step() const;
 };
 
+// Where a run keeps the checkpoint it resumes from: out_dir/checkpoint.
+std::string resume_checkpoint_dir(const std::string& out_dir);
 // Where a parent run keeps its branch checkpoint of a step: out_dir/branch-{step}.
 std::string branch_checkpoint_dir(const std::string& out_dir, int64_t step);
 

@@ -234,7 +234,7 @@ Trainer::Trainer(const TrainConfig& config, const World& world)
       dev_(cfg_.device),
       bf16_(cfg_.precision == accounting::Precision::kBf16Mixed),
       out_(cfg_.out_dir),
-      ckpt_((fs::path(cfg_.out_dir) / "checkpoint").string()),
+      ckpt_(resume_checkpoint_dir(cfg_.out_dir)),
       train_(cfg_.train_data, cfg_.model.vocab_size, cfg_.model.context_length),
       model_(build_model(cfg_, dev_, cfg_.batch_size / world.size)),
       opt_(model_->parameters(), {cfg_.beta1, cfg_.beta2, cfg_.eps, cfg_.weight_decay}),

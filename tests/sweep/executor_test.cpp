@@ -284,6 +284,32 @@ TEST(Executor, MeasuredRatesAreTheMedianOfEachShapesRuns) {
   EXPECT_TRUE(measured_rates_by_shape({}).empty());
 }
 
+// A run interrupted mid-way holds part of its own steps in its resume checkpoint; the estimate
+// of what is left counts only the rest. A branch's own steps start at its branch step.
+TEST(Executor, CheckpointedShareIsTheOwnStepsTheCheckpointHolds) {
+  const Fixture f = planned("checkpointed");
+  PlannedRun r = f.plan.runs.front();
+  ASSERT_GE(r.steps, 10);
+  EXPECT_EQ(checkpointed_share(r), 0);  // no checkpoint yet
+  const fs::path ckpt = train::resume_checkpoint_dir(r.train.out_dir);
+  fs::create_directories(ckpt);
+  json::write_file(ckpt / "state.json", json::Json{{"step", r.steps / 2}});
+  EXPECT_DOUBLE_EQ(checkpointed_share(r),
+                   static_cast<double>(r.steps / 2) / static_cast<double>(r.steps));
+  r.branch_step = r.steps / 4;  // as a branch: only the steps after it are its own
+  EXPECT_DOUBLE_EQ(checkpointed_share(r), static_cast<double>(r.steps / 2 - r.steps / 4) /
+                                              static_cast<double>(r.steps - r.steps / 4));
+  json::write_file(ckpt / "state.json", json::Json{{"step", r.steps}});
+  EXPECT_EQ(checkpointed_share(r), 1);
+  std::ofstream(ckpt / "state.json") << "{not json";
+  try {
+    checkpointed_share(r);
+    ADD_FAILURE() << "a malformed state.json was read";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("state.json"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Executor, FailedRunIsRecordedAndTheWorkerGoesOn) {
   Fixture f = planned("failed");
   runs::RunDb db(sweep_db_path(f.config));

@@ -22,17 +22,7 @@ bash "$root/.bench-data/make_gpu_corpus.sh" . 400 > "$out/corpus.log" 2>&1 || { 
 $bin sweep plan --config "$config" > plan.txt 2> "$out/prep.log" || { tail -3 "$out/prep.log"; exit 1; }
 setsid $bin sweep --config "$config" > "$out/first.out" 2> "$out/first.err" &
 pid=$!
-python3 - "$name/runs.db" <<'PY'  # until the first run is claimed
-import os, sqlite3, sys, time
-while True:
-    time.sleep(0.2)
-    try:
-        if os.path.exists(sys.argv[1]) and sqlite3.connect(sys.argv[1]).execute(
-                "select count(*) from runs where status = 'running'").fetchone()[0]:
-            break
-    except sqlite3.Error:
-        pass
-PY
+python3 "$root/bench/sweep_wall.py" "$name/runs.db" --until-claimed
 sleep "$cut"
 kill -INT -- "-$pid"
 wait "$pid"

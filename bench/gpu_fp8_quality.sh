@@ -55,7 +55,6 @@ JSON
   done
   wait  # one seed's pair at a time: six GPT-2-sized runs at once ran out of the H200's memory
 done
-wait
 mps_stop
 tar -czf "$out/fp8q.tar.gz" run-*.log run-*.json run-*/result.json "$out/data.log" 2> /dev/null
 rm -f "$out/data.log" "$out/configure.log" "$out/build.log"
